@@ -1,0 +1,64 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "AutoResearch",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "autoresearch", targets: ["autoresearch"]),
+        .executable(name: "autoresearch-bench", targets: ["autoresearch-bench"]),
+        .library(name: "TensorCore", targets: ["TensorCore"]),
+        .library(name: "SubjectKit", targets: ["SubjectKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CSHA256", path: "Sources/CSHA256"),
+        .target(
+            name: "TensorCore",
+            dependencies: ["CBLAS"],
+            swiftSettings: optimize,
+            linkerSettings: [
+                .linkedLibrary("openblas", .when(platforms: [.linux])),
+                .linkedFramework("Accelerate", .when(platforms: [.macOS])),
+            ]
+        ),
+        .target(
+            name: "SubjectKit",
+            dependencies: ["CSHA256"],
+            swiftSettings: optimize,
+            linkerSettings: [.linkedLibrary("crypto", .when(platforms: [.linux]))]
+        ),
+        // Shared vocabulary of the harness: experiments, proposals, the Researcher protocol.
+        .target(name: "AutoResearchCore"),
+        .target(
+            name: "SearchResearcher",
+            dependencies: ["AutoResearchCore", .product(name: "TOMLKit", package: "TOMLKit")]
+        ),
+        .target(name: "Reporting", dependencies: ["AutoResearchCore"]),
+        .target(
+            name: "Harness",
+            dependencies: [
+                "AutoResearchCore", "SearchResearcher", "Reporting", "SubjectKit",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        .executableTarget(
+            name: "autoresearch",
+            dependencies: ["Harness", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(name: "autoresearch-bench", dependencies: ["TensorCore"], swiftSettings: optimize),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
+        .testTarget(name: "SubjectKitTests", dependencies: ["SubjectKit"]),
+        .testTarget(name: "SearchResearcherTests", dependencies: ["SearchResearcher", "Reporting"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness"]),
+    ],
+    swiftLanguageModes: [.v5]
+)
