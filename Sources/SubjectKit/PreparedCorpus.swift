@@ -40,7 +40,7 @@ public struct PreparedCorpus: Equatable, Sendable {
     public var wasCached: Bool
 
     init(directory: URL, manifest: Manifest, wasCached: Bool) {
-        self.directory = directory
+        self.directory = URL(fileURLWithPath: directory.standardizedFileURL.path, isDirectory: true)
         name = manifest.name
         source = manifest.source
         train = manifest.train
@@ -80,7 +80,7 @@ struct Manifest: Codable, Equatable {
 
     func encoded() throws -> Data {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(self)
     }
 }

@@ -7,9 +7,11 @@ enum ProcessRunner {
         /// Standard output and standard error, interleaved.
         var output: String
 
-        /// The last non-empty line of the output (pip puts its verdict there).
+        /// The last line starting `ERROR:` (pip's verdict), else the last non-empty line.
         var lastLine: String {
-            output.split(whereSeparator: \.isNewline).last.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
+            let lines = output.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
+            return lines.last(where: { $0.hasPrefix("ERROR:") }) ?? lines.last ?? ""
         }
     }
 
