@@ -1,0 +1,140 @@
+/// Matrix multiply, linear layers and batched matmul with transposes, all through `BLAS.sgemm`.
+///
+/// For C = op(A)·op(B) with op(A) [M,K] and op(B) [K,N], backward is
+/// dA = dC·op(B)ᵀ (or its transpose when A was transposed) and dB = op(A)ᵀ·dC (or its transpose);
+/// both accumulate into existing gradients (beta = 1).
+
+/// C[M×N] (+)= op(A)·op(B) with A, B stored row-major and contiguous; `beta` 0 overwrites, 1 accumulates.
+/// One single-threaded BLAS call on the calling thread (for use inside our own parallel loops).
+@inline(__always)
+func gemmSerial(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int,
+                _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, beta: Float, alpha: Float = 1) {
+    BLAS.sgemm(transA: tA, transB: tB, m: m, n: n, k: k, alpha: alpha,
+               a: a, lda: tA ? m : k, b: b, ldb: tB ? k : n, beta: beta, c: c, ldc: n)
+}
+
+/// As `gemmSerial`, but large products are split into row blocks (or column blocks) of C, one
+/// single-threaded BLAS call per thread. BLAS itself runs single-threaded (see `BLAS.configure`), so no
+/// BLAS worker threads spin between calls, and every element of C is computed by one call in a fixed
+/// order: results are deterministic for a fixed thread count.
+func gemm(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int,
+          _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, beta: Float, alpha: Float = 1) {
+    BLAS.configure()
+    let lda = tA ? m : k, ldb = tB ? k : n
+    let threads = Parallel.threads
+    if threads == 1 || m * n * k < 1 << 17 {
+        BLAS.sgemm(transA: tA, transB: tB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: n)
+        return
+    }
+    if m >= n {
+        // Row blocks of C: rows [lo, hi) of op(A).
+        Parallel.forEachChunk(m, grain: 16) { r in
+            let aOff = tA ? r.lowerBound : r.lowerBound * lda
+            BLAS.sgemm(transA: tA, transB: tB, m: r.count, n: n, k: k, alpha: alpha, a: a + aOff, lda: lda,
+                       b: b, ldb: ldb, beta: beta, c: c + r.lowerBound * n, ldc: n)
+        }
+    } else {
+        // Column blocks of C: columns [lo, hi) of op(B).
+        Parallel.forEachChunk(n, grain: 16) { r in
+            let bOff = tB ? r.lowerBound * ldb : r.lowerBound
+            BLAS.sgemm(transA: tA, transB: tB, m: m, n: r.count, k: k, alpha: alpha, a: a, lda: lda,
+                       b: b + bOff, ldb: ldb, beta: beta, c: c + r.lowerBound, ldc: n)
+        }
+    }
+}
+
+/// Backward of C = op(A)·op(B) for one matrix: accumulates into gA and gB when given.
+@inline(__always)
+func gemmBackward(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int,
+                  a: UnsafePointer<Float>, b: UnsafePointer<Float>, gC: UnsafePointer<Float>,
+                  gA: UnsafeMutablePointer<Float>?, gB: UnsafeMutablePointer<Float>?, serial: Bool = false) {
+    func gemm(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+              _ c: UnsafeMutablePointer<Float>, beta: Float) {
+        if serial { gemmSerial(tA, tB, m, n, k, a, b, c, beta: beta) } else { TensorCore.gemm(tA, tB, m, n, k, a, b, c, beta: beta) }
+    }
+    if let gA {
+        if !tA { gemm(false, !tB, m, k, n, gC, b, gA, beta: 1) }      // dA[M,K] = dC · op(B)ᵀ
+        else { gemm(tB, true, k, m, n, b, gC, gA, beta: 1) }          // dA[K,M] = op(B) · dCᵀ
+    }
+    if let gB {
+        if !tB { gemm(!tA, false, k, n, m, a, gC, gB, beta: 1) }      // dB[K,N] = op(A)ᵀ · dC
+        else { gemm(true, tA, n, k, m, gC, a, gB, beta: 1) }          // dB[N,K] = dCᵀ · op(A)
+    }
+}
+
+/// Matrix product of 2-D tensors: `op(a) · op(b)` where op transposes when asked.
+/// Shapes: a [M,K] (or [K,M] with transposeA), b [K,N] (or [N,K] with transposeB) → [M,N].
+public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+    guard a.shape.count == 2, b.shape.count == 2 else {
+        shapeFailure("matmul", "expects 2-D tensors, got \(a.shape) and \(b.shape)")
+    }
+    let m = transposeA ? a.shape[1] : a.shape[0], k = transposeA ? a.shape[0] : a.shape[1]
+    let kb = transposeB ? b.shape[1] : b.shape[0], n = transposeB ? b.shape[0] : b.shape[1]
+    guard k == kb else {
+        shapeFailure("matmul", "inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") and \(b.shape)\(transposeB ? "ᵀ" : "") (\(k) vs \(kb))")
+    }
+    let out = Tensor(uninitialized: [m, n])
+    gemm(transposeA, transposeB, m, n, k, a.pointer, b.pointer, out.pointer, beta: 0)
+    if Tensor.needsGrad(a, b) {
+        out.record([a, b]) { out in
+            gemmBackward(transposeA, transposeB, m, n, k, a: a.pointer, b: b.pointer, gC: out.grad!.pointer,
+                         gA: a.requiresGrad ? a.gradPointer() : nil, gB: b.requiresGrad ? b.gradPointer() : nil)
+        }
+    }
+    return out
+}
+
+/// A linear layer as in PyTorch: `x · weightᵀ (+ bias)`.
+/// Shapes: x [..., in], weight [out, in], bias [out] → [..., out].
+public func linear(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil) -> Tensor {
+    guard weight.shape.count == 2, x.lastDim == weight.shape[1] else {
+        shapeFailure("linear", "input \(x.shape) does not match weight \(weight.shape) (last dim must equal weight.shape[1])")
+    }
+    let rows = x.count / x.lastDim, inF = weight.shape[1], outF = weight.shape[0]
+    var outShape = x.shape; outShape[outShape.count - 1] = outF
+    let out = Tensor(uninitialized: outShape)
+    gemm(false, true, rows, outF, inF, x.pointer, weight.pointer, out.pointer, beta: 0)
+    if Tensor.needsGrad(x, weight) {
+        out.record([x, weight]) { out in
+            gemmBackward(false, true, rows, outF, inF, a: x.pointer, b: weight.pointer, gC: out.grad!.pointer,
+                         gA: x.requiresGrad ? x.gradPointer() : nil, gB: weight.requiresGrad ? weight.gradPointer() : nil)
+        }
+    }
+    if let bias {
+        guard bias.shape == [outF] else { shapeFailure("linear", "bias \(bias.shape) does not match weight \(weight.shape)") }
+        return add(out, bias)
+    }
+    return out
+}
+
+/// Batched matrix product: for each i, `op(a[i]) · op(b[i])`.
+/// Shapes: a [..., M, K] (or [..., K, M]), b [..., K, N] (or [..., N, K]) with equal leading dims → [..., M, N].
+public func bmm(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+    guard a.shape.count >= 3, a.shape.count == b.shape.count, a.shape.dropLast(2) == b.shape.dropLast(2) else {
+        shapeFailure("bmm", "expects [..., M, K] and [..., K, N] with equal batch dims, got \(a.shape) and \(b.shape)")
+    }
+    let r = a.shape.count
+    let m = transposeA ? a.shape[r - 1] : a.shape[r - 2], k = transposeA ? a.shape[r - 2] : a.shape[r - 1]
+    let kb = transposeB ? b.shape[r - 1] : b.shape[r - 2], n = transposeB ? b.shape[r - 2] : b.shape[r - 1]
+    guard k == kb else { shapeFailure("bmm", "inner dimensions differ: \(a.shape) and \(b.shape) (\(k) vs \(kb))") }
+    let batch = a.shape.dropLast(2).reduce(1, *)
+    let out = Tensor(uninitialized: Array(a.shape.dropLast(2)) + [m, n])
+    let pa = a.pointer, pb = b.pointer, po = out.pointer
+    BLAS.configure()
+    Parallel.forEachChunk(batch) { r in
+        for i in r { gemmSerial(transposeA, transposeB, m, n, k, pa + i * m * k, pb + i * k * n, po + i * m * n, beta: 0) }
+    }
+    if Tensor.needsGrad(a, b) {
+        out.record([a, b]) { out in
+            let gA = a.requiresGrad ? a.gradPointer() : nil, gB = b.requiresGrad ? b.gradPointer() : nil
+            let gC = out.grad!.pointer
+            Parallel.forEachChunk(batch) { r in
+                for i in r {
+                    gemmBackward(transposeA, transposeB, m, n, k, a: pa + i * m * k, b: pb + i * k * n, gC: gC + i * m * n,
+                                 gA: gA.map { $0 + i * m * k }, gB: gB.map { $0 + i * k * n }, serial: true)
+                }
+            }
+        }
+    }
+    return out
+}

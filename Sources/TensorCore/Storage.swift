@@ -1,0 +1,52 @@
+import Foundation
+
+/// Contiguous Float32 memory for tensors, recycled through a size-keyed pool so a training step
+/// allocates nothing from the system after the first step (no per-step memory growth).
+final class Storage {
+    let pointer: UnsafeMutablePointer<Float>
+    let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        self.pointer = BufferPool.take(capacity)
+    }
+
+    deinit { BufferPool.give(pointer, capacity) }
+}
+
+/// Free buffers by exact capacity. Thread-safe; allocation happens on the caller's thread, never in kernels.
+enum BufferPool {
+    nonisolated(unsafe) private static var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
+    nonisolated(unsafe) private static var pooledFloats = 0
+    /// How many buffers were allocated from the system (not the pool) so far.
+    nonisolated(unsafe) static private(set) var systemAllocations = 0
+    private static let lock = NSLock()
+    /// Buffers beyond this many floats in total (1 GiB) are released to the system instead of pooled.
+    static let limit = 1 << 28
+
+    static func take(_ capacity: Int) -> UnsafeMutablePointer<Float> {
+        lock.lock()
+        if var list = free[capacity], let p = list.popLast() {
+            free[capacity] = list
+            pooledFloats -= capacity
+            lock.unlock()
+            return p
+        }
+        systemAllocations += 1
+        lock.unlock()
+        let bytes = max(1, capacity) * MemoryLayout<Float>.stride
+        return UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64).bindMemory(to: Float.self, capacity: max(1, capacity))
+    }
+
+    static func give(_ p: UnsafeMutablePointer<Float>, _ capacity: Int) {
+        lock.lock()
+        if pooledFloats + capacity <= limit {
+            free[capacity, default: []].append(p)
+            pooledFloats += capacity
+            lock.unlock()
+        } else {
+            lock.unlock()
+            UnsafeMutableRawPointer(p).deallocate()
+        }
+    }
+}
