@@ -1,0 +1,77 @@
+import AutoResearchCore
+import Foundation
+
+/// The numbers of a report, computed from the experiments of one tag.
+///
+/// - Baseline: the mean metric of the `baseline` runs (several when the noise was measured); without
+///   any, the first kept experiment's metric.
+/// - Best: the lowest metric among baseline and kept runs.
+/// - A kept experiment's delta: the running best before it minus its metric (positive = better).
+/// Experiments are taken in `number` order.
+public struct ReportSummary: Sendable, Equatable {
+    /// What one kept experiment brought.
+    public struct Improvement: Sendable, Equatable {
+        public var outcome: ExperimentOutcome
+        /// The best metric before this experiment.
+        public var previousBest: Double
+        /// `previousBest - metric`: how much lower (better) it made the best.
+        public var delta: Double
+    }
+
+    /// Finished experiments: baseline, keep, discard and crash runs (the rows of results.tsv).
+    public var experiments: Int
+    public var baselineRuns: Int
+    public var keeps: Int
+    public var discards: Int
+    public var crashes: Int
+    /// Proposals that never ran because the researcher failed.
+    public var researcherErrors: Int
+    public var baseline: Double?
+    public var best: Double?
+    /// The experiment that holds the best metric (nil when the baseline is still the best).
+    public var bestOutcome: ExperimentOutcome?
+    /// `(baseline - best) / baseline × 100`.
+    public var improvementPercent: Double?
+    /// `keeps / (keeps + discards + crashes)`, in 0...1; nil before any such experiment.
+    public var keepRate: Double?
+    public var noiseSigma: Double?
+    /// Kept experiments, largest delta first (ties: lower number first).
+    public var improvements: [Improvement]
+
+    public init(outcomes: [ExperimentOutcome], noiseSigma: Double?) {
+        let sorted = outcomes.enumerated().sorted { ($0.element.number, $0.offset) < ($1.element.number, $1.offset) }.map(\.element)
+        let count = { (s: ExperimentStatus) in sorted.filter { $0.status == s }.count }
+        baselineRuns = count(.baseline); keeps = count(.keep); discards = count(.discard); crashes = count(.crash)
+        researcherErrors = count(.researcherError)
+        experiments = baselineRuns + keeps + discards + crashes
+        self.noiseSigma = noiseSigma
+        let baselineMetrics = sorted.filter { $0.status == .baseline }.compactMap(\.metric)
+        let baseline = baselineMetrics.isEmpty ? sorted.first { $0.status == .keep && $0.metric != nil }?.metric
+                                               : baselineMetrics.reduce(0, +) / Double(baselineMetrics.count)
+        self.baseline = baseline
+        var running = baseline
+        var bestOutcome: ExperimentOutcome?
+        var improvements: [Improvement] = []
+        for outcome in sorted where outcome.status == .keep {
+            guard let metric = outcome.metric else { continue }
+            if let before = running {
+                improvements.append(Improvement(outcome: outcome, previousBest: before, delta: before - metric))
+                if metric < before { running = metric; bestOutcome = outcome }
+            } else {
+                running = metric
+            }
+        }
+        best = running
+        self.bestOutcome = bestOutcome
+        if let baseline, let best = running, baseline != 0 {
+            improvementPercent = (baseline - best) / baseline * 100
+        } else {
+            improvementPercent = nil
+        }
+        let decided = keeps + discards + crashes
+        keepRate = decided > 0 ? Double(keeps) / Double(decided) : nil
+        self.improvements = improvements.enumerated().sorted {
+            ($0.element.delta, -$0.offset) > ($1.element.delta, -$1.offset)
+        }.map(\.element)
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+
+/// One-sentence hypotheses for hyperparameter moves, by what the parameter's name suggests it is.
+enum Hypotheses {
+    static func forMove(_ move: HyperparameterMove, from: String, to: String) -> String {
+        let name = move.parameter
+        let up = move.direction == "up"
+        func has(_ parts: String...) -> Bool { parts.contains { name.contains($0) } }
+        switch move.direction {
+        case "on": return "Turning \(name) on should lower val_bpb if what it enables helps this model."
+        case "off": return "Turning \(name) off should lower val_bpb if what it enables costs more than it gives."
+        case "up", "down": break
+        default: return "\(name) = \(to) may suit this model better than \(from) and lower val_bpb."
+        }
+        if has("DECAY", "DROPOUT", "REG") {
+            return up ? "Stronger \(name) (\(to)) should regularise more and generalise better to the validation set."
+                      : "Weaker \(name) (\(to)) should let the model fit the data faster within the time budget."
+        }
+        if has("WARMUP", "WARMDOWN", "COOLDOWN") {
+            return up ? "A longer \(name) (\(to)) should avoid instability at that end of the schedule."
+                      : "A shorter \(name) (\(to)) should spend more of the time budget at the full learning rate."
+        }
+        if has("LEARNING_RATE", "RATE") || name == "LR" || name.hasSuffix("_LR") || name.hasPrefix("LR_") {
+            return up ? "A higher \(name) (\(to)) should make faster progress within the fixed time budget while training stays stable."
+                      : "A lower \(name) (\(to)) should make optimisation more stable and reach a lower loss by the end of the budget."
+        }
+        if has("BATCH") {
+            return up ? "A larger \(name) (\(to)) gives less noisy gradients and better hardware use per step."
+                      : "A smaller \(name) (\(to)) gives more optimizer steps within the fixed time budget."
+        }
+        if has("SEQ", "CONTEXT", "LEN", "BLOCK_SIZE") {
+            return up ? "A longer \(name) (\(to)) lets the model use more context per prediction."
+                      : "A shorter \(name) (\(to)) makes each step cheaper, so more tokens fit in the time budget."
+        }
+        if has("DEPTH", "LAYER", "WIDTH", "DIM", "EMBD", "EMBED", "HIDDEN", "HEAD", "MLP", "RATIO") {
+            return up ? "A bigger model (\(name) = \(to)) has more capacity, which should lower val_bpb if it still trains enough steps in the time budget."
+                      : "A smaller model (\(name) = \(to)) trains more steps within the time budget, which may lower val_bpb more than the lost capacity raises it."
+        }
+        return (up ? "Raising" : "Lowering") + " \(name) from \(from) to \(to) tests whether val_bpb improves in that direction."
+    }
+}
+
+/// SplitMix64 (Steele, Lea & Flood 2014): a small, fast, seedable generator, so a session is reproducible.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A uniform double in [0, 1).
+    mutating func unit() -> Double { Double(next() >> 11) / Double(UInt64(1) << 53) }
+}

@@ -1,0 +1,263 @@
+import AutoResearchCore
+import Foundation
+
+/// The built-in researcher: needs no LLM. It steps the hyperparameters of the editable files' blocks
+/// (see `HyperparameterBlock`, `MoveGenerator`), applies the template's ideas (see `Idea`), and learns
+/// which moves pay off.
+///
+/// Each proposal, in order of precedence:
+/// 1. Momentum: after a kept hyperparameter step, the same step again (same parameter, same direction).
+/// 2. With probability `combineProbability`: two recent near-misses (discards within
+///    `nearMissSigmas` noise σ of the best, on different parameters or ideas) applied together.
+/// 3. A bandit over moves (`hp:<NAME>:<direction>`, `idea:<name>`): an idea with probability
+///    `ideaProbability` (when one applies), else a hyperparameter step; within the family the move
+///    with the highest UCB score mean + c·√(2·ln N / n) (UCB1, Auer, Cesa-Bianchi & Fischer 2002,
+///    "Finite-time analysis of the multiarmed bandit problem"), where the mean and n include
+///    `priorWeight` pseudo-trials at the family's prior, so untried moves are not forced first.
+///    Rewards come from `ResearchContext.history` and from the policy file of earlier sessions
+///    (see `SearchPolicy.reward(of:previousBest:noiseSigma:)`).
+/// A move whose best step was already tried falls back to a bigger, then a smaller step; a proposal
+/// whose resulting editable files hash (`filesHash`) is in `triedFilesHashes` is never made. Each
+/// idea is tried at most once per history on its own. Deterministic for a given seed, context and
+/// policy file as loaded at init.
+public final class SearchResearcher: Researcher {
+    public let name = "search"
+    /// The template's ideas.
+    public let ideas: [Idea]
+    public let settings: SearchSettings
+    /// Where the learned statistics are read at init and written after each proposal; nil to keep none.
+    public let policyFile: URL?
+    public let seed: UInt64
+    /// What earlier sessions learned, as read from `policyFile` at init.
+    public let learned: SearchPolicy
+
+    /// - Throws: `SearchError.invalidSettings` for settings out of range, `SearchError.unreadablePolicy`
+    ///   when `policyFile` exists but is not a policy file. A missing policy file is fine.
+    public init(ideas: [Idea], settings: SearchSettings = .default, policyFile: URL?, seed: UInt64) throws {
+        try settings.validate()
+        self.ideas = ideas; self.settings = settings; self.policyFile = policyFile; self.seed = seed
+        self.learned = try policyFile.map { try SearchPolicy.load(from: $0) } ?? SearchPolicy()
+    }
+
+    /// The fingerprint of a set of files, the one the harness records in `triedFilesHashes`: SHA-256
+    /// (hex) over each path, a NUL, its content and a NUL, in sorted path order
+    /// (`AutoResearchCore.filesFingerprint`).
+    public static func filesHash(_ files: [String: String]) -> String {
+        filesFingerprint(files)
+    }
+
+    public func propose(_ context: ResearchContext) async throws -> Proposal {
+        try proposeNow(context)
+    }
+
+    /// `propose(_:)` without the `async`.
+    /// - Throws: `ResearcherError.failed` when an editable file cannot be read or has a bad annotation;
+    ///   `ResearcherError.nothingLeftToTry` when every move is exhausted.
+    public func proposeNow(_ context: ResearchContext) throws -> Proposal {
+        let snapshot = try Snapshot(context: context, settings: settings)
+        let policy = learned.merging(context.history, noiseSigma: context.noiseSigma)
+        if let policyFile { try? policy.save(to: policyFile) }
+        var rng = SplitMix64(seed: seed ^ (context.seed &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(context.history.count) &* 0xD1B5_4A32_D192_ED03))
+        let finished = context.history.filter { [.keep, .discard, .crash].contains($0.status) && $0.move != nil }
+        let triedKeys = Set(finished.compactMap(\.move))
+
+        // 1. Momentum.
+        if settings.momentum, let last = finished.last, last.status == .keep, let key = last.move,
+           key.hasPrefix("hp:"), let candidate = snapshot.hyperparameterCandidate(key) {
+            return candidate.proposal(hypothesisPrefix: "The last step of \(key) was kept, so the same direction again: ")
+        }
+        // 2. Near-miss combinations.
+        let combinationDraw = rng.unit()
+        if combinationDraw < settings.combineProbability, let candidate = combination(snapshot, context, triedKeys) {
+            return candidate.proposal()
+        }
+        // 3. The bandit.
+        let hpKeys = snapshot.hyperparameterKeys
+        let ideaKeys = ideas.filter { !triedKeys.contains($0.key) }.map(\.key)
+        let total = Double(policy.totalTrials)
+        func ranked(_ keys: [String], prior: Double) -> [String] {
+            keys.map { key -> (String, Double) in
+                let arm = policy.moves[key] ?? SearchPolicy.Arm()
+                let n = Double(arm.trials) + settings.priorWeight
+                let mean = (arm.reward + settings.priorWeight * prior) / n
+                let bonus = settings.exploration * (2 * log(total + 1) / n).squareRoot()
+                return (key, mean + bonus + rng.unit() * 1e-9)
+            }
+            .sorted { $0.1 > $1.1 }
+            .map(\.0)
+        }
+        let hpRanking = ranked(hpKeys, prior: settings.hyperparameterPrior)
+        let ideaRanking = ranked(ideaKeys, prior: settings.ideaPrior)
+        let ideasFirst = rng.unit() < settings.ideaProbability
+        let families = ideasFirst ? [(ideaRanking, true), (hpRanking, false)] : [(hpRanking, false), (ideaRanking, true)]
+        for (ranking, isIdea) in families {
+            for key in ranking {
+                let candidate = isIdea ? ideas.first { $0.key == key }.flatMap(snapshot.ideaCandidate)
+                                       : snapshot.hyperparameterCandidate(key)
+                if let candidate { return candidate.proposal() }
+            }
+        }
+        if let candidate = combination(snapshot, context, triedKeys) { return candidate.proposal() }
+        if snapshot.blocks.isEmpty && ideas.isEmpty {
+            throw ResearcherError.nothingLeftToTry("no editable file has a hyperparameter block and the template has no ideas")
+        }
+        throw ResearcherError.nothingLeftToTry(
+            "every hyperparameter step from the current best was already tried and no untried idea applies; widen the ranges or add ideas")
+    }
+
+    /// Two recent near-miss discards on different targets, applied together, if such a pair gives files
+    /// not tried yet.
+    private func combination(_ snapshot: Snapshot, _ context: ResearchContext, _ triedKeys: Set<String>) -> Candidate? {
+        let bests = context.history.filter { $0.status == .keep || $0.status == .baseline }.compactMap(\.metric)
+        guard let best = context.bestMetric ?? bests.min() else { return nil }
+        let sigma = context.noiseSigma.flatMap { $0 > 0 ? $0 : nil } ?? 0.001 * abs(best)
+        let band = settings.nearMissSigmas * sigma
+        var keys: [String] = []
+        for outcome in context.history.reversed() where outcome.status == .discard {
+            guard let key = outcome.move, key.hasPrefix("hp:") || key.hasPrefix("idea:"),
+                  let metric = outcome.metric, metric - best <= band, !keys.contains(key) else { continue }
+            keys.append(key)
+            if keys.count == 6 { break }
+        }
+        func target(_ key: String) -> String {
+            key.hasPrefix("hp:") ? String(key.split(separator: ":").dropFirst().first ?? "") : key
+        }
+        for i in keys.indices {
+            for j in keys.indices where j > i && target(keys[i]) != target(keys[j]) {
+                let key = "combine:" + [keys[i], keys[j]].sorted().joined(separator: "+")
+                guard !triedKeys.contains(key), let first = apply(keys[i], to: snapshot.files, settings: settings) else { continue }
+                let after = snapshot.files.merging(first.files) { $1 }
+                guard let second = apply(keys[j], to: after, settings: settings) else { continue }
+                let changes = first.files.merging(second.files) { $1 }
+                guard snapshot.isFresh(changes) else { continue }
+                return Candidate(files: changes, description: "combine: \(first.description) + \(second.description)",
+                                 hypothesis: "Both came within the noise band of the best on their own; together their small gains may add up to a real improvement.",
+                                 key: key)
+            }
+        }
+        return nil
+    }
+
+    /// The usual step of move `key` (hyperparameter or idea) applied to `files`, if it applies.
+    private func apply(_ key: String, to files: [String: String], settings: SearchSettings) -> Candidate? {
+        if key.hasPrefix("idea:") {
+            guard let idea = ideas.first(where: { $0.key == key }), case .applied(let changes) = idea.apply(to: files),
+                  !changes.isEmpty else { return nil }
+            return Candidate(files: changes, description: "idea: \(idea.description)", hypothesis: idea.hypothesis, key: key)
+        }
+        let snapshot = Snapshot(files: files, paths: files.keys.sorted(), tried: [], settings: settings)
+        return snapshot.hyperparameterCandidates(key).first
+    }
+}
+
+/// A proposal before it becomes one: the changed files and how to describe them.
+struct Candidate {
+    var files: [String: String]
+    var description: String
+    var hypothesis: String
+    var key: String
+
+    func proposal(hypothesisPrefix: String = "") -> Proposal {
+        Proposal(files: files, description: description, hypothesis: hypothesisPrefix + hypothesis, move: key)
+    }
+}
+
+/// The editable files at the current best, their blocks, and the moves they allow.
+struct Snapshot {
+    let files: [String: String]
+    let paths: [String]
+    let tried: Set<String>
+    let blocks: [(path: String, block: HyperparameterBlock)]
+    /// Hyperparameter moves grouped by key, keys in file and parameter order.
+    let hyperparameterKeys: [String]
+    private let moves: [String: [(path: String, block: HyperparameterBlock, move: HyperparameterMove)]]
+
+    init(context: ResearchContext, settings: SearchSettings) throws {
+        var files: [String: String] = [:]
+        for path in context.editableFiles {
+            let url = context.worktree.appendingPathComponent(path)
+            do { files[path] = try String(contentsOf: url, encoding: .utf8) } catch {
+                throw ResearcherError.failed("cannot read the editable file \(path) in \(context.worktree.path): \(error.localizedDescription)")
+            }
+        }
+        do {
+            try self.init(parsing: files, paths: context.editableFiles, tried: context.triedFilesHashes, settings: settings)
+        } catch let error as SearchError {
+            throw ResearcherError.failed(error.description)
+        }
+    }
+
+    /// Like `init(parsing:…)`, skipping files whose block cannot be parsed.
+    init(files: [String: String], paths: [String], tried: Set<String>, settings: SearchSettings) {
+        // Only `invalidAnnotation` can throw here, and the files were parsed before; fall back to no blocks.
+        self = (try? Snapshot(parsing: files, paths: paths, tried: tried, settings: settings))
+            ?? Snapshot(files: files, paths: paths, tried: tried, blocks: [], settings: settings)
+    }
+
+    private init(parsing files: [String: String], paths: [String], tried: Set<String>, settings: SearchSettings) throws {
+        var blocks: [(path: String, block: HyperparameterBlock)] = []
+        for path in paths {
+            guard let source = files[path] else { continue }
+            do { blocks.append((path, try HyperparameterBlock.parse(source, path: path))) } catch SearchError.noHyperparameterBlock {
+                continue
+            }
+        }
+        self.init(files: files, paths: paths, tried: tried, blocks: blocks, settings: settings)
+    }
+
+    private init(files: [String: String], paths: [String], tried: Set<String>,
+                 blocks: [(path: String, block: HyperparameterBlock)], settings: SearchSettings) {
+        self.files = files; self.paths = paths; self.tried = tried; self.blocks = blocks
+        var keys: [String] = []
+        var moves: [String: [(path: String, block: HyperparameterBlock, move: HyperparameterMove)]] = [:]
+        var owned: Set<String> = []
+        for (path, block) in blocks {
+            for parameter in block.parameters where owned.insert(parameter.name).inserted {
+                for move in MoveGenerator.moves(for: parameter, in: block, settings: settings) {
+                    if moves[move.key] == nil { keys.append(move.key) }
+                    moves[move.key, default: []].append((path, block, move))
+                }
+            }
+        }
+        self.hyperparameterKeys = keys
+        self.moves = moves
+    }
+
+    /// True when `changes` alter the files and the result (or the changed files alone) was never tried.
+    func isFresh(_ changes: [String: String]) -> Bool {
+        guard changes.contains(where: { files[$0.key] != $0.value }) else { return false }
+        let state = files.merging(changes) { $1 }
+        return !tried.contains(SearchResearcher.filesHash(state)) && !tried.contains(SearchResearcher.filesHash(changes))
+    }
+
+    /// Every step of move `key`, in order of preference, without the freshness check.
+    func hyperparameterCandidates(_ key: String) -> [Candidate] {
+        (moves[key] ?? []).compactMap { path, block, move in
+            guard let source = files[path], let parameter = block.parameter(named: move.parameter) else { return nil }
+            let updated = block.replacing(move.parameter, with: move.to, in: source)
+            guard updated != source else { return nil }
+            let from = Self.shown(parameter.literal(for: move.from)), to = Self.shown(parameter.literal(for: move.to))
+            return Candidate(files: [path: updated], description: "\(move.parameter) \(from) → \(to)",
+                             hypothesis: Hypotheses.forMove(move, from: from, to: to), key: key)
+        }
+    }
+
+    /// The first step of move `key` that gives files not tried yet.
+    func hyperparameterCandidate(_ key: String) -> Candidate? {
+        hyperparameterCandidates(key).first { isFresh($0.files) }
+    }
+
+    /// `idea` applied to the files, if it applies and gives files not tried yet.
+    func ideaCandidate(_ idea: Idea) -> Candidate? {
+        guard case .applied(let changes) = idea.apply(to: files), isFresh(changes) else { return nil }
+        let hypothesis = idea.hypothesis.isEmpty ? "\(idea.description) should lower val_bpb." : idea.hypothesis
+        return Candidate(files: changes, description: "idea: \(idea.description)", hypothesis: hypothesis, key: idea.key)
+    }
+
+    private static func shown(_ literal: String) -> String {
+        if literal.count >= 2, let q = literal.first, q == "\"" || q == "'", literal.last == q {
+            return String(literal.dropFirst().dropLast())
+        }
+        return literal
+    }
+}
