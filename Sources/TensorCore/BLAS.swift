@@ -47,3 +47,24 @@ public enum BLAS {
         #endif
     }
 }
+
+extension BLAS {
+    /// The machine's measured SGEMM throughput in GFLOP/s: the best of `repeats` products of two n×n
+    /// matrices through the core's threaded `gemm` (the denominator of model FLOP utilisation).
+    public static func measurePeakGFLOPS(n: Int = 1024, repeats: Int = 4) -> Double {
+        var rng = RNG(seed: 1)
+        let a = Tensor.randn([n, n], rng: &rng), b = Tensor.randn([n, n], rng: &rng)
+        let c = Tensor(uninitialized: [n, n])
+        gemm(false, false, n, n, n, a.pointer, b.pointer, c.pointer, beta: 0)
+        var best = 0.0
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            gemm(false, false, n, n, n, a.pointer, b.pointer, c.pointer, beta: 0)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            best = max(best, 2 * Double(n) * Double(n) * Double(n) / seconds / 1e9)
+        }
+        return best
+    }
+}
+
+import Dispatch

@@ -69,21 +69,6 @@ final class NanoGPT {
     }
 }
 
-/// SGEMM throughput on square matrices of size n, GFLOP/s, best of a few repetitions.
-func sgemmPeak(n: Int = 2048) -> Double {
-    var rng = RNG(seed: 1)
-    let a = Tensor.randn([n, n], rng: &rng), b = Tensor.randn([n, n], rng: &rng)
-    _ = matmul(a, b)
-    var best = 0.0
-    for _ in 0..<5 {
-        let start = DispatchTime.now().uptimeNanoseconds
-        _ = matmul(a, b)
-        let s = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        best = max(best, 2 * Double(n * n * n) / s / 1e9)
-    }
-    return best
-}
-
 var seconds = 10.0
 var selected = Set(configs.map(\.name))
 var args = CommandLine.arguments.dropFirst().makeIterator()
@@ -99,7 +84,7 @@ while let arg = args.next() {
 }
 if !chosen.isEmpty { selected = chosen }
 
-let peak = sgemmPeak()
+let peak = BLAS.measurePeakGFLOPS()
 print("BLAS kernel: \(BLAS.kernel), BLAS threads: \(BLAS.threads), our threads: \(Parallel.threads)")
 print(String(format: "SGEMM peak (2048³): %.1f GFLOP/s", peak))
 print("config  layers heads width ctx batch   step_ms    tok/s  reference  ×ref   MFU%")
