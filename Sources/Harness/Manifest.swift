@@ -1,0 +1,299 @@
+import AutoResearchCore
+import Foundation
+import TOMLKit
+
+/// A workspace's `autoresearch.toml`: what the researchers may change, how to build and run the subject,
+/// which metric decides, the budget, the noise settings of the decision, and the SHA-256 of every protected file.
+///
+/// The manifest is committed with the baseline; its SHA-256 is stored per tag, so one tag's results are
+/// always measured under one manifest.
+public struct Manifest: Sendable, Equatable {
+    /// Which way the metric improves.
+    public enum Direction: String, Sendable, CaseIterable { case lower, higher }
+
+    /// How the training run is limited: wall-clock seconds (autoresearch's 5 minutes) or a number of tokens.
+    public enum BudgetMode: String, Sendable, CaseIterable { case time, tokens }
+
+    /// The training budget and the hard limit that protects the loop from a run that never ends.
+    public struct Budget: Sendable, Equatable {
+        public var mode: BudgetMode = .time
+        /// Training seconds (time mode). In token mode, the expected training time, used only for the hard limit.
+        public var seconds: Double = 300
+        /// Training tokens (token mode).
+        public var tokens: Int = 0
+        /// The run is killed after `hardLimitFactor × seconds + hardLimitGraceSeconds` (startup, evaluation).
+        public var hardLimitFactor: Double = 2
+        public var hardLimitGraceSeconds: Double = 60
+        /// The build is killed after this many seconds.
+        public var buildTimeoutSeconds: Double = 1800
+
+        public init() {}
+
+        /// Seconds after which a training run is killed.
+        public var hardLimitSeconds: Double { hardLimitFactor * seconds + hardLimitGraceSeconds }
+    }
+
+    /// The file name of the manifest at the root of a workspace.
+    public static let fileName = "autoresearch.toml"
+
+    public var name: String
+    /// Paths (relative to the workspace) a proposal may change.
+    public var editable: [String]
+    /// Paths that are neither editable nor protected (the researchers' brief and notes, e.g. program.md).
+    public var notes: [String] = ["program.md"]
+    /// Shell command that builds the subject, run in the experiment's worktree.
+    public var build: String
+    /// Shell command that trains and evaluates, printing a `---` summary block.
+    public var run: String
+    /// The search researcher's ideas file, relative to the workspace; nil for none.
+    public var ideas: String?
+    /// The summary key that decides (e.g. `val_bpb`).
+    public var metric: String
+    public var direction: Direction = .lower
+    public var budget = Budget()
+    /// The prepared corpus, passed to the subject as AUTORESEARCH_DATA_DIR; empty for none.
+    public var dataDir: String = ""
+    public var noise = NoiseSettings()
+    /// SHA-256 (hex) of every protected file, keyed by path.
+    public var fixed: [String: String] = [:]
+
+    public init(name: String, editable: [String], build: String, run: String, ideas: String? = nil,
+                metric: String = "val_bpb", direction: Direction = .lower) {
+        self.name = name; self.editable = editable; self.build = build; self.run = run
+        self.ideas = ideas; self.metric = metric; self.direction = direction
+    }
+
+    /// Reads `autoresearch.toml` of the workspace at `root`.
+    public static func load(workspace root: URL) throws -> Manifest {
+        let url = root.appendingPathComponent(fileName)
+        guard FileManager.default.fileExists(atPath: url.path) else { throw HarnessError.notAWorkspace(dir: root.path) }
+        let text = try String(contentsOf: url, encoding: .utf8)
+        return try parse(text, path: url.path)
+    }
+
+    /// Parses a manifest, naming the key when one is missing or wrong.
+    public static func parse(_ text: String, path: String = fileName) throws -> Manifest {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw HarnessError.manifestUnreadable(path: path, reason: "\(error.description) at \(error.source.begin)")
+        }
+        let reader = TableReader(table: table, prefix: "")
+        var manifest = Manifest(
+            name: try reader.string("name"),
+            editable: try reader.strings("editable"),
+            build: try reader.string("build"),
+            run: try reader.string("run"),
+            ideas: try reader.optionalString("ideas"),
+            metric: "val_bpb")
+        guard !manifest.editable.isEmpty else {
+            throw HarnessError.manifestKey(key: "editable", problem: "is empty; list at least one file the researchers may change.")
+        }
+        for file in manifest.editable where !isSafeRelativePath(file) {
+            throw HarnessError.manifestKey(key: "editable", problem: "names '\(file)', which is not a path inside the workspace.")
+        }
+        manifest.notes = try reader.optionalStrings("notes") ?? manifest.notes
+        manifest.dataDir = try reader.optionalString("data_dir") ?? ""
+
+        let metric = try reader.section("metric")
+        manifest.metric = try metric.string("name")
+        let direction = try metric.optionalString("direction") ?? "lower"
+        guard let dir = Direction(rawValue: direction) else {
+            throw HarnessError.manifestKey(key: "metric.direction", problem: "is '\(direction)'; use \"lower\" or \"higher\".")
+        }
+        manifest.direction = dir
+
+        let budget = try reader.section("budget")
+        let mode = try budget.optionalString("mode") ?? "time"
+        guard let budgetMode = BudgetMode(rawValue: mode) else {
+            throw HarnessError.manifestKey(key: "budget.mode", problem: "is '\(mode)'; use \"time\" or \"tokens\".")
+        }
+        manifest.budget.mode = budgetMode
+        manifest.budget.seconds = try budget.optionalNumber("seconds") ?? manifest.budget.seconds
+        manifest.budget.tokens = try budget.optionalInt("tokens") ?? 0
+        manifest.budget.hardLimitFactor = try budget.optionalNumber("hard_limit_factor") ?? manifest.budget.hardLimitFactor
+        manifest.budget.hardLimitGraceSeconds = try budget.optionalNumber("hard_limit_grace_seconds") ?? manifest.budget.hardLimitGraceSeconds
+        manifest.budget.buildTimeoutSeconds = try budget.optionalNumber("build_timeout_seconds") ?? manifest.budget.buildTimeoutSeconds
+        guard manifest.budget.seconds > 0 else {
+            throw HarnessError.manifestKey(key: "budget.seconds", problem: "must be a positive number of seconds.")
+        }
+        if budgetMode == .tokens, manifest.budget.tokens <= 0 {
+            throw HarnessError.manifestKey(key: "budget.tokens", problem: "must be a positive number of tokens when budget.mode is \"tokens\".")
+        }
+
+        if table.contains(key: "noise") {
+            let noise = try reader.section("noise")
+            manifest.noise.baselineRuns = try noise.optionalInt("baseline_runs") ?? manifest.noise.baselineRuns
+            manifest.noise.minDelta = try noise.optionalNumber("min_delta") ?? manifest.noise.minDelta
+            manifest.noise.sigmaMultiplier = try noise.optionalNumber("sigma_multiplier") ?? manifest.noise.sigmaMultiplier
+            manifest.noise.maxReruns = try noise.optionalInt("max_reruns") ?? manifest.noise.maxReruns
+            guard manifest.noise.baselineRuns >= 1 else {
+                throw HarnessError.manifestKey(key: "noise.baseline_runs", problem: "must be at least 1 (3 or more to estimate the noise).")
+            }
+        }
+
+        let fixed = try reader.section("fixed")
+        for key in fixed.table.keys {
+            guard let hash = fixed.table[key]?.string, hash.count == 64 else {
+                throw HarnessError.manifestKey(key: "fixed.\(key)", problem: "must be a SHA-256 as 64 hex digits.")
+            }
+            manifest.fixed[key] = hash
+        }
+        return manifest
+    }
+
+    /// The manifest as TOML, with comments. `parse(render())` gives back an equal manifest.
+    public func render() -> String {
+        var lines: [String] = []
+        lines.append("# AutoResearch workspace manifest. The harness reads it; researchers never change it.")
+        lines.append("# Editing it (and committing) starts a new comparison: a tag remembers the manifest it began with.")
+        lines.append("")
+        lines.append("name = \(tomlString(name))")
+        lines.append("# The only files a proposal may change. Each must start with a hyperparameter block.")
+        lines.append("editable = \(tomlArray(editable))")
+        lines.append("# Files that are neither editable nor protected (the researchers' brief and notes).")
+        lines.append("notes = \(tomlArray(notes))")
+        lines.append("# Shell commands, run in the experiment's worktree.")
+        lines.append("build = \(tomlString(build))")
+        lines.append("run = \(tomlString(run))")
+        if let ideas { lines.append("ideas = \(tomlString(ideas))") }
+        lines.append("# The prepared corpus (`autoresearch prepare`), passed as AUTORESEARCH_DATA_DIR.")
+        lines.append("data_dir = \(tomlString(dataDir))")
+        lines.append("")
+        lines.append("[metric]")
+        lines.append("# A key of the subject's `---` summary block, and which way is better.")
+        lines.append("name = \(tomlString(metric))")
+        lines.append("direction = \(tomlString(direction.rawValue))")
+        lines.append("")
+        lines.append("[budget]")
+        lines.append("# \"time\": train for `seconds` of wall clock (AUTORESEARCH_TIME_BUDGET).")
+        lines.append("# \"tokens\": train on `tokens` tokens (AUTORESEARCH_TOKEN_BUDGET); `seconds` is then the expected time.")
+        lines.append("mode = \(tomlString(budget.mode.rawValue))")
+        lines.append("seconds = \(tomlNumber(budget.seconds))")
+        lines.append("tokens = \(budget.tokens)")
+        lines.append("# A run is killed (its whole process group) after hard_limit_factor × seconds + hard_limit_grace_seconds.")
+        lines.append("hard_limit_factor = \(tomlNumber(budget.hardLimitFactor))")
+        lines.append("hard_limit_grace_seconds = \(tomlNumber(budget.hardLimitGraceSeconds))")
+        lines.append("build_timeout_seconds = \(tomlNumber(budget.buildTimeoutSeconds))")
+        lines.append("")
+        lines.append("[noise]")
+        lines.append("# The baseline runs baseline_runs times to estimate the metric's noise σ. A change is kept only if it")
+        lines.append("# beats the best by more than max(min_delta, sigma_multiplier × σ); a borderline one is re-run")
+        lines.append("# (up to max_reruns more times) and judged on the mean of its runs.")
+        lines.append("baseline_runs = \(noise.baselineRuns)")
+        lines.append("min_delta = \(tomlNumber(noise.minDelta))")
+        lines.append("sigma_multiplier = \(tomlNumber(noise.sigmaMultiplier))")
+        lines.append("max_reruns = \(noise.maxReruns)")
+        lines.append("")
+        lines.append("[fixed]")
+        lines.append("# SHA-256 of every protected file, checked before each run.")
+        for path in fixed.keys.sorted() {
+            lines.append("\(tomlString(path)) = \(tomlString(fixed[path]!))")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// True for a relative path that stays inside the workspace (no `..`, not absolute, not `.git`).
+    public static func isSafeRelativePath(_ path: String) -> Bool {
+        guard !path.isEmpty, !path.hasPrefix("/") else { return false }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        return !parts.contains { $0 == ".." || $0 == "." || $0.isEmpty || $0 == ".git" }
+    }
+}
+
+// MARK: - TOML helpers
+
+/// Reads typed keys from a TOML table and names the full key (`budget.seconds`) in every error.
+private struct TableReader {
+    let table: TOMLTable
+    let prefix: String
+
+    func key(_ name: String) -> String { prefix.isEmpty ? name : "\(prefix).\(name)" }
+
+    func section(_ name: String) throws -> TableReader {
+        guard let value = table[name] else {
+            throw HarnessError.manifestKey(key: key(name), problem: "is missing; add a [\(key(name))] table.")
+        }
+        guard let sub = value.table else {
+            throw HarnessError.manifestKey(key: key(name), problem: "must be a table ([\(key(name))]).")
+        }
+        return TableReader(table: sub, prefix: key(name))
+    }
+
+    func string(_ name: String) throws -> String {
+        guard let value = try optionalString(name) else {
+            throw HarnessError.manifestKey(key: key(name), problem: "is missing; it must be a string.")
+        }
+        guard !value.isEmpty else { throw HarnessError.manifestKey(key: key(name), problem: "is empty.") }
+        return value
+    }
+
+    func optionalString(_ name: String) throws -> String? {
+        guard let value = table[name] else { return nil }
+        guard let string = value.string else {
+            throw HarnessError.manifestKey(key: key(name), problem: "must be a string.")
+        }
+        return string
+    }
+
+    func strings(_ name: String) throws -> [String] {
+        guard let value = try optionalStrings(name) else {
+            throw HarnessError.manifestKey(key: key(name), problem: "is missing; it must be an array of strings.")
+        }
+        return value
+    }
+
+    func optionalStrings(_ name: String) throws -> [String]? {
+        guard let value = table[name] else { return nil }
+        guard let array = value.array else {
+            throw HarnessError.manifestKey(key: key(name), problem: "must be an array of strings.")
+        }
+        return try array.map {
+            guard let s = $0.string else { throw HarnessError.manifestKey(key: key(name), problem: "must be an array of strings.") }
+            return s
+        }
+    }
+
+    func optionalNumber(_ name: String) throws -> Double? {
+        guard let value = table[name] else { return nil }
+        if let d = value.double { return d }
+        if let i = value.int { return Double(i) }
+        throw HarnessError.manifestKey(key: key(name), problem: "must be a number.")
+    }
+
+    func optionalInt(_ name: String) throws -> Int? {
+        guard let value = table[name] else { return nil }
+        guard let i = value.int else { throw HarnessError.manifestKey(key: key(name), problem: "must be an integer.") }
+        return i
+    }
+}
+
+/// A TOML basic string with the escapes TOML requires.
+func tomlString(_ s: String) -> String {
+    var out = "\""
+    for scalar in s.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case "\r": out += "\\r"
+        default:
+            if scalar.value < 0x20 || scalar.value == 0x7f {
+                out += String(format: "\\u%04X", scalar.value)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return out + "\""
+}
+
+private func tomlArray(_ items: [String]) -> String { "[" + items.map(tomlString).joined(separator: ", ") + "]" }
+
+/// A TOML float that reads back exactly (`300.0`, `0.002`).
+private func tomlNumber(_ d: Double) -> String {
+    let s = "\(d)"
+    return s.contains(".") || s.contains("e") ? s : s + ".0"
+}

@@ -1,0 +1,95 @@
+import AutoResearchCore
+import Foundation
+
+/// What `autoresearch results`, `status` and `report` read from the ledger.
+public struct TagStatus: Sendable, Equatable {
+    public var tag: String
+    public var branch: String
+    public var experiments: Int
+    public var keeps: Int
+    public var crashes: Int
+    public var baseline: Double?
+    public var best: Double?
+    public var noiseSigma: Double?
+    /// The experiment in state `running`, if any.
+    public var running: ExperimentRecord?
+
+    /// Kept experiments / decided experiments (keep + discard + crash).
+    public var keepRate: Double? {
+        let decided = experiments
+        return decided > 0 ? Double(keeps) / Double(decided) : nil
+    }
+
+    /// A few lines for a person.
+    public var text: String {
+        var lines = ["tag \(tag) (branch \(branch))"]
+        let rate = keepRate.map { String(format: "%.0f%%", $0 * 100) } ?? "—"
+        lines.append("experiments: \(experiments) (\(keeps) kept, \(crashes) crashed; keep rate \(rate))")
+        lines.append("metric: baseline \(metricText(baseline)) → best \(metricText(best))"
+                     + ((baseline != nil && best != nil) ? String(format: " (%+.6f)", best! - baseline!) : ""))
+        lines.append("noise σ: " + (noiseSigma.map { String(format: "%.6f", $0) } ?? "unknown"))
+        if let r = running {
+            let since = Date().timeIntervalSince(r.startedAt)
+            lines.append("running now: experiment \(r.number) (\(r.description)), phase \(r.phase ?? "?"), started \(clock(since)) ago")
+        } else {
+            lines.append("running now: nothing")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Results, status and report for one tag of a workspace.
+public struct TagReports: Sendable {
+    public let workspace: Workspace
+    public let ledger: Ledger
+    public let tag: String
+
+    /// Opens the ledger and picks the tag: `tag` if given, else the most recently created one.
+    public init(workspace: Workspace, tag: String?) throws {
+        self.workspace = workspace
+        guard FileManager.default.fileExists(atPath: workspace.ledgerURL.path) else {
+            throw HarnessError.unknownTag(tag: tag ?? "(latest)", known: [])
+        }
+        ledger = try Ledger(url: workspace.ledgerURL)
+        let tags = try ledger.tags()
+        if let tag {
+            guard tags.contains(where: { $0.tag == tag }) else { throw HarnessError.unknownTag(tag: tag, known: tags.map(\.tag)) }
+            self.tag = tag
+        } else {
+            guard let last = tags.last else { throw HarnessError.unknownTag(tag: "(latest)", known: []) }
+            self.tag = last.tag
+        }
+    }
+
+    /// The tag's standing.
+    public func status() throws -> TagStatus {
+        let records = try ledger.experiments(tag: tag)
+        let tagRecord = try ledger.tag(tag)
+        let decided = records.filter { [.keep, .discard, .crash].contains($0.experimentStatus) }
+        let baseline = records.first { $0.experimentStatus == .baseline }?.metric
+        return TagStatus(tag: tag, branch: tagRecord?.branch ?? "autoresearch/\(tag)", experiments: decided.count,
+                         keeps: decided.filter { $0.experimentStatus == .keep }.count,
+                         crashes: decided.filter { $0.experimentStatus == .crash }.count,
+                         baseline: baseline,
+                         best: records.last { $0.experimentStatus == .keep }?.metric ?? baseline,
+                         noiseSigma: tagRecord?.noiseSigma,
+                         running: records.last { $0.experimentStatus == .running })
+    }
+
+    /// results.tsv for the tag, also written to `<workspace>/results.tsv`.
+    @discardableResult
+    public func writeResults() throws -> (text: String, url: URL) {
+        let text = SubjectBridge.resultsTSV(try ledger.outcomes(tag: tag))
+        let url = workspace.root.appendingPathComponent("results.tsv")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return (text, url)
+    }
+
+    /// report.md and progress.svg in the workspace.
+    @discardableResult
+    public func writeReport() throws -> (markdown: URL, chart: URL) {
+        let title = "\(workspace.manifest.name): autoresearch/\(tag)"
+        return try SubjectBridge.writeReport(outcomes: try ledger.outcomes(tag: tag), title: title,
+                                             noiseSigma: try ledger.tag(tag)?.noiseSigma, to: workspace.root)
+    }
+}

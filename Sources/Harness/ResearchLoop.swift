@@ -1,0 +1,519 @@
+import AutoResearchCore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What `autoresearch run` was asked for.
+public struct RunOptions: Sendable {
+    /// The tag: the research branch is `autoresearch/<tag>`.
+    public var tag: String
+    /// Stop after this many experiments in this invocation (the baseline does not count); nil = no limit.
+    public var experiments: Int?
+    /// Start no new experiment after this many hours; nil = no limit.
+    public var hours: Double?
+    /// Baseline runs for a new tag; nil = the manifest's `noise.baseline_runs`.
+    public var baselineRuns: Int?
+    /// Seed for the researcher.
+    public var seed: UInt64
+
+    public init(tag: String, experiments: Int? = nil, hours: Double? = nil, baselineRuns: Int? = nil, seed: UInt64 = 0) {
+        self.tag = tag; self.experiments = experiments; self.hours = hours; self.baselineRuns = baselineRuns; self.seed = seed
+    }
+
+    /// Today's default tag, e.g. `nov29` (autoresearch's convention).
+    public static func defaultTag(_ date: Date = Date()) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "MMMd"
+        return formatter.string(from: date).lowercased()
+    }
+
+    /// A tag must be usable in a branch name and a directory name.
+    public static func isValidTag(_ tag: String) -> Bool {
+        !tag.isEmpty && tag.count <= 64 && !tag.hasPrefix(".") && !tag.hasPrefix("-") && !tag.contains("..")
+            && tag.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+    }
+}
+
+/// How a session of the loop ended.
+public struct RunSummary: Sendable, Equatable {
+    public enum StopReason: String, Sendable { case experimentLimit, timeLimit, interrupted, researcherExhausted, researcherFailing }
+    public var stopReason: StopReason
+    /// Experiments started in this session (not counting the baseline).
+    public var experimentsRun: Int
+    public var baseline: Double?
+    public var best: Double?
+    public var bestCommit: String
+}
+
+/// The closed research loop for one tag: baseline, then propose → commit → build → run → decide, one experiment
+/// at a time in a clean worktree, until told to stop. Every state change is one ledger transaction, and the
+/// branch `autoresearch/<tag>` only ever moves (compare-and-swap) to a commit the ledger records as kept.
+public actor ResearchLoop {
+    public nonisolated let workspace: Workspace
+    public nonisolated let ledger: Ledger
+    public nonisolated let researcher: any Researcher
+    public nonisolated let options: RunOptions
+    let display: any Display
+    let slot: URL
+    var redo: [ExperimentRecord] = []
+
+    public var branch: String { "autoresearch/\(options.tag)" }
+    var branchRef: String { "refs/heads/\(branch)" }
+    var tag: String { options.tag }
+    var manifest: Manifest { workspace.manifest }
+
+    /// Opens the ledger and checks the workspace and tag are usable (clean work tree, valid manifest and tag,
+    /// protected files intact, editable files with hyperparameter blocks).
+    public init(workspace: Workspace, researcher: any Researcher, options: RunOptions, display: any Display) throws {
+        guard RunOptions.isValidTag(options.tag) else { throw HarnessError.invalidTag(options.tag) }
+        guard SubjectBridge.metricNames.contains(workspace.manifest.metric) else {
+            throw HarnessError.manifestKey(key: "metric.name", problem: "is '\(workspace.manifest.metric)', which the summary block does not have; use one of \(SubjectBridge.metricNames.joined(separator: ", ")).")
+        }
+        try workspace.ensureClean()
+        try workspace.verifyFixed(in: workspace.root)
+        try workspace.validateEditable()
+        self.workspace = workspace
+        self.ledger = try Ledger(url: workspace.ledgerURL)
+        self.researcher = researcher
+        self.options = options
+        self.display = display
+        self.slot = workspace.worktreesDirectory.appendingPathComponent("slot-0")
+    }
+
+    /// Runs the loop until `experiments` or `hours` is reached, the researcher gives up, or the task is cancelled
+    /// (Ctrl-C: the experiment in flight is recorded `interrupted` and its process group killed).
+    public func run() async throws -> RunSummary {
+        let git = workspace.git
+        _ = git.attempt(["worktree", "prune"])
+        try await openTag()
+        try await recover()
+        if try ledger.experiments(tag: tag).first(where: { $0.experimentStatus == .baseline }) == nil {
+            guard try await runBaseline() else { return try await summary(.interrupted, started: 0) }
+        }
+        var started = 0
+        var failures = 0
+        let deadline = options.hours.map { Date().addingTimeInterval($0 * 3600) }
+        var reason = RunSummary.StopReason.interrupted
+        while true {
+            if Task.isCancelled { reason = .interrupted; break }
+            if let limit = options.experiments, started >= limit { reason = .experimentLimit; break }
+            if let deadline, Date() >= deadline { reason = .timeLimit; break }
+            started += 1
+            let status = try await runExperiment()
+            if status == .interrupted { reason = .interrupted; break }
+            if status == .researcherError {
+                failures += 1
+                if researcherExhausted { reason = .researcherExhausted; break }
+                if failures >= 3 { reason = .researcherFailing; break }
+            } else {
+                failures = 0
+            }
+        }
+        return try await summary(reason, started: started)
+    }
+
+    private func summary(_ reason: RunSummary.StopReason, started: Int) async throws -> RunSummary {
+        await display.finish()
+        let records = try ledger.experiments(tag: tag)
+        let best = try bestSoFar()
+        return RunSummary(stopReason: reason, experimentsRun: started,
+                          baseline: records.first { $0.experimentStatus == .baseline }?.metric,
+                          best: best.metric, bestCommit: best.commit)
+    }
+
+    private var researcherExhausted = false
+
+    // MARK: - Tag and recovery
+
+    /// Creates the tag (branch at the workspace's HEAD) or checks that an existing one used the same manifest.
+    func openTag() async throws {
+        let git = workspace.git
+        if let existing = try ledger.tag(tag) {
+            guard existing.manifestHash == workspace.manifestHash else {
+                throw HarnessError.tagManifestMismatch(tag: tag, recorded: existing.manifestHash, current: workspace.manifestHash)
+            }
+            if git.resolve(branchRef) == nil { try git.updateRef(branchRef, to: existing.baselineCommit, from: nil) }
+            await note("resuming tag \(tag) on branch \(branch)")
+            return
+        }
+        if git.resolve(branchRef) != nil { throw HarnessError.branchWithoutLedger(tag: tag, branch: branch) }
+        let head = try git.revParse("HEAD")
+        try git.updateRef(branchRef, to: head, from: nil)
+        try ledger.insert(TagRecord(tag: tag, branch: branch, manifestHash: workspace.manifestHash, createdAt: Date(),
+                                    baselineCommit: head, noiseSigma: nil))
+        await note("new tag \(tag): branch \(branch) at \(head.prefix(7))")
+    }
+
+    /// After a harness died: mark what was running `interrupted` (killing its leftover process group),
+    /// point the branch at the last kept commit, and queue the interrupted change to run again.
+    func recover() async throws {
+        let interrupted = try ledger.interruptRunning(tag: tag, reason: "the harness stopped while this experiment ran; it is run again")
+        for record in interrupted {
+            if let pid = record.pid { killStaleGroup(pid_t(pid)) }
+            await note("experiment \(record.number) was left running by an earlier harness: marked interrupted")
+        }
+        let best = try bestSoFar()
+        let git = workspace.git
+        if let current = git.resolve(branchRef), current != best.commit {
+            try git.updateRef(branchRef, to: best.commit, from: current)
+            await note("moved \(branch) from \(current.prefix(7)) to the last kept commit \(best.commit.prefix(7))")
+        }
+        if let last = interrupted.last, last.experimentStatus != .baseline, let commit = last.commit,
+           last.parentCommit == best.commit, last.description != "baseline", git.resolve(commit) != nil {
+            redo = [last]
+        }
+    }
+
+    /// Kills the process group a dead harness left behind, if it still exists and is ours
+    /// (on Linux: its working directory is one of this workspace's worktrees).
+    nonisolated func killStaleGroup(_ pid: pid_t) {
+        guard pid > 1, kill(-pid, 0) == 0 else { return }
+        #if os(Linux)
+        let cwd = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd")) ?? ""
+        guard cwd.hasPrefix(workspace.worktreesDirectory.path) else { return }
+        #endif
+        killpg(pid, SIGKILL)
+    }
+
+    /// The best commit so far and its metric: the last kept experiment's, else the baseline's.
+    func bestSoFar() throws -> (commit: String, metric: Double?) {
+        let records = try ledger.experiments(tag: tag)
+        if let keep = records.last(where: { $0.experimentStatus == .keep }), let commit = keep.commit {
+            return (commit, keep.metric)
+        }
+        guard let tagRecord = try ledger.tag(tag) else { throw HarnessError.unknownTag(tag: tag, known: []) }
+        return (tagRecord.baselineCommit, records.first { $0.experimentStatus == .baseline }?.metric)
+    }
+
+    /// σ of one run, pooled over every commit of this tag that ran more than once.
+    func pooledSigma(including runs: [Double] = []) throws -> Double? {
+        let groups = try ledger.experiments(tag: tag).compactMap { $0.decisionEvidence?.runs }
+        return Decision.pooledSigma(groups + [runs])
+    }
+
+    // MARK: - Baseline
+
+    /// Runs the unchanged baseline K times: its mean is the first best, its spread the first σ.
+    /// Returns false when it was interrupted; throws when it crashed.
+    func runBaseline() async throws -> Bool {
+        guard let tagRecord = try ledger.tag(tag) else { return false }
+        let k = max(1, options.baselineRuns ?? manifest.noise.baselineRuns)
+        var record = try ledger.start(ExperimentRecord(tag: tag, number: -1, parentCommit: nil, description: "baseline",
+                                                       researcher: "harness"))
+        record.commit = tagRecord.baselineCommit
+        try ledger.save(record)
+        await display.show(.experiment(number: record.number, description: "baseline (\(k) runs)"))
+        var experiment = Experiment(record: record, log: logURL(record.number))
+        do {
+            try workspace.git.prepareWorktree(at: slot, commit: tagRecord.baselineCommit)
+            try workspace.verifyFixed(in: slot)
+            try await build(&experiment)
+            var runs: [Double] = []
+            for i in 1...k {
+                runs.append(try await train(&experiment, label: "baseline run \(i)/\(k)", phase: i == 1 ? .train : .rerun))
+            }
+            let evidence = Decision.baselineEvidence(runs: runs, settings: manifest.noise)
+            experiment.record.metric = evidence.mean
+            try await finish(&experiment, status: .baseline, evidence: evidence, reason: evidence.reason)
+            try ledger.setNoiseSigma(evidence.sigma, tag: tag)
+            await showStanding()
+            return true
+        } catch let stop as ExperimentStop {
+            try await finish(&experiment, status: stop.status, evidence: nil, reason: stop.message)
+            if stop.status == .crash {
+                throw HarnessError.other("the baseline crashed (\(stop.message)); see \(experiment.log.path). Fix the subject, commit, and run again.")
+            }
+            return false
+        }
+    }
+
+    // MARK: - One experiment
+
+    /// Why an experiment ended early; becomes its status and error message.
+    struct ExperimentStop: Error {
+        var status: ExperimentStatus
+        var message: String
+    }
+
+    /// An experiment in flight: its ledger row and its log.
+    struct Experiment {
+        var record: ExperimentRecord
+        var log: URL
+    }
+
+    func logURL(_ number: Int) -> URL {
+        workspace.logsDirectory(tag: tag).appendingPathComponent("\(number).log")
+    }
+
+    /// Runs one experiment to its end and returns its status.
+    func runExperiment() async throws -> ExperimentStatus {
+        let best = try bestSoFar()
+        guard let bestMetric = best.metric else { throw HarnessError.other("tag \(tag) has no baseline metric; run again to measure it") }
+        var record = try ledger.start(ExperimentRecord(tag: tag, number: -1, parentCommit: best.commit,
+                                                       description: "(proposing)", researcher: researcher.name))
+        var experiment = Experiment(record: record, log: logURL(record.number))
+        await display.show(.experiment(number: record.number, description: "(proposing)"))
+        do {
+            if let again = redo.popLast(), let commit = again.commit {
+                record = experiment.record
+                record.description = again.description; record.hypothesis = again.hypothesis
+                record.researcher = again.researcher; record.move = again.move
+                record.filesHash = again.filesHash; record.diff = again.diff; record.commit = commit
+                experiment.record = record
+                try ledger.save(record)
+                try workspace.git.prepareWorktree(at: slot, commit: commit)
+                await display.show(.note("experiment \(record.number) runs the change interrupted in experiment \(again.number) again"))
+            } else {
+                try workspace.git.prepareWorktree(at: slot, commit: best.commit)
+                try await propose(&experiment, bestMetric: bestMetric)
+            }
+            await display.show(.experiment(number: experiment.record.number, description: experiment.record.description))
+            try checkIntegrity(experiment.record, parent: best.commit)
+            try await build(&experiment)
+
+            var runs: [Double] = []
+            var decision: (verdict: Verdict, evidence: DecisionEvidence)
+            repeat {
+                let label = runs.isEmpty ? "run 1" : "re-run \(runs.count + 1) (borderline)"
+                runs.append(try await train(&experiment, label: label, phase: runs.isEmpty ? .train : .rerun))
+                decision = Decision.judge(runs: runs, best: bestMetric, sigma: try pooledSigma(including: runs),
+                                          settings: manifest.noise, direction: manifest.direction)
+            } while decision.verdict == .rerun
+            experiment.record.metric = decision.evidence.mean
+            let status: ExperimentStatus = decision.verdict == .keep ? .keep : .discard
+            try await finish(&experiment, status: status, evidence: decision.evidence, reason: decision.evidence.reason)
+            if status == .keep, let commit = experiment.record.commit {
+                // The ledger says keep first; a crash between the two is repaired by `recover`.
+                try workspace.git.updateRef(branchRef, to: commit, from: best.commit)
+            }
+            if runs.count > 1 { try ledger.setNoiseSigma(try pooledSigma(), tag: tag) }
+            await showStanding()
+            return status
+        } catch let stop as ExperimentStop {
+            try await finish(&experiment, status: stop.status, evidence: nil, reason: stop.message)
+            await showStanding()
+            return stop.status
+        }
+    }
+
+    /// Asks the researcher for a change, checks it, writes it into the worktree and commits it (detached).
+    func propose(_ experiment: inout Experiment, bestMetric: Double) async throws {
+        try await setPhase(&experiment, .propose, limit: nil)
+        let records = try ledger.experiments(tag: tag)
+        let context = ResearchContext(
+            worktree: slot, editableFiles: manifest.editable,
+            history: records.filter { $0.id != experiment.record.id }.map(\.outcome),
+            bestMetric: bestMetric,
+            noiseSigma: try ledger.tag(tag)?.noiseSigma,
+            triedFilesHashes: Set(records.compactMap(\.filesHash)),
+            seed: options.seed &+ UInt64(experiment.record.number))
+        let proposal: Proposal
+        do {
+            proposal = try await researcher.propose(context)
+        } catch is CancellationError {
+            throw ExperimentStop(status: .interrupted, message: "interrupted while the researcher was proposing")
+        } catch let error as ResearcherError {
+            if case .nothingLeftToTry = error { researcherExhausted = true }
+            throw ExperimentStop(status: .researcherError, message: error.description)
+        } catch {
+            throw ExperimentStop(status: .researcherError, message: "the researcher failed: \(error)")
+        }
+        if Task.isCancelled { throw ExperimentStop(status: .interrupted, message: "interrupted") }
+        experiment.record.description = proposal.description.isEmpty ? "(no description)" : proposal.description
+        experiment.record.hypothesis = proposal.hypothesis
+        experiment.record.move = proposal.move
+
+        // Only editable files, only real changes, never a change already tried.
+        let editable = Set(manifest.editable)
+        let outside = proposal.files.keys.filter { !editable.contains($0) }.sorted()
+        guard outside.isEmpty else {
+            throw ExperimentStop(status: .researcherError,
+                                 message: "the proposal changes \(outside.joined(separator: ", ")), which autoresearch.toml does not list as editable (editable: \(manifest.editable.joined(separator: ", ")))")
+        }
+        var after: [String: String] = [:]
+        for path in manifest.editable {
+            after[path] = (try? String(contentsOf: slot.appendingPathComponent(path), encoding: .utf8)) ?? ""
+        }
+        let before = after
+        for (path, content) in proposal.files { after[path] = content }
+        guard after != before else { throw ExperimentStop(status: .researcherError, message: "the proposal changes nothing") }
+        let hash = filesFingerprint(after)
+        experiment.record.filesHash = hash
+        if records.contains(where: { $0.filesHash == hash && $0.id != experiment.record.id }) {
+            throw ExperimentStop(status: .researcherError, message: "the proposal repeats files already tried (files hash \(hash.prefix(12)))")
+        }
+        for (path, content) in proposal.files {
+            try content.write(to: slot.appendingPathComponent(path), atomically: true, encoding: .utf8)
+        }
+        let git = Git(slot)
+        try git.run(["add", "--"] + proposal.files.keys.sorted())
+        let commit = try git.commit(experiment.record.description + (proposal.hypothesis.isEmpty ? "" : "\n\n" + proposal.hypothesis))
+        experiment.record.commit = commit
+        experiment.record.diff = try git.diff(from: experiment.record.parentCommit ?? "HEAD~1", to: commit)
+        try ledger.save(experiment.record)
+    }
+
+    /// Before building: the commit changes only editable files, and every protected file has its recorded hash.
+    func checkIntegrity(_ record: ExperimentRecord, parent: String) throws {
+        guard let commit = record.commit else { return }
+        let changed = try Git(slot).changedFiles(from: parent, to: commit)
+        let outside = changed.filter { !manifest.editable.contains($0) }
+        guard outside.isEmpty else {
+            throw ExperimentStop(status: .crash, message: "integrity: the commit changes protected files (\(outside.joined(separator: ", ")))")
+        }
+        do { try workspace.verifyFixed(in: slot) } catch let error as HarnessError {
+            throw ExperimentStop(status: .crash, message: "integrity: \(error.description)")
+        }
+    }
+
+    /// The environment every build and run gets: budget and data directory from the manifest.
+    var subjectEnvironment: [String: String] {
+        var env: [String: String] = [:]
+        switch manifest.budget.mode {
+        case .time:
+            env["AUTORESEARCH_TIME_BUDGET"] = clean(manifest.budget.seconds)
+            env["AUTORESEARCH_TOKEN_BUDGET"] = "0"
+        case .tokens:
+            env["AUTORESEARCH_TOKEN_BUDGET"] = String(manifest.budget.tokens)
+            env["AUTORESEARCH_TIME_BUDGET"] = clean(manifest.budget.seconds)
+        }
+        if !manifest.dataDir.isEmpty {
+            env["AUTORESEARCH_DATA_DIR"] = (manifest.dataDir as NSString).expandingTildeInPath
+        }
+        return env
+    }
+
+    private func clean(_ d: Double) -> String { d == d.rounded() ? String(Int(d)) : String(d) }
+
+    /// Builds in the worktree. A failed build is a crash whose message is the compiler's last lines.
+    func build(_ experiment: inout Experiment) async throws {
+        try await setPhase(&experiment, .build, limit: nil)
+        appendLog(experiment.log, "# build: \(manifest.build)\n")
+        let result = try await ProcessRunner.run(
+            shell: manifest.build, in: slot, environment: subjectEnvironment, removing: ["AUTORESEARCH_EVAL_TEST"],
+            log: experiment.log, timeout: manifest.budget.buildTimeoutSeconds,
+            onStart: { [ledger, record = experiment.record] pid in
+                var r = record; r.pid = Int(pid); try? ledger.save(r)
+            })
+        experiment.record.buildSeconds = result.seconds
+        experiment.record.pid = nil
+        try ledger.save(experiment.record)
+        switch result.termination {
+        case .exited(0): return
+        case .cancelled: throw ExperimentStop(status: .interrupted, message: "interrupted during the build")
+        case .timedOut:
+            throw ExperimentStop(status: .crash, message: "the build ran past \(Int(manifest.budget.buildTimeoutSeconds)) s and was killed")
+        default:
+            throw ExperimentStop(status: .crash, message: "build failed (\(result.termination)): " + tail(of: experiment.log, since: nil, lines: 15))
+        }
+    }
+
+    /// One training run; returns the metric. A non-zero exit, an overrun, a missing or NaN summary is a crash.
+    func train(_ experiment: inout Experiment, label: String, phase: Phase) async throws -> Double {
+        try await setPhase(&experiment, phase, limit: manifest.budget.seconds)
+        let env = subjectEnvironment
+        let shown = env.keys.sorted().map { "\($0)=\(env[$0]!)" }.joined(separator: " ")
+        appendLog(experiment.log, "# \(label): \(manifest.run)  [\(shown)]\n")
+        let offset = (try? FileManager.default.attributesOfItem(atPath: experiment.log.path)[.size] as? Int) ?? 0
+        let limit = manifest.budget.hardLimitSeconds
+        let result = try await ProcessRunner.run(
+            shell: manifest.run, in: slot, environment: env, removing: ["AUTORESEARCH_EVAL_TEST"],
+            log: experiment.log, timeout: limit,
+            onStart: { [ledger, record = experiment.record] pid in
+                var r = record; r.pid = Int(pid); try? ledger.save(r)
+            })
+        experiment.record.runSeconds = (experiment.record.runSeconds ?? 0) + result.seconds
+        experiment.record.pid = nil
+        try ledger.save(experiment.record)
+        switch result.termination {
+        case .exited(0): break
+        case .cancelled: throw ExperimentStop(status: .interrupted, message: "interrupted during \(label)")
+        case .timedOut:
+            throw ExperimentStop(status: .crash, message: "\(label) ran past the hard limit of \(Int(limit)) s (budget × \(manifest.budget.hardLimitFactor) + \(Int(manifest.budget.hardLimitGraceSeconds)) s) and was killed")
+        default:
+            let output = tail(of: experiment.log, since: offset, lines: 15)
+            let failLine = output.split(separator: "\n").last { $0.hasPrefix("FAIL:") }.map(String.init)
+            throw ExperimentStop(status: .crash, message: "\(label) \(result.termination): " + (failLine ?? output))
+        }
+        let output = readLog(experiment.log, since: offset)
+        let metrics: RunMetrics
+        do { metrics = try SubjectBridge.readSummary(output, metric: manifest.metric) } catch {
+            throw ExperimentStop(status: .crash, message: "\(label): no usable summary block (\(error)); the subject must print `---` then `val_bpb: ...` lines")
+        }
+        let s = metrics.summary
+        experiment.record.valBPB = s.valBpb; experiment.record.testBPB = s.testBpb
+        experiment.record.peakMemoryMB = s.peakMemoryMB; experiment.record.mfuPercent = s.mfuPercent
+        experiment.record.totalTokensM = s.totalTokensM; experiment.record.numSteps = s.numSteps
+        experiment.record.numParamsM = s.numParamsM; experiment.record.depth = s.depth
+        experiment.record.trainingSeconds = s.trainingSeconds; experiment.record.totalSeconds = s.totalSeconds
+        try ledger.save(experiment.record)
+        return metrics.metric
+    }
+
+    /// Records the end of an experiment in one transaction and shows it.
+    func finish(_ experiment: inout Experiment, status: ExperimentStatus, evidence: DecisionEvidence?, reason: String) async throws {
+        experiment.record.status = status.rawValue
+        experiment.record.phase = nil
+        experiment.record.pid = nil
+        experiment.record.finishedAt = Date()
+        experiment.record.logPath = experiment.log.path
+        if let evidence, let data = try? JSONEncoder().encode(evidence) {
+            experiment.record.evidence = String(decoding: data, as: UTF8.self)
+        }
+        if [.crash, .interrupted, .researcherError].contains(status) {
+            experiment.record.error = reason
+            if status != .crash { experiment.record.metric = nil }
+        }
+        if status == .crash { experiment.record.metric = nil }
+        try ledger.save(experiment.record)
+        appendLog(experiment.log, "# \(status.rawValue): \(reason)\n")
+        await display.show(.decided(number: experiment.record.number, status: status, metric: experiment.record.metric,
+                                    description: experiment.record.description, reason: reason))
+    }
+
+    func setPhase(_ experiment: inout Experiment, _ phase: Phase, limit: Double?) async throws {
+        if Task.isCancelled { throw ExperimentStop(status: .interrupted, message: "interrupted before \(phase.rawValue)") }
+        experiment.record.phase = phase.rawValue
+        experiment.record.logPath = experiment.log.path
+        try ledger.save(experiment.record)
+        await display.show(.phase(phase, limit: limit))
+    }
+
+    func showStanding() async {
+        guard let records = try? ledger.experiments(tag: tag) else { return }
+        let baseline = records.first { $0.experimentStatus == .baseline }?.metric
+        let best = (try? bestSoFar())?.metric
+        await display.show(.standing(baseline: baseline, best: best,
+                                     keeps: records.filter { $0.experimentStatus == .keep }.count,
+                                     experiments: records.filter { $0.experimentStatus != .baseline }.count))
+    }
+
+    func note(_ text: String) async { await display.show(.note(text)) }
+
+    // MARK: - Logs
+
+    func appendLog(_ url: URL, _ text: String) {
+        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        if let handle = FileHandle(forWritingAtPath: url.path) {
+            handle.seekToEndOfFile()
+            handle.write(Data(text.utf8))
+            try? handle.close()
+        } else {
+            try? text.write(to: url, atomically: false, encoding: .utf8)
+        }
+    }
+
+    func readLog(_ url: URL, since offset: Int?) -> String {
+        guard let data = FileManager.default.contents(atPath: url.path) else { return "" }
+        return String(decoding: data.dropFirst(offset ?? 0), as: UTF8.self)
+    }
+
+    func tail(of url: URL, since offset: Int?, lines: Int) -> String {
+        let all = readLog(url, since: offset).split(separator: "\n").filter { !$0.hasPrefix("# ") }
+        return all.suffix(lines).joined(separator: "\n")
+    }
+}

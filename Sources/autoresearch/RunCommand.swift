@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import Harness
+
+/// `autoresearch run`: the research loop, until Ctrl-C, `--experiments` or `--hours`.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run the research loop on a tag (resumes the tag if it exists).")
+
+    @OptionGroup var workspaceOption: WorkspaceOption
+
+    @Option(help: "The run tag; the research branch is autoresearch/<tag> (default: today, e.g. nov29).")
+    var tag: String?
+
+    @Option(help: "Stop after this many experiments (the baseline not counted).")
+    var experiments: Int?
+
+    @Option(help: "Start no new experiment after this many hours.")
+    var hours: Double?
+
+    @Option(name: .customLong("baseline-runs"), help: "Baseline runs of a new tag, to estimate the noise (default: the manifest's, 3).")
+    var baselineRuns: Int?
+
+    @Option(help: "The researcher that proposes changes: search.")
+    var researcher: String = "search"
+
+    @Option(help: "Seed for the researcher's randomness.")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        if let experiments, experiments < 0 { throw ValidationError("--experiments must be 0 or more") }
+        if let hours, hours <= 0 { throw ValidationError("--hours must be positive") }
+        if let baselineRuns, baselineRuns < 1 { throw ValidationError("--baseline-runs must be at least 1") }
+        guard researcher == "search" else { throw ValidationError("unknown researcher '\(researcher)'; available: search") }
+    }
+
+    func run() async throws {
+        let workspace = try workspaceOption.open()
+        let tag = self.tag ?? RunOptions.defaultTag()
+        let options = RunOptions(tag: tag, experiments: experiments, hours: hours, baselineRuns: baselineRuns, seed: seed)
+        let researcher = try SubjectBridge.searchResearcher(workspace: workspace, tag: tag, seed: seed)
+        let loop = try ResearchLoop(workspace: workspace, researcher: researcher, options: options, display: makeDisplay())
+        let summary = try await Interrupts.cancellingOnSignal { try await loop.run() }
+        let reports = try TagReports(workspace: workspace, tag: tag)
+        try reports.writeResults()
+        let report = try reports.writeReport()
+        print("stopped: \(summary.stopReason.rawValue) after \(summary.experimentsRun) experiment(s)")
+        print("\(workspace.manifest.metric): baseline \(format(summary.baseline)) → best \(format(summary.best)) "
+              + "(branch autoresearch/\(tag) at \(summary.bestCommit.prefix(7)))")
+        print("report: \(report.markdown.path)")
+    }
+
+    private func format(_ value: Double?) -> String { value.map { String(format: "%.6f", $0) } ?? "—" }
+}

@@ -1,0 +1,136 @@
+import AutoResearchCore
+import Foundation
+import Testing
+@testable import Harness
+
+@Suite struct WorkspaceTests {
+    @Test func initCopiesTemplateAndVendorWritesManifestAndCommitsBaseline() throws {
+        let standIn = try StandIn()
+        defer { standIn.remove() }
+        let ws = try standIn.makeWorkspace()
+        let fm = FileManager.default
+        let root = standIn.workspaceURL
+        #expect(fm.fileExists(atPath: root.appendingPathComponent("train.py").path))
+        #expect(fm.fileExists(atPath: root.appendingPathComponent("vendored/lib/util.py").path))
+        #expect(!fm.fileExists(atPath: root.appendingPathComponent("template.toml").path))
+        let gitignore = try String(contentsOf: root.appendingPathComponent(".gitignore"), encoding: .utf8)
+        #expect(gitignore.contains(".build/") && gitignore.contains(".autoresearch/"))
+
+        let m = ws.manifest
+        #expect(m.editable == ["train.py"])
+        #expect(m.build == "python3 -m py_compile train.py")
+        #expect(m.budget.mode == .time && m.budget.seconds == 1)
+        #expect(m.noise == NoiseSettings())
+        // Protected: everything tracked but the editable file, program.md and the manifest.
+        #expect(Set(m.fixed.keys) == [".gitignore", "data.txt", "vendored/lib/util.py"])
+        let data = try #require(fm.contents(atPath: root.appendingPathComponent("data.txt").path))
+        #expect(m.fixed["data.txt"] == sha256Hex(data))
+
+        let git = Git(root)
+        #expect(try git.run(["rev-list", "--count", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+        #expect(try git.dirtyTrackedFiles().isEmpty)
+        #expect(try git.trackedFiles().contains("autoresearch.toml"))
+        try ws.verifyFixed(in: root)
+    }
+
+    @Test func tokenBudgetSelectsTokenMode() throws {
+        let standIn = try StandIn()
+        defer { standIn.remove() }
+        let ws = try standIn.makeWorkspace(tokenBudget: 5000)
+        #expect(ws.manifest.budget.mode == .tokens)
+        #expect(ws.manifest.budget.tokens == 5000)
+    }
+
+    @Test func notAWorkspaceNamesTheDirectoryAndSuggestsInit() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("not-a-ws-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        do {
+            _ = try Workspace.open(dir)
+            Issue.record("opened a directory without autoresearch.toml")
+        } catch let error as HarnessError {
+            #expect(error == .notAWorkspace(dir: dir.standardizedFileURL.path))
+            #expect(error.description.contains("autoresearch init"))
+            #expect(error.description.contains(dir.lastPathComponent))
+        }
+    }
+
+    @Test func editableWithoutHyperparameterBlockIsRefusedAtInit() throws {
+        let standIn = try StandIn()
+        defer { standIn.remove() }
+        try "import os\nprint('no constants here')\n".write(to: standIn.templateURL.appendingPathComponent("train.py"), atomically: true, encoding: .utf8)
+        do {
+            try standIn.makeWorkspace()
+            Issue.record("init accepted an editable file without a hyperparameter block")
+        } catch let error as HarnessError {
+            guard case .noHyperparameterBlock(let path, _) = error else { Issue.record("wrong error: \(error)"); return }
+            #expect(path == "train.py")
+            #expect(error.description.contains("hyperparameter block"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: standIn.workspaceURL.path), "a failed init leaves nothing behind")
+    }
+
+    @Test func initRefusesANonEmptyDirectoryAndAnUnknownTemplate() throws {
+        let standIn = try StandIn()
+        defer { standIn.remove() }
+        try standIn.makeWorkspace()
+        #expect(throws: HarnessError.workspaceExists(dir: standIn.workspaceURL.standardizedFileURL.path)) { try standIn.makeWorkspace() }
+        let other = standIn.base.appendingPathComponent("ws2")
+        do {
+            try Workspace.create(at: other, options: WorkspaceOptions(template: "no-such-template", sourceRoot: standIn.sourceRoot))
+            Issue.record("init accepted an unknown template")
+        } catch let error as HarnessError {
+            guard case .templateNotFound(let name, _) = error else { Issue.record("wrong error: \(error)"); return }
+            #expect(name == "no-such-template")
+        }
+    }
+
+    @Test func dirtyWorkTreeIsAnError() throws {
+        let standIn = try StandIn()
+        defer { standIn.remove() }
+        let ws = try standIn.makeWorkspace()
+        try "changed\n".write(to: standIn.workspaceURL.appendingPathComponent("data.txt"), atomically: true, encoding: .utf8)
+        #expect(throws: HarnessError.dirtyWorkTree(files: ["data.txt"])) { try ws.ensureClean() }
+        do {
+            _ = try ResearchLoop(workspace: ws, researcher: ScriptedResearcher([]), options: RunOptions(tag: "t"), display: RecordingDisplay())
+            Issue.record("the loop started on a dirty work tree")
+        } catch let error as HarnessError {
+            #expect(error.description.contains("uncommitted changes"))
+            #expect(error.description.contains("data.txt"))
+        }
+    }
+
+    @Test func tamperedProtectedFileFailsIntegrity() throws {
+        let standIn = try StandIn()
+        defer { standIn.remove() }
+        let ws = try standIn.makeWorkspace()
+        try "tampered\n".write(to: standIn.workspaceURL.appendingPathComponent("vendored/lib/util.py"), atomically: true, encoding: .utf8)
+        do {
+            try ws.verifyFixed(in: standIn.workspaceURL)
+            Issue.record("a tampered protected file passed")
+        } catch let error as HarnessError {
+            guard case .integrity(let path, _, _) = error else { Issue.record("wrong error: \(error)"); return }
+            #expect(path == "vendored/lib/util.py")
+        }
+    }
+
+    @Test func sourceRootComesFromTheEnvironmentOrTheCheckout() throws {
+        let standIn = try StandIn()
+        defer { standIn.remove() }
+        #expect(throws: HarnessError.self) { try Workspace.sourceRoot(environment: ["AUTORESEARCH_HOME": standIn.base.path]) }
+        try FileManager.default.createDirectory(at: standIn.base.appendingPathComponent("Templates"), withIntermediateDirectories: true)
+        #expect(try Workspace.sourceRoot(environment: ["AUTORESEARCH_HOME": standIn.base.path]).path == standIn.base.path)
+        let checkout = try Workspace.sourceRoot(environment: [:])
+        #expect(FileManager.default.fileExists(atPath: checkout.appendingPathComponent("Sources/Harness").path))
+    }
+
+    @Test func defaultTagIsMonthAndDay() {
+        var components = DateComponents()
+        components.year = 2025; components.month = 11; components.day = 29; components.hour = 12
+        let date = Calendar.current.date(from: components)!
+        #expect(RunOptions.defaultTag(date) == "nov29")
+        #expect(RunOptions.isValidTag("nov29-b"))
+        #expect(!RunOptions.isValidTag("a b"))
+        #expect(!RunOptions.isValidTag("../x"))
+    }
+}
