@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what AutoResearch needs beyond Swift: OpenBLAS (matmul), SQLite (the ledger) and OpenSSL's
+# libcrypto (SHA-256), from Debian's packages. Safe to run again: installs only what is missing.
+set -euo pipefail
+packages=(libopenblas-dev libsqlite3-dev libssl-dev git python3-pip)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# Debian's OpenBLAS 0.3.21 does not recognise some recent x86 CPUs and falls back to its slowest
+# kernel (Prescott); name an AVX2 kernel when the CPU has AVX2 and nothing was chosen.
+if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -q avx2 /proc/cpuinfo 2>/dev/null; then
+  export OPENBLAS_CORETYPE=Haswell
+fi
+git config --global user.email >/dev/null 2>&1 || git config --global user.email "autoresearch@localhost"
+git config --global user.name >/dev/null 2>&1 || git config --global user.name "autoresearch"
