@@ -2,11 +2,12 @@
 # Installs what AutoResearch needs beyond Swift: OpenBLAS (matmul), SQLite (the ledger) and OpenSSL's
 # libcrypto (SHA-256), from Debian's packages. Safe to run again: installs only what is missing.
 set -euo pipefail
-packages=(libopenblas-dev libsqlite3-dev libssl-dev git python3-pip)
 missing=()
-for p in "${packages[@]}"; do
+for p in libopenblas-dev libsqlite3-dev libssl-dev; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
+command -v git >/dev/null 2>&1 || missing+=(git)
+python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
