@@ -79,6 +79,22 @@ extension TensorCoreTests { @Suite struct GradientTests {
         checkGradients([q, k, v]) { attention($0[0], $0[1], $0[2], causal: causal) }
     }
 
+    @Test(arguments: [true, false])
+    func fusedAttentionAcrossQueryBlocks(causal: Bool) {
+        // T = 70 spans two query blocks of 64: the causal path multiplies block 2 against 70 keys only.
+        let q = randn([1, 2, 70, 4], seed: 30), k = randn([1, 1, 70, 4], seed: 31), v = randn([1, 1, 70, 4], seed: 32)
+        // Forward against the unfused ops: softmax(Q·Kᵀ/2 + mask)·V per head.
+        let o = Tensor.noGrad { attention(q, k, v, causal: causal) }
+        for h in 0..<2 {
+            let qh = Tensor(Array(q.array[(h * 280)..<((h + 1) * 280)]), shape: [70, 4]), kh = reshape(k, [70, 4]), vh = reshape(v, [70, 4])
+            let s = scale(matmul(qh, kh, transposeB: true), 0.5)
+            if causal { for i in 0..<70 { for j in (i + 1)..<70 { s.pointer[i * 70 + j] = -.infinity } } }
+            let ref = matmul(softmax(s), vh)
+            for i in 0..<280 { #expect(abs(ref.pointer[i] - o.pointer[h * 280 + i]) < 1e-5) }
+        }
+        checkGradients([q, k, v]) { attention($0[0], $0[1], $0[2], causal: causal) }
+    }
+
     @Test func rotaryEmbedding() {
         checkGradients([randn([2, 3, 7, 10], seed: 25)]) { rope($0[0], base: 100) }
     }

@@ -24,24 +24,16 @@ public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, causal: Bool = true
     let tt = t * t, td = t * d
 
     BLAS.configure()
-    do {
-        Parallel.forEachChunk(b * hkv) { range in
-            let scratch = probs == nil ? UnsafeMutablePointer<Float>.allocate(capacity: tt) : nil
-            defer { scratch?.deallocate() }
-            for task in range {
-                let bi = task / hkv, kvh = task % hkv
-                let kp = pk + (bi * hkv + kvh) * td, vp = pv + (bi * hkv + kvh) * td
-                for g in 0..<group {
-                    let h = bi * hq + kvh * group + g
-                    let p = probs.map { $0.pointer + h * tt } ?? scratch!
-                    gemmSerial(false, true, t, t, d, pq + h * td, kp, p, beta: 0, alpha: scale)   // S = Q·Kᵀ/√D
-                    for i in 0..<t {
-                        let row = p + i * t, valid = causal ? i + 1 : t
-                        softmaxRow(row, row, valid)
-                        if valid < t { (row + valid).update(repeating: 0, count: t - valid) }
-                    }
-                    gemmSerial(false, false, t, d, t, p, vp, po + h * td, beta: 0)                   // O = P·V
-                }
+    Parallel.forEachChunk(b * hkv) { range in
+        let scratch = probs == nil ? UnsafeMutablePointer<Float>.allocate(capacity: tt) : nil
+        defer { scratch?.deallocate() }
+        for task in range {
+            let bi = task / hkv, kvh = task % hkv
+            let kp = pk + (bi * hkv + kvh) * td, vp = pv + (bi * hkv + kvh) * td
+            for g in 0..<group {
+                let h = bi * hq + kvh * group + g
+                let p = probs.map { $0.pointer + h * tt } ?? scratch!
+                attentionForwardHead(q: pq + h * td, k: kp, v: vp, out: po + h * td, probs: p, t: t, d: d, scale: scale, causal: causal)
             }
         }
     }
@@ -50,27 +42,16 @@ public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, causal: Bool = true
             let gO = out.grad!.pointer
             let gQ = q.gradPointer(), gK = k.gradPointer(), gV = v.gradPointer()
             let pp = probs.pointer
-            do {
-                Parallel.forEachChunk(b * hkv) { range in
-                    let dP = UnsafeMutablePointer<Float>.allocate(capacity: tt)
-                    defer { dP.deallocate() }
-                    for task in range {
-                        let bi = task / hkv, kvh = task % hkv
-                        let off = (bi * hkv + kvh) * td
-                        for g in 0..<group {
-                            let h = bi * hq + kvh * group + g
-                            let p = pp + h * tt, go = gO + h * td
-                            gemmSerial(true, false, t, d, t, p, go, gV + off, beta: 1)             // dV += Pᵀ·dO
-                            gemmSerial(false, true, t, t, d, go, pv + off, dP, beta: 0)            // dP = dO·Vᵀ
-                            for i in 0..<t {
-                                let pr = p + i * t, dr = dP + i * t, valid = causal ? i + 1 : t
-                                let s = dot(pr, dr, valid)
-                                for j in 0..<valid { dr[j] = pr[j] * (dr[j] - s) }
-                                if valid < t { (dr + valid).update(repeating: 0, count: t - valid) }
-                            }
-                            gemmSerial(false, false, t, d, t, dP, pk + off, gQ + h * td, beta: 1, alpha: scale)  // dQ += dS·K/√D
-                            gemmSerial(true, false, t, d, t, dP, pq + h * td, gK + off, beta: 1, alpha: scale)   // dK += dSᵀ·Q/√D
-                        }
+            Parallel.forEachChunk(b * hkv) { range in
+                let dP = UnsafeMutablePointer<Float>.allocate(capacity: tt)
+                defer { dP.deallocate() }
+                for task in range {
+                    let bi = task / hkv, kvh = task % hkv
+                    let off = (bi * hkv + kvh) * td
+                    for g in 0..<group {
+                        let h = bi * hq + kvh * group + g
+                        attentionBackwardHead(q: pq + h * td, k: pk + off, v: pv + off, probs: pp + h * tt, gOut: gO + h * td,
+                                              gQ: gQ + h * td, gK: gK + off, gV: gV + off, dP: dP, t: t, d: d, scale: scale, causal: causal)
                     }
                 }
             }
@@ -79,3 +60,58 @@ public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, causal: Bool = true
     return out
 }
 
+/// Query rows are processed in blocks of this many; with a causal mask a block only multiplies
+/// against the keys up to its last row, which skips most of the masked upper triangle.
+let attentionBlock = 64
+
+/// One head: S = Q·Kᵀ·scale, P = softmax(S) (masked), O = P·V. q, out: [T, D]; k, v: [T, D]; probs: [T, T].
+/// Entries of P above the diagonal are left unwritten by causal blocks and never read.
+@inline(__always)
+func attentionForwardHead(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+                          probs p: UnsafeMutablePointer<Float>, t: Int, d: Int, scale: Float, causal: Bool) {
+    var r0 = 0
+    while r0 < t {
+        let r1 = min(t, r0 + attentionBlock), rows = r1 - r0
+        let keys = causal ? r1 : t
+        let pb = p + r0 * t
+        BLAS.sgemm(transA: false, transB: true, m: rows, n: keys, k: d, alpha: scale, a: q + r0 * d, lda: d,
+                   b: k, ldb: d, beta: 0, c: pb, ldc: t)                                   // S = Q·Kᵀ/√D
+        for i in r0..<r1 {
+            let row = p + i * t, valid = causal ? i + 1 : t
+            softmaxRow(row, row, valid)
+            if valid < keys { (row + valid).update(repeating: 0, count: keys - valid) }
+        }
+        BLAS.sgemm(transA: false, transB: false, m: rows, n: d, k: keys, alpha: 1, a: pb, lda: t,
+                   b: v, ldb: d, beta: 0, c: out + r0 * d, ldc: d)                          // O = P·V
+        r0 = r1
+    }
+}
+
+/// One head's backward, block by block as in the forward: dV += Pᵀ·dO, dP = dO·Vᵀ,
+/// dS = P ⊙ (dP − rowsum(P ⊙ dP)), dQ += dS·K·scale, dK += dSᵀ·Q·scale. dP: [T, T] scratch.
+@inline(__always)
+func attentionBackwardHead(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, probs p: UnsafePointer<Float>,
+                           gOut: UnsafePointer<Float>, gQ: UnsafeMutablePointer<Float>, gK: UnsafeMutablePointer<Float>,
+                           gV: UnsafeMutablePointer<Float>, dP: UnsafeMutablePointer<Float>, t: Int, d: Int, scale: Float, causal: Bool) {
+    var r0 = 0
+    while r0 < t {
+        let r1 = min(t, r0 + attentionBlock), rows = r1 - r0
+        let keys = causal ? r1 : t
+        let pb = p + r0 * t, go = gOut + r0 * d
+        BLAS.sgemm(transA: true, transB: false, m: keys, n: d, k: rows, alpha: 1, a: pb, lda: t,
+                   b: go, ldb: d, beta: 1, c: gV, ldc: d)                                   // dV += Pᵀ·dO
+        BLAS.sgemm(transA: false, transB: true, m: rows, n: keys, k: d, alpha: 1, a: go, lda: d,
+                   b: v, ldb: d, beta: 0, c: dP, ldc: keys)                                 // dP = dO·Vᵀ
+        for i in r0..<r1 {
+            let pr = p + i * t, dr = dP + (i - r0) * keys, valid = causal ? i + 1 : t
+            let s = dot(pr, dr, valid)
+            for j in 0..<valid { dr[j] = pr[j] * (dr[j] - s) }
+            if valid < keys { (dr + valid).update(repeating: 0, count: keys - valid) }
+        }
+        BLAS.sgemm(transA: false, transB: false, m: rows, n: d, k: keys, alpha: scale, a: dP, lda: keys,
+                   b: k, ldb: d, beta: 1, c: gQ + r0 * d, ldc: d)                           // dQ += dS·K/√D
+        BLAS.sgemm(transA: true, transB: false, m: keys, n: d, k: rows, alpha: scale, a: dP, lda: keys,
+                   b: q + r0 * d, ldb: d, beta: 1, c: gK, ldc: d)                           // dK += dSᵀ·Q/√D
+        r0 = r1
+    }
+}
