@@ -20,13 +20,19 @@ public struct ReportSummary: Sendable, Equatable {
 
     /// Finished experiments: baseline, keep, discard and crash runs (the rows of results.tsv).
     public var experiments: Int
+    /// Runs with status `baseline`.
     public var baselineRuns: Int
+    /// Runs with status `keep` (improvements; the baseline is not counted).
     public var keeps: Int
+    /// Runs with status `discard`.
     public var discards: Int
+    /// Runs with status `crash`.
     public var crashes: Int
     /// Proposals that never ran because the researcher failed.
     public var researcherErrors: Int
+    /// The baseline metric (see above), nil without any baseline or kept run.
     public var baseline: Double?
+    /// The best metric, nil without any baseline or kept run.
     public var best: Double?
     /// The experiment that holds the best metric (nil when the baseline is still the best).
     public var bestOutcome: ExperimentOutcome?
@@ -34,10 +40,12 @@ public struct ReportSummary: Sendable, Equatable {
     public var improvementPercent: Double?
     /// `keeps / (keeps + discards + crashes)`, in 0...1; nil before any such experiment.
     public var keepRate: Double?
+    /// The noise σ given to `init`, in metric units.
     public var noiseSigma: Double?
     /// Kept experiments, largest delta first (ties: lower number first).
     public var improvements: [Improvement]
 
+    /// Computes the summary of `outcomes` (any order); `noiseSigma` is only carried along.
     public init(outcomes: [ExperimentOutcome], noiseSigma: Double?) {
         let sorted = outcomes.enumerated().sorted { ($0.element.number, $0.offset) < ($1.element.number, $1.offset) }.map(\.element)
         let count = { (s: ExperimentStatus) in sorted.filter { $0.status == s }.count }

@@ -6,7 +6,9 @@ public struct HyperparameterMove: Sendable, Equatable {
     public var parameter: String
     /// `up` or `down` for numbers, `on` or `off` for booleans, the new value for string choices.
     public var direction: String
+    /// The value before the move.
     public var from: HyperparameterValue
+    /// The value after the move, inside the parameter's range or choices.
     public var to: HyperparameterValue
 
     public init(parameter: String, direction: String, from: HyperparameterValue, to: HyperparameterValue) {
@@ -19,13 +21,14 @@ public struct HyperparameterMove: Sendable, Equatable {
 
 /// The candidate steps of a hyperparameter block.
 ///
-/// - Reals: ×/÷ f with f = 1.5^stepSize, then f², then √f, rounded to 3 significant digits; a
+/// - Reals: ×/÷ f with f = 1.5^stepSize, then f², √f, f³ and f^¼, rounded to 3 significant digits; a
 ///   parameter whose range starts at 0 may also step down to 0; a 0 steps up to 10 % of its range
 ///   (or 0.1 without one).
 /// - Integers, by name and value: heads (`HEADS`, `N_HEAD`, …) step to the neighbouring divisors of the
-///   width when there is one; depths (`DEPTH`, `…LAYER…`) and small counts (< 32) step by ±k, then ±2k
-///   (k = max(1, round(stepSize))); sizes (`…BATCH…`, `…WIDTH…`, `…DIM…`, `…SIZE…`, `…LEN…`, …)
-///   and powers of two ≥ 16 step by ×/÷ 2^k, then 4^k; other large counts by ×/÷ f. A width stays a
+///   width when there is one; depths (`DEPTH`, `…LAYER…`) and small counts (< 32) step by ±k, then
+///   ±2k and ±3k (k = max(1, round(stepSize))); sizes (`…BATCH…`, `…WIDTH…`, `…DIM…`, `…SIZE…`,
+///   `…LEN…`, …) and powers of two ≥ 16 step by ×/÷ 2^k, then 4^k and 8^k; other large counts by
+///   ×/÷ f, f², √f. A width stays a
 ///   multiple of the heads (best effort: rounded to the nearest multiple).
 /// - Booleans flip (`on` / `off`); string choices switch to each other choice; numeric choices step to
 ///   the neighbouring choices.
@@ -106,11 +109,11 @@ public enum MoveGenerator {
         } else {
             // Up means numerically larger, also for negative values.
             let grow = (v > 0) == up
-            raw = [f, f * f, f.squareRoot()].map { grow ? v * $0 : v / $0 }
+            raw = [f, f * f, f.squareRoot(), f * f * f, pow(f, 0.25)].map { grow ? v * $0 : v / $0 }
             if !up, let r = range, r.lowerBound == 0, v > 0 { raw.append(0) }
         }
         var out: [Double] = []
-        for candidate in raw {
+        for candidate in raw where candidate.isFinite {
             var c = roundSignificant(candidate)
             if let r = range { c = min(max(c, r.lowerBound), r.upperBound) }
             if c != v, (c > v) == up, !out.contains(c) { out.append(c) }
@@ -121,42 +124,45 @@ public enum MoveGenerator {
     private static func integerSteps(_ p: Hyperparameter, _ v: Int, block: HyperparameterBlock,
                                      settings: SearchSettings, up: Bool) -> [Int] {
         let name = p.name
-        let k = max(1, Int(settings.stepSize.rounded()))
+        let k = min(16, max(1, settings.stepSize.rounded()))
         let width = block.parameters.first { isWidth($0.name) && $0.name != name }.flatMap { param -> Int? in
             if case .int(let w) = param.value { return w } else { return nil }
         }
         let heads = block.parameters.first { isHeads($0.name) && $0.name != name }.flatMap { param -> Int? in
             if case .int(let h) = param.value { return h } else { return nil }
         }
-        var raw: [Int]
-        if isHeads(name), let width, width > 0 {
-            let divisors = (1...width).filter { width % $0 == 0 }
-            raw = up ? Array(divisors.filter { $0 > v }.prefix(3)) : Array(divisors.filter { $0 < v }.reversed().prefix(3))
+        // In Double, so that no step can overflow; converted back with clamping below.
+        let x = Double(v)
+        var raw: [Double]
+        if isHeads(name), let width, width > 0, width <= 1 << 20 {
+            let divisors = (1...width).filter { width % $0 == 0 }.map(Double.init)
+            raw = up ? Array(divisors.filter { $0 > x }.prefix(3)) : Array(divisors.filter { $0 < x }.reversed().prefix(3))
         } else if name.contains("DEPTH") || name.contains("LAYER") {
-            raw = up ? [v + k, v + 2 * k] : [v - k, v - 2 * k]
+            raw = [1.0, 2, 3].map { up ? x + $0 * k : x - $0 * k }
         } else if isSize(name) || (v >= 16 && v & (v - 1) == 0) {
-            let m = 1 << k
-            raw = up ? [v * m, v * m * m] : [v / m, v / (m * m)]
-            if v == 0 && up { raw = [1] }
+            let m = pow(2, k)
+            raw = v == 0 ? (up ? [1] : []) : [m, m * m, m * m * m].map { up ? x * $0 : ($0 <= x.magnitude ? (x / $0).rounded(.towardZero) : 0) }
         } else if v.magnitude < 32 {
-            raw = up ? [v + k, v + 2 * k] : [v - k, v - 2 * k]
+            raw = [1.0, 2, 3].map { up ? x + $0 * k : x - $0 * k }
         } else {
             let f = pow(1.5, settings.stepSize)
-            let factors = [f, f * f, f.squareRoot()]
-            raw = factors.map { factor in
-                let grow = (v > 0) == up
-                let scaled = Int((grow ? Double(v) * factor : Double(v) / factor).rounded())
-                return scaled == v ? v + (up ? 1 : -1) : scaled
+            let grow = (v > 0) == up
+            raw = [f, f * f, f.squareRoot()].map { factor in
+                let scaled = (grow ? x * factor : x / factor).rounded()
+                return scaled == x ? x + (up ? 1 : -1) : scaled
             }
         }
         if isWidth(name), let heads, heads > 0 {
-            raw = raw.map { max(heads, Int((Double($0) / Double(heads)).rounded()) * heads) }
+            let h = Double(heads)
+            raw = raw.map { max(h, ($0 / h).rounded() * h) }
         }
-        let floor = p.range.map { Int($0.lowerBound.rounded(.up)) } ?? (v >= 1 ? 1 : Int.min)
-        let ceiling = p.range.map { Int($0.upperBound.rounded(.down)) } ?? Int.max
+        let limit = 9.0e15  // well inside both Int and exact Double integers
+        let floor = max(-limit, p.range.map { $0.lowerBound.rounded(.up) } ?? (v >= 1 ? 1 : -limit))
+        let ceiling = min(limit, p.range.map { $0.upperBound.rounded(.down) } ?? limit)
+        guard floor <= ceiling else { return [] }
         var out: [Int] = []
-        for candidate in raw {
-            let c = min(max(candidate, floor), ceiling)
+        for candidate in raw where candidate.isFinite {
+            let c = Int(min(max(candidate, floor), ceiling))
             if c != v, (c > v) == up, !out.contains(c) { out.append(c) }
         }
         return out

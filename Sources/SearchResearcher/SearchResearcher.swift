@@ -21,12 +21,15 @@ import Foundation
 /// idea is tried at most once per history on its own. Deterministic for a given seed, context and
 /// policy file as loaded at init.
 public final class SearchResearcher: Researcher {
+    /// Recorded in the ledger as the experiments' researcher: "search".
     public let name = "search"
     /// The template's ideas.
     public let ideas: [Idea]
+    /// The knobs of the policy (see `SearchSettings`).
     public let settings: SearchSettings
     /// Where the learned statistics are read at init and written after each proposal; nil to keep none.
     public let policyFile: URL?
+    /// Mixed with `ResearchContext.seed` and the history's length into each proposal's random choices.
     public let seed: UInt64
     /// What earlier sessions learned, as read from `policyFile` at init.
     public let learned: SearchPolicy
@@ -46,6 +49,11 @@ public final class SearchResearcher: Researcher {
         filesFingerprint(files)
     }
 
+    /// Proposes one change: the full new contents of the changed editable files, a one-line
+    /// description ("LEARNING_RATE 0.002 → 0.003", "idea: …", "combine: A + B"), a hypothesis and the
+    /// move key. Saves the merged statistics to `policyFile` first (a write failure is ignored: the
+    /// proposal matters more than the bookkeeping).
+    /// - Throws: see `proposeNow(_:)`.
     public func propose(_ context: ResearchContext) async throws -> Proposal {
         try proposeNow(context)
     }

@@ -16,7 +16,7 @@ public struct SearchSettings: Codable, Sendable, Equatable {
     public var exploration: Double
     /// Probability (0...1) of picking an idea rather than a hyperparameter step when both are possible.
     public var ideaProbability: Double
-    /// Multiplier (> 0) on every step's size: reals move by ×/÷ 1.5^stepSize, additive integers by
+    /// Multiplier (0 < stepSize ≤ 8) on every step's size: reals move by ×/÷ 1.5^stepSize, additive integers by
     /// max(1, round(stepSize)), power-of-two integers by ×/÷ 2^max(1, round(stepSize)).
     public var stepSize: Double
     /// After a keep, repeat the same move (same parameter, same direction) before anything else.
@@ -70,7 +70,9 @@ public struct SearchSettings: Codable, Sendable, Equatable {
         try unit(combineProbability, "combineProbability")
         guard priorWeight.isFinite, priorWeight > 0 else { throw SearchError.invalidSettings("priorWeight is \(priorWeight); it must be above 0") }
         guard exploration.isFinite, exploration >= 0 else { throw SearchError.invalidSettings("exploration is \(exploration); it must be 0 or more") }
-        guard stepSize.isFinite, stepSize > 0 else { throw SearchError.invalidSettings("stepSize is \(stepSize); it must be above 0") }
+        guard stepSize.isFinite, stepSize > 0, stepSize <= 8 else {
+            throw SearchError.invalidSettings("stepSize is \(stepSize); it must be above 0 and at most 8")
+        }
         guard nearMissSigmas.isFinite, nearMissSigmas >= 0 else { throw SearchError.invalidSettings("nearMissSigmas is \(nearMissSigmas); it must be 0 or more") }
     }
 }

@@ -11,11 +11,11 @@ import Testing
 
     @Test func realsStepMultiplicativelyAndRespectTheirRange() throws {
         let m = try moves("let LEARNING_RATE = 0.004 // range: 1e-4..1e-2\n", "LEARNING_RATE")
-        #expect(m.filter { $0.direction == "up" }.map(\.to) == [.double(0.006), .double(0.009), .double(0.0049)])
-        #expect(m.filter { $0.direction == "down" }.map(\.to) == [.double(0.00267), .double(0.00178), .double(0.00327)])
+        #expect(m.filter { $0.direction == "up" }.map(\.to) == [.double(0.006), .double(0.009), .double(0.0049), .double(0.01), .double(0.00443)])
+        #expect(m.filter { $0.direction == "down" }.map(\.to) == [.double(0.00267), .double(0.00178), .double(0.00327), .double(0.00119), .double(0.00361)])
         // Near the top the bigger step is clamped to the bound, and at the bound there is no step up.
         let near = try moves("let LEARNING_RATE = 0.008 // range: 1e-4..1e-2\n", "LEARNING_RATE")
-        #expect(near.filter { $0.direction == "up" }.map(\.to) == [.double(0.01), .double(0.0098)])
+        #expect(near.filter { $0.direction == "up" }.map(\.to) == [.double(0.01), .double(0.0098), .double(0.00885)])
         let top = try moves("let LEARNING_RATE = 0.01 // range: 1e-4..1e-2\n", "LEARNING_RATE")
         #expect(top.allSatisfy { $0.direction == "down" })
         // A range from 0 lets a value step down to 0; a 0 steps up into its range.
@@ -39,21 +39,21 @@ import Testing
         let MIN_DEPTH = 1
         let STEPS = 1000
         """
-        #expect(try moves(source, "DEPTH").map(\.to) == [.int(5), .int(6), .int(3), .int(2)])
+        #expect(try moves(source, "DEPTH").map(\.to) == [.int(5), .int(6), .int(7), .int(3), .int(2), .int(1)])
         // The width doubles and halves, staying a multiple of the heads.
-        #expect(try moves(source, "WIDTH").map(\.to) == [.int(192), .int(384), .int(48), .int(24)])
+        #expect(try moves(source, "WIDTH").map(\.to) == [.int(192), .int(384), .int(768), .int(48), .int(24), .int(12)])
         // Heads step to the neighbouring divisors of the width.
         #expect(try moves(source, "HEADS").map(\.to) == [.int(6), .int(8), .int(12), .int(3), .int(2), .int(1)])
-        #expect(try moves(source, "BATCH_SIZE").map(\.to) == [.int(64), .int(128), .int(16), .int(8)])
+        #expect(try moves(source, "BATCH_SIZE").map(\.to) == [.int(64), .int(128), .int(256), .int(16), .int(8), .int(4)])
         // Counts stay at 1 or more.
-        #expect(try moves(source, "MIN_DEPTH").map(\.to) == [.int(2), .int(3)])
+        #expect(try moves(source, "MIN_DEPTH").map(\.to) == [.int(2), .int(3), .int(4)])
         #expect(try moves(source, "STEPS").map(\.to) == [.int(1500), .int(2250), .int(1225), .int(667), .int(444), .int(816)])
     }
 
     @Test func widthRoundsToAMultipleOfHeads() throws {
         let m = try moves("let WIDTH = 100\nlet N_HEAD = 6\n", "WIDTH")
         #expect(m.compactMap { $0.to.number }.allSatisfy { Int($0) % 6 == 0 })
-        #expect(m.map(\.to) == [.int(198), .int(402), .int(48), .int(24)])
+        #expect(m.map(\.to) == [.int(198), .int(402), .int(798), .int(48), .int(24), .int(12)])
     }
 
     @Test func booleansFlipAndChoicesSwitch() throws {
@@ -76,5 +76,15 @@ import Testing
                 if let choices = parameter.choices { #expect(choices.contains(move.to)) }
             }
         }
+    }
+}
+
+@Suite struct MoveGeneratorEdgeTests {
+    @Test func hugeValuesAndRangesDoNotOverflow() throws {
+        let source = "let BATCH_SIZE = 4611686018427387904\nlet STEPS = 9000000000000000000 // range: 1e30..1e40\nlet DEPTH = 3 // range: 3.5..3.7\n"
+        let block = try HyperparameterBlock.parse(source, path: "t.swift")
+        let all = MoveGenerator.moves(in: block, settings: SearchSettings(stepSize: 1e300))
+        #expect(all.allSatisfy { $0.parameter == "BATCH_SIZE" && $0.direction == "down" })
+        #expect(all.first?.to == .int(4611686018427387904 >> 16))
     }
 }

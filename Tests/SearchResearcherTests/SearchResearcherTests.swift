@@ -149,11 +149,13 @@ import Testing
             tried.insert(hash)
             proposals.append(proposal.description)
         }
-        // 3 steps up, 3 down (1.5, 2.25, √1.5), 1 flip.
-        #expect(proposals.count == 7, "\(proposals)")
-        #expect(Set(proposals).count == 7)
+        // 5 steps up, 5 down (×/÷ 1.5, 2.25, √1.5, 3.375, 1.5^¼), 1 flip.
+        #expect(proposals.count == 11, "\(proposals)")
+        #expect(Set(proposals).count == 11)
         #expect(Set(proposals) == ["LEARNING_RATE 0.001 → 0.0015", "LEARNING_RATE 0.001 → 0.00225", "LEARNING_RATE 0.001 → 0.00122",
+                                   "LEARNING_RATE 0.001 → 0.00337", "LEARNING_RATE 0.001 → 0.00111",
                                    "LEARNING_RATE 0.001 → 0.000667", "LEARNING_RATE 0.001 → 0.000444", "LEARNING_RATE 0.001 → 0.000816",
+                                   "LEARNING_RATE 0.001 → 0.000296", "LEARNING_RATE 0.001 → 0.000904",
                                    "USE_ROPE true → false"])
         // With all but one tried, the one left is what comes out.
         let block = try HyperparameterBlock.parse(source, path: "train.swift")
