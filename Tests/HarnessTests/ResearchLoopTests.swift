@@ -275,3 +275,25 @@ import Glibc
 extension Workspace {
     func ledgerTag(_ tag: String) throws -> TagRecord? { try Ledger(url: ledgerURL).tag(tag) }
 }
+
+@Suite struct SearchResearcherLoopTests {
+    @Test func theSearchResearcherDrivesTheLoop() async throws {
+        let standIn = try StandIn(noise: 0.002)
+        defer { standIn.remove() }
+        let ws = try standIn.makeWorkspace()
+        let researcher = try SubjectBridge.searchResearcher(workspace: ws, tag: "s", seed: 3)
+        let (summary, records) = try await runLoop(ws, researcher, tag: "s", experiments: 4)
+        #expect(summary.experimentsRun == 4)
+        #expect(records.count == 5)
+        let experiments = records.dropFirst()
+        #expect(experiments.allSatisfy { $0.researcher == "search" })
+        // Every proposal changed only train.py, and no files were tried twice.
+        #expect(experiments.allSatisfy { $0.experimentStatus != .researcherError || $0.commit == nil })
+        let hashes = experiments.compactMap(\.filesHash)
+        #expect(Set(hashes).count == hashes.count)
+        #expect(experiments.contains { $0.experimentStatus == .keep || $0.experimentStatus == .discard })
+        for record in experiments where record.commit != nil {
+            #expect(try Git(standIn.workspaceURL).changedFiles(from: record.parentCommit!, to: record.commit!) == ["train.py"])
+        }
+    }
+}

@@ -27,11 +27,11 @@ struct StandIn {
         1 + 0.1 * pow(log10(learningRate) + 2.5, 2) + 1e-5 * pow(width - 128, 2)
     }
 
-    /// A template (and a source root with one vendored directory) in a fresh temporary directory.
+    /// A source root with the template (`Templates/standin`) and one vendored directory, in a fresh temporary directory.
     init(noise: Double = 0.002, sleep: Double = 0) throws {
         base = FileManager.default.temporaryDirectory.appendingPathComponent("harness-test-\(UUID().uuidString.prefix(8))")
-        templateURL = base.appendingPathComponent("template")
         sourceRoot = base.appendingPathComponent("source")
+        templateURL = sourceRoot.appendingPathComponent("Templates/standin")
         workspaceURL = base.appendingPathComponent("ws")
         counter = base.appendingPathComponent("runs")
         pids = base.appendingPathComponent("pids")

@@ -134,3 +134,25 @@ import Testing
         #expect(!RunOptions.isValidTag("../x"))
     }
 }
+
+@Suite struct GPTTemplateTests {
+    @Test func gptTemplateInitsFromThisSourceTree() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gpt-ws-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ws = try Workspace.create(at: dir, options: WorkspaceOptions(template: "gpt", timeBudget: 60, dataDirectory: "/tmp/corpus"))
+        #expect(ws.manifest.editable == ["Sources/train/train.swift"])
+        #expect(ws.manifest.build == "swift build -c release --product train")
+        #expect(ws.manifest.ideas == "ideas.toml")
+        #expect(ws.manifest.budget.seconds == 60)
+        #expect(ws.manifest.fixed["Package.swift"] != nil)
+        #expect(ws.manifest.fixed["ideas.toml"] != nil)
+        #expect(ws.manifest.fixed.keys.contains { $0.hasPrefix("Sources/TensorCore/") })
+        #expect(ws.manifest.fixed.keys.contains { $0.hasPrefix("Sources/SubjectKit/") })
+        #expect(ws.manifest.fixed["Sources/train/train.swift"] == nil)
+        #expect(ws.manifest.fixed["program.md"] == nil)
+        try ws.verifyFixed(in: dir)
+        try ws.validateEditable()
+        // The search researcher can be built for it (ideas.toml parses).
+        _ = try SubjectBridge.searchResearcher(workspace: ws, tag: "t", seed: 1)
+    }
+}

@@ -1,0 +1,116 @@
+import AutoResearchCore
+import Foundation
+import Testing
+@testable import Harness
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Tests that run the built `autoresearch` executable, as a user would.
+@Suite struct CLITests {
+    /// The `autoresearch` binary next to the test bundle (swift test builds it with the tests).
+    func binary() throws -> URL {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [dir, dir.deletingLastPathComponent()] {
+            let url = candidate.appendingPathComponent("autoresearch")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        throw HarnessError.other("the autoresearch executable is not next to the tests in \(dir.path); build it first")
+    }
+
+    func shellQuote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+
+    /// Runs `autoresearch args` and returns its status and its stdout and stderr together.
+    func autoresearch(_ args: [String], in dir: URL, timeout: Double = 120, environment: [String: String] = [:],
+                      onStart: (pid_t) -> Void = { _ in }) async throws -> (Termination, String) {
+        let log = dir.appendingPathComponent("cli-\(UUID().uuidString.prefix(6)).log")
+        let command = ([try binary().path] + args).map(shellQuote).joined(separator: " ")
+        let result = try await ProcessRunner.run(shell: "exec " + command, in: dir, environment: environment, log: log, timeout: timeout, onStart: onStart)
+        return (result.termination, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+    }
+
+    @Test func notAWorkspaceIsAOneLineErrorWithStatus1() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (termination, output) = try await autoresearch(["status", "--workspace", dir.path], in: dir)
+        #expect(termination == .exited(1))
+        #expect(output.hasPrefix("error: \(dir.standardizedFileURL.path) is not an AutoResearch workspace"))
+        #expect(output.contains("autoresearch init"))
+        #expect(output.split(separator: "\n").count == 1, "one line, no stack trace: \(output)")
+    }
+
+    @Test func initFindsTheTemplateUnderAutoresearchHome() async throws {
+        let standIn = try StandIn()
+        defer { standIn.remove() }
+        let (termination, output) = try await autoresearch(
+            ["init", standIn.workspaceURL.path, "--template", "standin", "--time-budget", "2", "--data-dir", "/tmp/corpus"],
+            in: standIn.base, environment: ["AUTORESEARCH_HOME": standIn.sourceRoot.path])
+        #expect(termination == .exited(0), "\(output)")
+        let manifest = try Manifest.load(workspace: standIn.workspaceURL)
+        #expect(manifest.budget.seconds == 2)
+        #expect(manifest.dataDir == "/tmp/corpus")
+        #expect(output.contains("created workspace"))
+        #expect(FileManager.default.fileExists(atPath: standIn.workspaceURL.appendingPathComponent("vendored/lib/util.py").path))
+        // A second init into the same directory is refused with a clear message.
+        let (again, message) = try await autoresearch(["init", standIn.workspaceURL.path, "--template", "standin"],
+                                                      in: standIn.base, environment: ["AUTORESEARCH_HOME": standIn.sourceRoot.path])
+        #expect(again == .exited(1))
+        #expect(message.hasPrefix("error: \(standIn.workspaceURL.path) already exists and is not empty"))
+    }
+
+    /// SIGKILL the harness in the middle of an experiment, resume, and lose nothing but that experiment.
+    @Test func killedHarnessResumesLosingOnlyTheExperimentInFlight() async throws {
+        let standIn = try StandIn(noise: 0.002, sleep: 0.4)
+        defer { standIn.remove() }
+        let ws = try standIn.makeWorkspace()
+        let ledger = try Ledger(url: ws.ledgerURL)
+        let args = ["run", "--workspace", standIn.workspaceURL.path, "--tag", "k", "--researcher", "search", "--seed", "7"]
+
+        // First session: wait for 2 decided experiments and a third in training, then SIGKILL.
+        var harness: pid_t = 0
+        let first = Task { try await autoresearch(args, in: standIn.base, timeout: 180) { harness = $0 } }
+        var killedDuring: ExperimentRecord?
+        for _ in 0..<1500 {
+            try await Task.sleep(nanoseconds: 50_000_000)
+            let records = (try? ledger.experiments(tag: "k")) ?? []
+            let decided = records.filter { $0.number > 0 && $0.experimentStatus != .running }
+            if decided.count >= 2, let running = records.last, running.experimentStatus == .running,
+               running.phase == Phase.train.rawValue, running.pid != nil {
+                killedDuring = running
+                break
+            }
+        }
+        let victim = try #require(killedDuring, "the harness never reached a third experiment in training")
+        kill(harness, SIGKILL)
+        let (termination, _) = try await first.value
+        #expect(termination == .signaled(SIGKILL))
+        let before = try ledger.experiments(tag: "k").filter { $0.experimentStatus != .running }
+        #expect(try ledger.experiments(tag: "k").last?.experimentStatus == .running, "the killed harness left it running")
+
+        // Second session resumes the tag.
+        let (status, output) = try await autoresearch(args + ["--experiments", "2"], in: standIn.base, timeout: 180)
+        #expect(status == .exited(0), "\(output)")
+        let after = try ledger.experiments(tag: "k")
+        for record in before {
+            #expect(after.first { $0.id == record.id } == record, "experiment \(record.number) changed after the resume")
+        }
+        let redone = try #require(after.first { $0.id == victim.id })
+        #expect(redone.experimentStatus == .interrupted)
+        #expect(!after.contains { $0.experimentStatus == .running })
+        #expect(after.count == before.count + 1 + 2)
+        #expect(after.map(\.number) == Array(0..<after.count))
+        if let pid = victim.pid { #expect(!processIsRunning(pid_t(pid)), "the subject the killed harness left behind still runs") }
+        // The branch is at the last kept commit (or the baseline), never at an undecided one.
+        let best = after.last { $0.experimentStatus == .keep }?.commit ?? after[0].commit
+        #expect(try Git(standIn.workspaceURL).revParse("refs/heads/autoresearch/k") == best)
+        #expect(output.contains("report: "))
+        #expect(FileManager.default.fileExists(atPath: standIn.workspaceURL.appendingPathComponent("report.md").path))
+        #expect(FileManager.default.fileExists(atPath: standIn.workspaceURL.appendingPathComponent("results.tsv").path))
+
+        // status and results read the same ledger.
+        let (_, statusText) = try await autoresearch(["status", "--workspace", standIn.workspaceURL.path], in: standIn.base)
+        #expect(statusText.contains("tag k"))
+        #expect(statusText.contains("running now: nothing"))
+    }
+}
