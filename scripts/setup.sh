@@ -15,9 +15,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 # Debian's OpenBLAS 0.3.21 does not recognise some recent x86 CPUs and falls back to its slowest
-# kernel (Prescott); name an AVX2 kernel when the CPU has AVX2 and nothing was chosen.
-if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -q avx2 /proc/cpuinfo 2>/dev/null; then
-  export OPENBLAS_CORETYPE=Haswell
+# kernel (Prescott). When nothing was chosen, name the best kernel the CPU supports.
+if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
+  if grep -qw avx512f /proc/cpuinfo 2>/dev/null; then export OPENBLAS_CORETYPE=SkylakeX
+  elif grep -qw avx2 /proc/cpuinfo 2>/dev/null; then export OPENBLAS_CORETYPE=Haswell
+  fi
 fi
 git config --global user.email >/dev/null 2>&1 || git config --global user.email "autoresearch@localhost"
 git config --global user.name >/dev/null 2>&1 || git config --global user.name "autoresearch"
