@@ -51,7 +51,7 @@ public enum ProcessRunner {
     ///   - onStart: called with the child's pid (= its process group id) right after it started.
     public static func run(shell command: String, in directory: URL, environment: [String: String] = [:],
                            removing removed: Set<String> = [], log: URL, timeout: Double?, onStart: (pid_t) -> Void = { _ in }) async throws -> ProcessResult {
-        let logFD = open(log.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        let logFD = open(log.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard logFD >= 0 else { throw HarnessError.other("cannot write the log \(log.path): \(String(cString: strerror(errno)))") }
         defer { close(logFD) }
         let start = Date()
@@ -91,8 +91,8 @@ public enum ProcessRunner {
         let tmp = FileManager.default.temporaryDirectory
         let outURL = tmp.appendingPathComponent("ar-\(UUID().uuidString).out")
         let errURL = tmp.appendingPathComponent("ar-\(UUID().uuidString).err")
-        let outFD = open(outURL.path, O_RDWR | O_CREAT | O_TRUNC, 0o600)
-        let errFD = open(errURL.path, O_RDWR | O_CREAT | O_TRUNC, 0o600)
+        let outFD = open(outURL.path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        let errFD = open(errURL.path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         defer {
             close(outFD); close(errFD)
             unlink(outURL.path); unlink(errURL.path)

@@ -297,3 +297,21 @@ extension Workspace {
         }
     }
 }
+
+@Suite struct RunLockTests {
+    @Test func aSecondRunInTheSameWorkspaceIsRefused() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lock-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("run.lock")
+        let first = try RunLock(url)
+        do {
+            _ = try RunLock(url)
+            Issue.record("two runs held the lock")
+        } catch let error as HarnessError {
+            #expect(error.description.contains("another `autoresearch run` is active"))
+            #expect(error.description.contains("pid \(getpid())"))
+        }
+        first.release()
+        _ = try RunLock(url) // free again
+    }
+}
