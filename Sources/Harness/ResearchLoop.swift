@@ -40,7 +40,20 @@ public struct RunOptions: Sendable {
 
 /// How a session of the loop ended.
 public struct RunSummary: Sendable, Equatable {
-    public enum StopReason: String, Sendable { case experimentLimit, timeLimit, interrupted, researcherExhausted, researcherFailing }
+    public enum StopReason: String, Sendable {
+        case experimentLimit, timeLimit, interrupted, researcherExhausted, researcherFailing
+
+        /// In words, for the end of `autoresearch run`.
+        public var text: String {
+            switch self {
+            case .experimentLimit: return "reached --experiments"
+            case .timeLimit: return "reached --hours"
+            case .interrupted: return "interrupted"
+            case .researcherExhausted: return "the researcher has nothing left to try"
+            case .researcherFailing: return "the researcher failed 3 times in a row"
+            }
+        }
+    }
     public var stopReason: StopReason
     /// Experiments started in this session (not counting the baseline).
     public var experimentsRun: Int

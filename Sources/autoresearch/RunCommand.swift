@@ -44,7 +44,7 @@ struct RunCommand: AsyncParsableCommand {
         let reports = try TagReports(workspace: workspace, tag: tag)
         try reports.writeResults()
         let report = try reports.writeReport()
-        print("stopped: \(summary.stopReason.rawValue) after \(summary.experimentsRun) experiment(s)")
+        print("stopped (\(summary.stopReason.text)) after \(summary.experimentsRun) experiment(s)")
         print("\(workspace.manifest.metric): baseline \(format(summary.baseline)) → best \(format(summary.best)) "
               + "(branch autoresearch/\(tag) at \(summary.bestCommit.prefix(7)))")
         print("report: \(report.markdown.path)")
