@@ -26,9 +26,8 @@ struct AutoResearch: AsyncParsableCommand {
             } else {
                 try command.run()
             }
-        } catch let error as ExitCode {
-            exit(withError: error)
-        } catch let error as CleanExit {
+        } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+            // Help, version, exit codes and usage errors: ArgumentParser's own formatting.
             exit(withError: error)
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
