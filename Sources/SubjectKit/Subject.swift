@@ -34,6 +34,8 @@ public final class Subject {
     /// budget from the environment. On any error prints `FAIL: <message>` to stdout and exits with
     /// status 1, so a training file needs no error handling.
     public static func load() -> Subject {
+        // Line-buffered stdout, so the run log streams (and survives a kill) as the trainer prints.
+        setvbuf(stdout, nil, _IOLBF, 0)
         do {
             return try loadOrThrow()
         } catch {
