@@ -29,7 +29,7 @@ struct PrepareCommand: AsyncParsableCommand {
             : try SubjectBridge.prepareLocal(name: name, files: files.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) },
                                              cacheRoot: cache)
         print((prepared.wasCached ? "already prepared: " : "prepared: ") + prepared.directory.path)
-        if let workspace = try? WorkspaceOption().open(),
+        if let workspace = try? Workspace.open(URL(fileURLWithPath: FileManager.default.currentDirectoryPath)),
            (workspace.manifest.dataDir as NSString).expandingTildeInPath != prepared.directory.path {
             print("note: this workspace's autoresearch.toml has data_dir = \"\(workspace.manifest.dataDir)\"; "
                   + "set it to \"\(prepared.directory.path)\" and commit to train on this corpus (it starts a new tag).")
