@@ -18,7 +18,7 @@ public struct Manifest: Sendable, Equatable {
     public struct Budget: Sendable, Equatable {
         public var mode: BudgetMode = .time
         /// Training seconds (time mode). In token mode, the expected training time, used only for the hard limit.
-        public var seconds: Double = 300
+        public var seconds: Double = 60
         /// Training tokens (token mode).
         public var tokens: Int = 0
         /// The run is killed after `hardLimitFactor × seconds + hardLimitGraceSeconds` (startup, evaluation).

@@ -7,7 +7,7 @@ public struct WorkspaceOptions: Sendable {
     /// A template name under `<source root>/Templates/`, or a path to a directory holding `template.toml`.
     public var template: String = "gpt"
     /// Training seconds per experiment (time mode).
-    public var timeBudget: Double = 300
+    public var timeBudget: Double = 60
     /// Training tokens per experiment; when set, the budget mode is `tokens`.
     public var tokenBudget: Int?
     /// The prepared corpus; nil for the default cache location of the Shakespeare corpus.
@@ -15,7 +15,7 @@ public struct WorkspaceOptions: Sendable {
     /// The AutoResearch source tree (templates, vendored sources); nil to locate it.
     public var sourceRoot: URL?
 
-    public init(template: String = "gpt", timeBudget: Double = 300, tokenBudget: Int? = nil,
+    public init(template: String = "gpt", timeBudget: Double = 60, tokenBudget: Int? = nil,
                 dataDirectory: String? = nil, sourceRoot: URL? = nil) {
         self.template = template; self.timeBudget = timeBudget; self.tokenBudget = tokenBudget
         self.dataDirectory = dataDirectory; self.sourceRoot = sourceRoot

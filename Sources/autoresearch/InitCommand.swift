@@ -13,8 +13,8 @@ struct InitCommand: AsyncParsableCommand {
     @Option(help: "A template under Templates/ (e.g. gpt) or a directory holding a template.toml.")
     var template: String = "gpt"
 
-    @Option(name: .customLong("time-budget"), help: "Training seconds per experiment.")
-    var timeBudget: Double = 300
+    @Option(name: .customLong("time-budget"), help: "Training seconds per experiment (default 60, as autoresearch on CPU).")
+    var timeBudget: Double = 60
 
     @Option(name: .customLong("token-budget"), help: "Train on this many tokens per experiment instead of a time budget.")
     var tokenBudget: Int?

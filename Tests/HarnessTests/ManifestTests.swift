@@ -20,7 +20,7 @@ import Testing
         #expect(parsed == m)
         #expect(parsed.budget.tokens == 2_000_000)
         #expect(parsed.dataDir == "/data/shakespeare \"quoted\"")
-        #expect(parsed.budget.hardLimitSeconds == 2 * 300 + 60)
+        #expect(parsed.budget.hardLimitSeconds == 2 * 60 + 60)
     }
 
     @Test func missingKeyIsNamed() throws {
@@ -45,7 +45,7 @@ import Testing
         #expect(throws: HarnessError.manifestKey(key: "metric.direction", problem: "is 'down'; use \"lower\" or \"higher\".")) {
             try Manifest.parse(badDirection)
         }
-        let badSeconds = sample().render().replacingOccurrences(of: "seconds = 300.0", with: "seconds = \"five minutes\"")
+        let badSeconds = sample().render().replacingOccurrences(of: "seconds = 60.0", with: "seconds = \"five minutes\"")
         #expect(throws: HarnessError.manifestKey(key: "budget.seconds", problem: "must be a number.")) {
             try Manifest.parse(badSeconds)
         }
