@@ -41,11 +41,7 @@ let package = Package(
             linkerSettings: [.linkedLibrary("crypto", .when(platforms: [.linux]))]
         ),
         // Shared vocabulary of the harness: experiments, proposals, the Researcher protocol.
-        .target(
-            name: "AutoResearchCore",
-            dependencies: ["CSHA256"],
-            linkerSettings: [.linkedLibrary("crypto", .when(platforms: [.linux]))]
-        ),
+        .target(name: "AutoResearchCore", dependencies: ["SubjectKit"]),
         .target(
             name: "SearchResearcher",
             dependencies: ["AutoResearchCore", .product(name: "TOMLKit", package: "TOMLKit")]

@@ -16,10 +16,17 @@ public struct NoiseSettings: Sendable, Equatable, Codable {
     public var sigmaMultiplier: Double = 2
     /// How many extra runs a borderline candidate may get.
     public var maxReruns: Int = 2
+    /// The hyperparameter that seeds the subject's randomness. Run r (r ≥ 1) of a commit — a baseline
+    /// noise run or a borderline re-run — sets it to its committed value + r·`seedStride` in the worktree
+    /// (not committed), so σ measures seed-to-seed variance, not just timing jitter: a change that is
+    /// a lucky seed is then within the noise. Empty, or absent from the block: runs repeat the same seed.
+    public var seedParameter: String = "SEED"
+    public static let seedStride = 1000
 
-    public init(baselineRuns: Int = 3, minDelta: Double = 0.002, sigmaMultiplier: Double = 2, maxReruns: Int = 2) {
+    public init(baselineRuns: Int = 3, minDelta: Double = 0.002, sigmaMultiplier: Double = 2, maxReruns: Int = 2,
+                seedParameter: String = "SEED") {
         self.baselineRuns = baselineRuns; self.minDelta = minDelta
-        self.sigmaMultiplier = sigmaMultiplier; self.maxReruns = maxReruns
+        self.sigmaMultiplier = sigmaMultiplier; self.maxReruns = maxReruns; self.seedParameter = seedParameter
     }
 }
 

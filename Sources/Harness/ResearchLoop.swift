@@ -1,5 +1,6 @@
 import AutoResearchCore
 import Foundation
+import SearchResearcher
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -229,7 +230,7 @@ public actor ResearchLoop {
             try await build(&experiment)
             var runs: [Double] = []
             for i in 1...k {
-                runs.append(try await train(&experiment, label: "baseline run \(i)/\(k)", phase: i == 1 ? .train : .rerun))
+                runs.append(try await train(&experiment, label: "baseline run \(i)/\(k)", phase: i == 1 ? .train : .rerun, run: i - 1))
             }
             let evidence = Decision.baselineEvidence(runs: runs, settings: manifest.noise)
             experiment.record.metric = evidence.mean
@@ -294,7 +295,7 @@ public actor ResearchLoop {
             var decision: (verdict: Verdict, evidence: DecisionEvidence)
             repeat {
                 let label = runs.isEmpty ? "run 1" : "re-run \(runs.count + 1) (borderline)"
-                runs.append(try await train(&experiment, label: label, phase: runs.isEmpty ? .train : .rerun))
+                runs.append(try await train(&experiment, label: label, phase: runs.isEmpty ? .train : .rerun, run: runs.count))
                 decision = Decision.judge(runs: runs, best: bestMetric, sigma: try pooledSigma(including: runs),
                                           settings: manifest.noise, direction: manifest.direction)
             } while decision.verdict == .rerun
@@ -414,7 +415,7 @@ public actor ResearchLoop {
             onStart: { [ledger, record = experiment.record] pid in
                 var r = record; r.pid = Int(pid); try? ledger.save(r)
             })
-        experiment.record.buildSeconds = result.seconds
+        experiment.record.buildSeconds = (experiment.record.buildSeconds ?? 0) + result.seconds
         experiment.record.pid = nil
         try ledger.save(experiment.record)
         switch result.termination {
@@ -427,8 +428,36 @@ public actor ResearchLoop {
         }
     }
 
+    /// For run `run` ≥ 1 of a commit: the editable file holding the seed hyperparameter, its committed
+    /// text, and the text with the seed moved by run × `NoiseSettings.seedStride` (see `seedParameter`).
+    func reseeded(run: Int) -> (url: URL, original: String, changed: String, note: String)? {
+        let name = manifest.noise.seedParameter
+        guard run > 0, !name.isEmpty else { return nil }
+        for path in manifest.editable {
+            let url = slot.appendingPathComponent(path)
+            guard let source = try? String(contentsOf: url, encoding: .utf8),
+                  let block = try? HyperparameterBlock.parse(source, path: path),
+                  let seed = block.parameter(named: name), case .int(let value) = seed.value else { continue }
+            let moved = value + run * NoiseSettings.seedStride
+            return (url, source, block.replacing(name, with: .int(moved), in: source), "\(name) \(value) → \(moved)")
+        }
+        return nil
+    }
+
     /// One training run; returns the metric. A non-zero exit, an overrun, a missing or NaN summary is a crash.
-    func train(_ experiment: inout Experiment, label: String, phase: Phase) async throws -> Double {
+    /// Run 0 uses the commit as it is; later runs (noise runs, re-runs) move its seed first and rebuild.
+    func train(_ experiment: inout Experiment, label: String, phase: Phase, run: Int) async throws -> Double {
+        if let seed = reseeded(run: run) {
+            try seed.changed.write(to: seed.url, atomically: true, encoding: .utf8)
+            defer { try? seed.original.write(to: seed.url, atomically: true, encoding: .utf8) }
+            appendLog(experiment.log, "# \(label) uses another seed: \(seed.note) (not committed)\n")
+            try await build(&experiment)
+            return try await trainOnce(&experiment, label: "\(label) [\(seed.note)]", phase: phase)
+        }
+        return try await trainOnce(&experiment, label: label, phase: phase)
+    }
+
+    func trainOnce(_ experiment: inout Experiment, label: String, phase: Phase) async throws -> Double {
         try await setPhase(&experiment, phase, limit: manifest.budget.seconds)
         let env = subjectEnvironment
         let shown = env.keys.sorted().map { "\($0)=\(env[$0]!)" }.joined(separator: " ")

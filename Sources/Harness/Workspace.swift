@@ -1,4 +1,5 @@
 import AutoResearchCore
+import SubjectKit
 import Foundation
 
 /// A research workspace: a git repository with `autoresearch.toml` at its root, the subject's files,

@@ -35,11 +35,16 @@ public struct HyperparameterMove: Sendable, Equatable {
 /// Every candidate is clamped to the parameter's range; positive integers without a range that
 /// allows 0 stay ≥ 1; candidates equal to the current value are dropped.
 public enum MoveGenerator {
+    /// Parameters never moved: a seed change is not research (the harness varies the seed itself
+    /// to measure the noise, see the Harness's `NoiseSettings.seedParameter`).
+    public static let frozen: Set<String> = ["SEED"]
+
     /// The candidate moves of `parameter`, in order of preference within each direction (the usual
-    /// step first, then a bigger one, then a smaller one).
+    /// step first, then a bigger one, then a smaller one). None for a `frozen` parameter.
     public static func moves(for parameter: Hyperparameter, in block: HyperparameterBlock,
                              settings: SearchSettings = .default) -> [HyperparameterMove] {
         let name = parameter.name
+        if frozen.contains(name) { return [] }
         func move(_ direction: String, _ to: HyperparameterValue) -> HyperparameterMove {
             HyperparameterMove(parameter: name, direction: direction, from: parameter.value, to: to)
         }

@@ -2,7 +2,7 @@ import CSHA256
 import Foundation
 
 /// SHA-256 of `bytes` as 64 lowercase hex digits (OpenSSL's libcrypto on Linux, CommonCrypto on macOS).
-func sha256Hex<Bytes: ContiguousBytes>(_ bytes: Bytes) -> String {
+public func sha256Hex<Bytes: ContiguousBytes>(_ bytes: Bytes) -> String {
     var digest = [UInt8](repeating: 0, count: 32)
     bytes.withUnsafeBytes { raw in
         #if canImport(CommonCrypto)

@@ -23,9 +23,15 @@ import Glibc
     /// Runs `autoresearch args` and returns its status and its stdout and stderr together.
     func autoresearch(_ args: [String], in dir: URL, timeout: Double = 120, environment: [String: String] = [:],
                       onStart: (pid_t) -> Void = { _ in }) async throws -> (Termination, String) {
-        let log = dir.appendingPathComponent("cli-\(UUID().uuidString.prefix(6)).log")
         let command = ([try binary().path] + args).map(shellQuote).joined(separator: " ")
-        let result = try await ProcessRunner.run(shell: "exec " + command, in: dir, environment: environment, log: log, timeout: timeout, onStart: onStart)
+        return try await run("exec " + command, in: dir, timeout: timeout, environment: environment, onStart: onStart)
+    }
+
+    /// Runs a shell command line and returns its status and its stdout and stderr together.
+    func run(_ shell: String, in dir: URL, timeout: Double = 120, environment: [String: String] = [:],
+             onStart: (pid_t) -> Void = { _ in }) async throws -> (Termination, String) {
+        let log = dir.appendingPathComponent("cli-\(UUID().uuidString.prefix(6)).log")
+        let result = try await ProcessRunner.run(shell: shell, in: dir, environment: environment, log: log, timeout: timeout, onStart: onStart)
         return (result.termination, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
     }
 

@@ -41,5 +41,21 @@ import Testing
         }
         #expect(FileManager.default.fileExists(atPath: workspace.appendingPathComponent("report.md").path))
         #expect(FileManager.default.fileExists(atPath: workspace.appendingPathComponent("progress.svg").path))
+
+        // A NaN-producing learning rate fails fast: FAIL and a non-zero exit long before a 60 s budget.
+        let slot = workspace.appendingPathComponent(".autoresearch/worktrees/slot-0")
+        let trainFile = slot.appendingPathComponent("Sources/train/train.swift")
+        let source = try String(contentsOf: trainFile, encoding: .utf8)
+        let rate = try #require(source.split(separator: "\n").first { $0.hasPrefix("let LEARNING_RATE = ") })
+        try source.replacingOccurrences(of: String(rate), with: "let LEARNING_RATE = 1e30")
+            .write(to: trainFile, atomically: true, encoding: .utf8)
+        let started = Date()
+        let (nanStatus, nanOutput) = try await cli.run(
+            "swift build -c release --product train >/dev/null && .build/release/train", in: slot, timeout: 300,
+            environment: ["AUTORESEARCH_TIME_BUDGET": "60", "AUTORESEARCH_DATA_DIR": corpus.directory.path])
+        #expect(nanStatus == .exited(1), "\(nanOutput.suffix(2000))")
+        #expect(nanOutput.contains("FAIL: loss is"), "\(nanOutput.suffix(2000))")
+        #expect(!nanOutput.contains("val_bpb:"))
+        #expect(Date().timeIntervalSince(started) < 60 + 30, "must stop at the first NaN, not after the budget")
     }
 }

@@ -78,6 +78,28 @@ import Glibc
         #expect(records.last?.experimentStatus == .keep)
     }
 
+    @Test func noiseRunsVaryTheSeedSoALuckySeedIsNotKept() async throws {
+        // A deterministic subject: its noise (σ = 0.01) comes from SEED alone, so repeating the baseline with
+        // one seed would measure σ = 0 and keep any lucky seed. The harness runs the baseline with SEED + 1000·r.
+        let standIn = try StandIn(noise: 0.01, seedOnlyNoise: true)
+        defer { standIn.remove() }
+        let ws = try standIn.makeWorkspace()
+        let seeds = (2...9).map { ScriptedResearcher.Step.set([("SEED", "\($0)")], "SEED 1 → \($0)") }
+        let (_, records) = try await runLoop(ws, ScriptedResearcher(seeds), experiments: 8, baselineRuns: 4)
+        let baseline = try #require(records.first { $0.experimentStatus == .baseline }?.decisionEvidence)
+        #expect(Set(baseline.runs).count == 4, "each noise run must use its own seed: \(baseline.runs)")
+        #expect((baseline.sigma ?? 0) > 0.004, "σ must reflect the seed-to-seed noise: \(baseline)")
+        let log = try String(contentsOf: URL(fileURLWithPath: try #require(records.first?.logPath)), encoding: .utf8)
+        #expect(log.contains("uses another seed: SEED 1 → 1001 (not committed)"))
+        #expect(log.contains("SEED 1 → 3001"))
+        for record in records where record.description.hasPrefix("SEED") {
+            #expect(record.experimentStatus == .discard, "seed-only change kept: \(record.description) \(record.evidence ?? "")")
+        }
+        // The noise runs' seed edits are never committed: the branch still has SEED = 1.
+        let branchFile = try Git(ws.root).run(["show", "autoresearch/t1:train.py"])
+        #expect(branchFile.contains("SEED = 1\n"))
+    }
+
     @Test func borderlineCandidateIsRerunAndJudgedOnItsMean() async throws {
         let standIn = try StandIn(noise: 0.01)
         defer { standIn.remove() }

@@ -28,7 +28,9 @@ struct StandIn {
     }
 
     /// A source root with the template (`Templates/standin`) and one vendored directory, in a fresh temporary directory.
-    init(noise: Double = 0.002, sleep: Double = 0) throws {
+    /// - Parameter seedOnlyNoise: the noise depends on SEED alone (Random("SEED")), as for a real trainer whose
+    ///   runs are deterministic for a seed: repeating a seed then shows no noise at all.
+    init(noise: Double = 0.002, sleep: Double = 0, seedOnlyNoise: Bool = false) throws {
         base = FileManager.default.temporaryDirectory.appendingPathComponent("harness-test-\(UUID().uuidString.prefix(8))")
         sourceRoot = base.appendingPathComponent("source")
         templateURL = sourceRoot.appendingPathComponent("Templates/standin")
@@ -50,11 +52,11 @@ struct StandIn {
         """.write(to: templateURL.appendingPathComponent("template.toml"), atomically: true, encoding: .utf8)
         try "# Stand-in subject\nLower val_bpb.\n".write(to: templateURL.appendingPathComponent("program.md"), atomically: true, encoding: .utf8)
         try "fixed data\n".write(to: templateURL.appendingPathComponent("data.txt"), atomically: true, encoding: .utf8)
-        try StandIn.trainPy(noise: noise, sleep: sleep, counter: counter.path, pids: pids.path)
+        try StandIn.trainPy(noise: noise, sleep: sleep, counter: counter.path, pids: pids.path, seedOnlyNoise: seedOnlyNoise)
             .write(to: templateURL.appendingPathComponent("train.py"), atomically: true, encoding: .utf8)
     }
 
-    static func trainPy(noise: Double, sleep: Double, counter: String, pids: String) -> String {
+    static func trainPy(noise: Double, sleep: Double, counter: String, pids: String, seedOnlyNoise: Bool = false) -> String {
         """
         LEARNING_RATE = 0.01  # range: 1e-4..1e-1
         WIDTH = 64  # range: 16..512
@@ -93,7 +95,7 @@ struct StandIn {
             time.sleep(SLEEP)
             n = run_index()
             quality = 1 + 0.1 * (math.log10(LEARNING_RATE) + 2.5) ** 2 + 1e-5 * (WIDTH - 128) ** 2
-            val = quality + NOISE_SIGMA * random.Random("%d:%d" % (SEED, n)).gauss(0.0, 1.0)
+            val = quality + NOISE_SIGMA * random.Random(\(seedOnlyNoise ? "\"%d\" % SEED" : "\"%d:%d\" % (SEED, n)")).gauss(0.0, 1.0)
             if BEHAVIOR == "fail":
                 print("FAIL: loss is NaN at step 3", flush=True)
                 sys.exit(1)

@@ -1,5 +1,6 @@
 import AutoResearchCore
 import Foundation
+import SubjectKit
 import Testing
 @testable import Harness
 

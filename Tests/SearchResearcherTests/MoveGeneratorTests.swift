@@ -9,6 +9,13 @@ import Testing
         return MoveGenerator.moves(for: parameter, in: block, settings: settings)
     }
 
+    @Test func theSeedIsNeverMoved() throws {
+        let block = try HyperparameterBlock.parse("let SEED = 1337  // range: 0..1000000\nlet DEPTH = 4\n", path: "train.swift")
+        #expect(MoveGenerator.moves(for: try #require(block.parameter(named: "SEED")), in: block).isEmpty)
+        #expect(MoveGenerator.moves(in: block).allSatisfy { $0.parameter == "DEPTH" })
+        #expect(!MoveGenerator.moves(in: block).isEmpty)
+    }
+
     @Test func realsStepMultiplicativelyAndRespectTheirRange() throws {
         let m = try moves("let LEARNING_RATE = 0.004 // range: 1e-4..1e-2\n", "LEARNING_RATE")
         #expect(m.filter { $0.direction == "up" }.map(\.to) == [.double(0.006), .double(0.009), .double(0.0049), .double(0.01), .double(0.00443)])
