@@ -75,7 +75,7 @@ public enum SubjectBridge {
     }
 
     /// The built-in search researcher for a workspace and tag, with its ideas and its learned policy file.
-    public static func searchResearcher(workspace: Workspace, tag: String, seed: UInt64) throws -> any Researcher {
+    public static func searchResearcher(workspace: Workspace, seed: UInt64) throws -> any Researcher {
         var ideas: [Idea] = []
         if let file = workspace.manifest.ideas {
             let url = workspace.root.appendingPathComponent(file)
@@ -84,7 +84,7 @@ public enum SubjectBridge {
             }
         }
         do {
-            return try SearchResearcher(ideas: ideas, policyFile: workspace.policyFile(tag: tag), seed: seed)
+            return try SearchResearcher(ideas: ideas, policyFile: workspace.policyFile, seed: seed)
         } catch { throw HarnessError.other("\(error)") }
     }
 

@@ -18,7 +18,9 @@ public struct Workspace: Sendable {
     public var ledgerURL: URL { stateDirectory.appendingPathComponent("ledger.sqlite") }
     public var worktreesDirectory: URL { stateDirectory.appendingPathComponent("worktrees") }
     public func logsDirectory(tag: String) -> URL { stateDirectory.appendingPathComponent("logs").appendingPathComponent(tag) }
-    public func policyFile(tag: String) -> URL { stateDirectory.appendingPathComponent("policy-\(tag).json") }
+    /// What the search researcher learned, shared by every tag of the workspace, so a new session
+    /// (a new tag) starts from the statistics of the earlier ones.
+    public var policyFile: URL { stateDirectory.appendingPathComponent("search-policy.json") }
     public var git: Git { Git(root) }
 
     /// Opens the workspace at `directory`; throws `notAWorkspace` when it has no manifest.

@@ -38,7 +38,7 @@ struct RunCommand: AsyncParsableCommand {
         let workspace = try workspaceOption.open()
         let tag = self.tag ?? RunOptions.defaultTag()
         let options = RunOptions(tag: tag, experiments: experiments, hours: hours, baselineRuns: baselineRuns, seed: seed)
-        let researcher = try SubjectBridge.searchResearcher(workspace: workspace, tag: tag, seed: seed)
+        let researcher = try SubjectBridge.searchResearcher(workspace: workspace, seed: seed)
         let loop = try ResearchLoop(workspace: workspace, researcher: researcher, options: options, display: makeDisplay())
         let summary = try await Interrupts.cancellingOnSignal { try await loop.run() }
         let reports = try TagReports(workspace: workspace, tag: tag)

@@ -1,5 +1,6 @@
 import AutoResearchCore
 import Foundation
+import SearchResearcher
 import Testing
 @testable import Harness
 #if canImport(Glibc)
@@ -303,7 +304,7 @@ extension Workspace {
         let standIn = try StandIn(noise: 0.002)
         defer { standIn.remove() }
         let ws = try standIn.makeWorkspace()
-        let researcher = try SubjectBridge.searchResearcher(workspace: ws, tag: "s", seed: 3)
+        let researcher = try SubjectBridge.searchResearcher(workspace: ws, seed: 3)
         let (summary, records) = try await runLoop(ws, researcher, tag: "s", experiments: 4)
         #expect(summary.experimentsRun == 4)
         #expect(records.count == 5)
@@ -317,6 +318,9 @@ extension Workspace {
         for record in experiments where record.commit != nil {
             #expect(try Git(standIn.workspaceURL).changedFiles(from: record.parentCommit!, to: record.commit!) == ["train.py"])
         }
+        // What it learned is kept for the whole workspace, so the next session (a new tag) starts from it.
+        let learned = try SearchPolicy.load(from: ws.policyFile)
+        #expect(learned.moves.values.reduce(0) { $0 + $1.trials } >= 1)
     }
 }
 

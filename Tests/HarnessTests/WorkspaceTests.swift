@@ -154,6 +154,6 @@ import Testing
         try ws.verifyFixed(in: dir)
         try ws.validateEditable()
         // The search researcher can be built for it (ideas.toml parses).
-        _ = try SubjectBridge.searchResearcher(workspace: ws, tag: "t", seed: 1)
+        _ = try SubjectBridge.searchResearcher(workspace: ws, seed: 1)
     }
 }
