@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "AutoResearchCore", dependencies: ["SubjectKit"]),
         .target(
             name: "SearchResearcher",
-            dependencies: ["AutoResearchCore", .product(name: "TOMLKit", package: "TOMLKit")]
+            dependencies: ["AutoResearchCore", "SubjectKit", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
         .target(name: "Reporting", dependencies: ["AutoResearchCore"]),
         .target(

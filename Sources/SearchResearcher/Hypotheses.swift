@@ -1,3 +1,4 @@
+import SubjectKit
 import Foundation
 
 /// One-sentence hypotheses for hyperparameter moves, by what the parameter's name suggests it is.
@@ -40,20 +41,7 @@ enum Hypotheses {
     }
 }
 
-/// SplitMix64 (Steele, Lea & Flood 2014): a small, fast, seedable generator, so a session is reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A uniform double in [0, 1).
+extension SplitMix64 {
+    /// Uniform in [0, 1) with 53 random bits.
     mutating func unit() -> Double { Double(next() >> 11) / Double(UInt64(1) << 53) }
 }

@@ -1,3 +1,4 @@
+import SubjectKit
 import AutoResearchCore
 import Foundation
 
