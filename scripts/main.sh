@@ -6,6 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
+# The main job trains with the fastest OpenBLAS kernel the CPU has (AVX-512 when present), whatever
+# kernel the shell presets for tests and CI; set AUTORESEARCH_BLAS_KERNEL to choose another. Each run's
+# log names the kernel it used.
+if [ -n "${AUTORESEARCH_BLAS_KERNEL:-}" ]; then export OPENBLAS_CORETYPE="$AUTORESEARCH_BLAS_KERNEL"
+elif grep -qw avx512f /proc/cpuinfo 2>/dev/null; then export OPENBLAS_CORETYPE=SkylakeX
+fi
 swift build -c release --product autoresearch
 bin="$PWD/.build/release/autoresearch"
 workspace="${WORKSPACE:-$HOME/autoresearch/shakespeare}"
