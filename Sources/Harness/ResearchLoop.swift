@@ -405,18 +405,27 @@ public actor ResearchLoop {
 
     private func clean(_ d: Double) -> String { d == d.rounded() ? String(Int(d)) : String(d) }
 
+    /// Runs a subject command (build or run) in the slot's worktree, in its own process group, with the
+    /// hidden-test switch removed from its environment; the child's pid is in the ledger while it runs.
+    func runInSlot(_ command: String, environment: [String: String], timeout: Double,
+                   for experiment: inout Experiment) async throws -> ProcessResult {
+        let result = try await ProcessRunner.run(
+            shell: command, in: slot, environment: environment, removing: ["AUTORESEARCH_EVAL_TEST"],
+            log: experiment.log, timeout: timeout,
+            onStart: { [ledger, record = experiment.record] pid in
+                var r = record; r.pid = Int(pid); try? ledger.save(r)
+            })
+        experiment.record.pid = nil
+        return result
+    }
+
     /// Builds in the worktree. A failed build is a crash whose message is the compiler's last lines.
     func build(_ experiment: inout Experiment) async throws {
         try await setPhase(&experiment, .build, limit: nil)
         appendLog(experiment.log, "# build: \(manifest.build)\n")
-        let result = try await ProcessRunner.run(
-            shell: manifest.build, in: slot, environment: subjectEnvironment, removing: ["AUTORESEARCH_EVAL_TEST"],
-            log: experiment.log, timeout: manifest.budget.buildTimeoutSeconds,
-            onStart: { [ledger, record = experiment.record] pid in
-                var r = record; r.pid = Int(pid); try? ledger.save(r)
-            })
+        let result = try await runInSlot(manifest.build, environment: subjectEnvironment,
+                                         timeout: manifest.budget.buildTimeoutSeconds, for: &experiment)
         experiment.record.buildSeconds = (experiment.record.buildSeconds ?? 0) + result.seconds
-        experiment.record.pid = nil
         try ledger.save(experiment.record)
         switch result.termination {
         case .exited(0): return
@@ -464,14 +473,8 @@ public actor ResearchLoop {
         appendLog(experiment.log, "# \(label): \(manifest.run)  [\(shown)]\n")
         let offset = (try? FileManager.default.attributesOfItem(atPath: experiment.log.path)[.size] as? Int) ?? 0
         let limit = manifest.budget.hardLimitSeconds
-        let result = try await ProcessRunner.run(
-            shell: manifest.run, in: slot, environment: env, removing: ["AUTORESEARCH_EVAL_TEST"],
-            log: experiment.log, timeout: limit,
-            onStart: { [ledger, record = experiment.record] pid in
-                var r = record; r.pid = Int(pid); try? ledger.save(r)
-            })
+        let result = try await runInSlot(manifest.run, environment: env, timeout: limit, for: &experiment)
         experiment.record.runSeconds = (experiment.record.runSeconds ?? 0) + result.seconds
-        experiment.record.pid = nil
         try ledger.save(experiment.record)
         switch result.termination {
         case .exited(0): break
