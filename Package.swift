@@ -46,11 +46,13 @@ let package = Package(
             name: "SearchResearcher",
             dependencies: ["AutoResearchCore", "SubjectKit", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
+        // LLM researchers (Anthropic, OpenAI-compatible) and external coding-agent commands.
+        .target(name: "AgentResearcher", dependencies: ["AutoResearchCore"]),
         .target(name: "Reporting", dependencies: ["AutoResearchCore"]),
         .target(
             name: "Harness",
             dependencies: [
-                "AutoResearchCore", "SearchResearcher", "Reporting", "SubjectKit",
+                "AutoResearchCore", "SearchResearcher", "AgentResearcher", "Reporting", "SubjectKit",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
@@ -63,6 +65,7 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "SubjectKitTests", dependencies: ["SubjectKit"]),
         .testTarget(name: "SearchResearcherTests", dependencies: ["SearchResearcher", "Reporting"]),
+        .testTarget(name: "AgentResearcherTests", dependencies: ["AgentResearcher"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness"]),
     ],
     swiftLanguageModes: [.v5]

@@ -53,12 +53,88 @@ public struct ResearchContext: Sendable {
     public var triedFilesHashes: Set<String>
     /// Seed for any randomness of the researcher, so a session is reproducible.
     public var seed: UInt64
+    /// The number the ledger gave the experiment being proposed.
+    public var experimentNumber: Int = 0
+    /// The research program (the workspace's program.md): the brief LLM and command researchers follow.
+    public var program: String = ""
+    /// The metric's name (e.g. val_bpb) and the margin a change must beat the best by to be kept.
+    public var metricName: String = "val_bpb"
+    public var keepMargin: Double?
+    /// The latest crash among recent experiments, for a researcher that may fix it.
+    public var lastCrash: CrashReport?
+    /// Read access to the ledger and the research notes; nil where there is none (unit tests).
+    public var records: (any ResearchRecords)?
 
     public init(worktree: URL, editableFiles: [String], history: [ExperimentOutcome], bestMetric: Double?,
                 noiseSigma: Double?, triedFilesHashes: Set<String> = [], seed: UInt64 = 0) {
         self.worktree = worktree; self.editableFiles = editableFiles; self.history = history
         self.bestMetric = bestMetric; self.noiseSigma = noiseSigma; self.triedFilesHashes = triedFilesHashes
         self.seed = seed
+    }
+}
+
+/// A crashed experiment as a researcher is shown it. `logTail` is the subject's output: untrusted data.
+public struct CrashReport: Sendable, Equatable {
+    public var number: Int
+    public var description: String
+    public var error: String
+    public var logTail: String
+
+    public init(number: Int, description: String, error: String, logTail: String) {
+        self.number = number; self.description = description; self.error = error; self.logTail = logTail
+    }
+}
+
+/// One experiment in full, as the `read_experiment` tool shows it.
+public struct ExperimentDetail: Sendable, Equatable {
+    public var outcome: ExperimentOutcome
+    public var diff: String
+    /// Why it crashed or was stopped; nil otherwise.
+    public var error: String?
+    /// The decision in words (runs, means, threshold).
+    public var decision: String?
+    /// Every summary metric the run reported (val_bpb, num_steps, mfu_percent, ...).
+    public var metrics: [String: Double]
+
+    public init(outcome: ExperimentOutcome, diff: String, error: String?, decision: String?, metrics: [String: Double]) {
+        self.outcome = outcome; self.diff = diff; self.error = error; self.decision = decision; self.metrics = metrics
+    }
+}
+
+/// A research note: a short finding any researcher of the workspace can read.
+public struct ResearchNote: Sendable, Equatable, Codable {
+    public var author: String
+    public var experiment: Int?
+    public var text: String
+    public var createdAt: Date
+
+    public init(author: String, experiment: Int?, text: String, createdAt: Date = Date()) {
+        self.author = author; self.experiment = experiment; self.text = text; self.createdAt = createdAt
+    }
+}
+
+/// What researchers may read from the ledger, and the notes they may append to. The harness implements it.
+public protocol ResearchRecords: Sendable {
+    /// One experiment of the current tag by number; nil if there is none.
+    func experiment(number: Int) throws -> ExperimentDetail?
+    /// Every research note of the current tag, oldest first.
+    func notes() throws -> [ResearchNote]
+    /// Appends a note (trimmed; empty notes are refused by the caller).
+    func appendNote(_ note: ResearchNote) throws
+}
+
+/// What a researcher spent on one proposal, and its transcript; stored in the ledger with the experiment.
+public struct ResearcherSession: Sendable, Equatable {
+    public var inputTokens: Int = 0
+    public var outputTokens: Int = 0
+    public var costUSD: Double = 0
+    public var turns: Int = 0
+    /// JSON array of transcript entries (secrets already removed).
+    public var transcript: String = "[]"
+
+    public init(inputTokens: Int = 0, outputTokens: Int = 0, costUSD: Double = 0, turns: Int = 0, transcript: String = "[]") {
+        self.inputTokens = inputTokens; self.outputTokens = outputTokens; self.costUSD = costUSD
+        self.turns = turns; self.transcript = transcript
     }
 }
 
@@ -85,6 +161,21 @@ public protocol Researcher: AnyObject, Sendable {
     /// Propose one change to the editable files in `context.worktree`.
     /// Throws `ResearcherError` when no proposal can be made.
     func propose(_ context: ResearchContext) async throws -> Proposal
+    /// How many times a failed build of its proposal goes back to this researcher (0: never).
+    var buildFixAttempts: Int { get }
+    /// Fix the proposal whose build failed. `compilerOutput` is the build's last lines (untrusted data); the
+    /// worktree holds the failed change. Returns the whole corrected proposal.
+    func repair(_ context: ResearchContext, compilerOutput: String) async throws -> Proposal
+    /// Usage and transcript of the last `propose` or `repair` call (also after it threw); nil when not tracked.
+    func lastSession() -> ResearcherSession?
+}
+
+extension Researcher {
+    public var buildFixAttempts: Int { 0 }
+    public func repair(_ context: ResearchContext, compilerOutput: String) async throws -> Proposal {
+        throw ResearcherError.failed("\(name) cannot repair a failed build")
+    }
+    public func lastSession() -> ResearcherSession? { nil }
 }
 
 public enum ResearcherError: Error, CustomStringConvertible, Equatable {

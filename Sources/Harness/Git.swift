@@ -1,3 +1,4 @@
+import AutoResearchCore
 import Foundation
 
 /// The handful of git operations the harness needs, run with the `git` command line in one repository

@@ -31,7 +31,6 @@ public enum HarnessError: Error, CustomStringConvertible, Equatable {
     /// A git command failed.
     case git(command: String, output: String)
     /// A process could not be started.
-    case spawn(command: String, errno: Int32)
     /// The source tree of AutoResearch (templates, vendored sources) could not be found.
     case sourceRootNotFound(tried: String)
     /// A tag name that git cannot use as a branch name.
@@ -77,8 +76,6 @@ public enum HarnessError: Error, CustomStringConvertible, Equatable {
                 + "autoresearch.toml [fixed]. Restore it (`git checkout -- \(path)`) or start a new workspace."
         case .git(let command, let output):
             return "`\(command)` failed: \(output.trimmingCharacters(in: .whitespacesAndNewlines))"
-        case .spawn(let command, let code):
-            return "could not start `\(command)`: \(String(cString: strerror(code)))"
         case .sourceRootNotFound(let tried):
             return "could not find the AutoResearch source tree (tried \(tried)). Set AUTORESEARCH_HOME to the directory that holds Templates/."
         case .invalidTag(let tag):

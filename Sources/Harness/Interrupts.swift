@@ -1,3 +1,4 @@
+import AutoResearchCore
 import Dispatch
 import Foundation
 #if canImport(Glibc)

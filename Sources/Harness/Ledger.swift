@@ -59,6 +59,14 @@ public struct ExperimentRecord: Codable, Sendable, Equatable, FetchableRecord, M
     public var pid: Int?
     public var startedAt: Date
     public var finishedAt: Date?
+    /// What an LLM researcher spent on this experiment (all its turns, repairs included), at the manifest's prices.
+    public var inputTokens: Int?
+    public var outputTokens: Int?
+    public var costUSD: Double?
+    /// The researcher's transcript (JSON array of entries, secrets removed); nil for the search researcher.
+    public var transcript: String?
+    /// How many failed builds went back to the researcher for a fix.
+    public var buildFixes: Int?
 
     public init(tag: String, number: Int, parentCommit: String?, description: String, researcher: String,
                 status: ExperimentStatus = .running, startedAt: Date = Date()) {
@@ -153,6 +161,23 @@ public final class Ledger: Sendable {
                 t.uniqueKey(["tag", "number"])
             }
         }
+        migrator.registerMigration("v2-researchers") { db in
+            try db.alter(table: "experiments") { t in
+                t.add(column: "inputTokens", .integer)
+                t.add(column: "outputTokens", .integer)
+                t.add(column: "costUSD", .double)
+                t.add(column: "transcript", .text)
+                t.add(column: "buildFixes", .integer)
+            }
+            try db.create(table: "notes") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("tag", .text).notNull().references("tags", onDelete: .cascade)
+                t.column("author", .text).notNull()
+                t.column("experiment", .integer)
+                t.column("text", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+            }
+        }
         return migrator
     }
 
@@ -215,6 +240,28 @@ public final class Ledger: Sendable {
                 try found[i].update(db)
             }
             return found
+        }
+    }
+
+    /// Dollars the researchers of `tag` have spent so far.
+    public func cost(tag: String) throws -> Double {
+        try pool.read { try Double.fetchOne($0, sql: "SELECT COALESCE(SUM(costUSD), 0) FROM experiments WHERE tag = ?", arguments: [tag]) ?? 0 }
+    }
+
+    // MARK: Notes
+
+    /// The research notes of `tag`, oldest first.
+    public func notes(tag: String) throws -> [ResearchNote] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT author, experiment, text, createdAt FROM notes WHERE tag = ? ORDER BY id", arguments: [tag])
+                .map { ResearchNote(author: $0["author"], experiment: $0["experiment"], text: $0["text"], createdAt: $0["createdAt"]) }
+        }
+    }
+
+    public func appendNote(_ note: ResearchNote, tag: String) throws {
+        try pool.write { db in
+            try db.execute(sql: "INSERT INTO notes (tag, author, experiment, text, createdAt) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [tag, note.author, note.experiment, note.text, note.createdAt])
         }
     }
 

@@ -1,3 +1,4 @@
+import AgentResearcher
 import AutoResearchCore
 import Foundation
 import TOMLKit
@@ -56,6 +57,8 @@ public struct Manifest: Sendable, Equatable {
     public var noise = NoiseSettings()
     /// SHA-256 (hex) of every protected file, keyed by path.
     public var fixed: [String: String] = [:]
+    /// Which researcher runs and its settings (not part of the evaluation; see `ResearcherSection`).
+    public var researcher = ResearcherSection()
 
     public init(name: String, editable: [String], build: String, run: String, ideas: String? = nil,
                 metric: String = "val_bpb", direction: Direction = .lower) {
@@ -134,6 +137,10 @@ public struct Manifest: Sendable, Equatable {
             }
         }
 
+        if table.contains(key: "researcher") {
+            manifest.researcher = try parseResearcher(try reader.section("researcher"))
+        }
+
         let fixed = try reader.section("fixed")
         for key in fixed.table.keys {
             guard let hash = fixed.table[key]?.string, hash.count == 64 else {
@@ -142,6 +149,65 @@ public struct Manifest: Sendable, Equatable {
             manifest.fixed[key] = hash
         }
         return manifest
+    }
+
+    private static func parseResearcher(_ r: TableReader) throws -> ResearcherSection {
+        var section = ResearcherSection()
+        section.kind = try r.optionalString("kind") ?? "search"
+        guard ResearcherSection.kinds.contains(section.kind) else {
+            throw HarnessError.manifestKey(key: "researcher.kind", problem: "is '\(section.kind)'; use one of \(ResearcherSection.kinds.joined(separator: ", ")).")
+        }
+        section.model = try r.optionalString("model")
+        section.baseURL = try r.optionalString("base_url")
+        if let url = section.baseURL, URL(string: url)?.scheme.map({ ["http", "https"].contains($0) }) != true {
+            throw HarnessError.manifestKey(key: "researcher.base_url", problem: "is '\(url)', which is not an http(s) URL; e.g. \"http://localhost:11434/v1\".")
+        }
+        section.apiKeyVariable = try r.optionalString("api_key_env")
+        section.maxTokensField = try r.optionalString("max_tokens_field")
+        if let field = section.maxTokensField, !["max_tokens", "max_completion_tokens"].contains(field) {
+            throw HarnessError.manifestKey(key: "researcher.max_tokens_field", problem: "is '\(field)'; use \"max_tokens\" or \"max_completion_tokens\".")
+        }
+        section.command = try r.optionalString("command")
+        section.commandTimeout = try r.optionalNumber("command_timeout_seconds")
+        if r.table.contains(key: "limits") {
+            let l = try r.section("limits")
+            var limits = AgentLimits()
+            limits.maxTurns = try l.optionalInt("max_turns") ?? limits.maxTurns
+            limits.maxOutputTokens = try l.optionalInt("max_output_tokens") ?? limits.maxOutputTokens
+            limits.maxTokensPerReply = try l.optionalInt("max_tokens_per_reply") ?? limits.maxTokensPerReply
+            limits.maxSeconds = try l.optionalNumber("max_seconds") ?? limits.maxSeconds
+            limits.maxCostPerExperiment = try l.optionalNumber("max_cost_per_experiment") ?? limits.maxCostPerExperiment
+            limits.maxCostPerSession = try l.optionalNumber("max_cost_per_session") ?? limits.maxCostPerSession
+            limits.buildFixAttempts = try l.optionalInt("build_fix_attempts") ?? limits.buildFixAttempts
+            for (key, value) in [("max_turns", Double(limits.maxTurns)), ("max_output_tokens", Double(limits.maxOutputTokens)),
+                                 ("max_tokens_per_reply", Double(limits.maxTokensPerReply)), ("max_seconds", limits.maxSeconds)] where value <= 0 {
+                throw HarnessError.manifestKey(key: "researcher.limits.\(key)", problem: "must be positive.")
+            }
+            for (key, value) in [("max_cost_per_experiment", limits.maxCostPerExperiment), ("max_cost_per_session", limits.maxCostPerSession),
+                                 ("build_fix_attempts", Double(limits.buildFixAttempts))] where value < 0 {
+                throw HarnessError.manifestKey(key: "researcher.limits.\(key)", problem: "must not be negative.")
+            }
+            section.limits = limits
+        }
+        if r.table.contains(key: "prices") {
+            let p = try r.section("prices")
+            let prices = Prices(inputPerMillion: try p.optionalNumber("input_per_million") ?? 0,
+                                outputPerMillion: try p.optionalNumber("output_per_million") ?? 0)
+            guard prices.inputPerMillion >= 0, prices.outputPerMillion >= 0 else {
+                throw HarnessError.manifestKey(key: "researcher.prices", problem: "prices must not be negative (USD per million tokens).")
+            }
+            section.prices = prices
+        }
+        if r.table.contains(key: "retry") {
+            let t = try r.section("retry")
+            section.retry.maxAttempts = try t.optionalInt("max_attempts") ?? section.retry.maxAttempts
+            section.retry.baseDelay = try t.optionalNumber("base_delay_seconds") ?? section.retry.baseDelay
+            section.retry.maxDelay = try t.optionalNumber("max_delay_seconds") ?? section.retry.maxDelay
+            guard section.retry.maxAttempts >= 1 else {
+                throw HarnessError.manifestKey(key: "researcher.retry.max_attempts", problem: "must be at least 1.")
+            }
+        }
+        return section
     }
 
     /// The manifest as TOML, with comments. `parse(render())` gives back an equal manifest.
@@ -188,6 +254,36 @@ public struct Manifest: Sendable, Equatable {
         lines.append("sigma_multiplier = \(tomlNumber(noise.sigmaMultiplier))")
         lines.append("max_reruns = \(noise.maxReruns)")
         lines.append("seed_parameter = \(tomlString(noise.seedParameter))")
+        lines.append("")
+        lines.append("[researcher]")
+        lines.append("# Who proposes the changes: \"search\" (built in, no LLM), \"anthropic\", \"openai\" (any OpenAI-compatible")
+        lines.append("# server: set base_url, e.g. \"http://localhost:11434/v1\" for Ollama) or \"command\" (an external agent,")
+        lines.append("# e.g. command = \"claude -p\"). Not part of the evaluation: changing it resumes the same tag. See README.md.")
+        lines.append("kind = \(tomlString(researcher.kind))")
+        if let v = researcher.model { lines.append("model = \(tomlString(v))") }
+        if let v = researcher.baseURL { lines.append("base_url = \(tomlString(v))") }
+        if let v = researcher.apiKeyVariable { lines.append("api_key_env = \(tomlString(v))") }
+        if let v = researcher.maxTokensField { lines.append("max_tokens_field = \(tomlString(v))") }
+        if let v = researcher.command { lines.append("command = \(tomlString(v))") }
+        if let v = researcher.commandTimeout { lines.append("command_timeout_seconds = \(tomlNumber(v))") }
+        lines.append("")
+        lines.append("[researcher.limits]")
+        lines.append("# Per experiment: model calls, output tokens, seconds, dollars; and dollars per `autoresearch run`.")
+        let l = researcher.limits
+        lines.append("max_turns = \(l.maxTurns)")
+        lines.append("max_output_tokens = \(l.maxOutputTokens)")
+        lines.append("max_tokens_per_reply = \(l.maxTokensPerReply)")
+        lines.append("max_seconds = \(tomlNumber(l.maxSeconds))")
+        lines.append("max_cost_per_experiment = \(tomlNumber(l.maxCostPerExperiment))")
+        lines.append("max_cost_per_session = \(tomlNumber(l.maxCostPerSession))")
+        lines.append("build_fix_attempts = \(l.buildFixAttempts)")
+        if let p = researcher.prices {
+            lines.append("")
+            lines.append("[researcher.prices]")
+            lines.append("# USD per million tokens (0 for a local server).")
+            lines.append("input_per_million = \(tomlNumber(p.inputPerMillion))")
+            lines.append("output_per_million = \(tomlNumber(p.outputPerMillion))")
+        }
         lines.append("")
         lines.append("[fixed]")
         lines.append("# SHA-256 of every protected file, checked before each run.")

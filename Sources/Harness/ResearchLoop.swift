@@ -19,6 +19,10 @@ public struct RunOptions: Sendable {
     public var baselineRuns: Int?
     /// Seed for the researcher.
     public var seed: UInt64
+    /// After a researcher error the loop pauses this many seconds (doubling with each error in a row, at most
+    /// 10 minutes), so a provider outage does not burn through experiments; it stops after `maxResearcherFailures` in a row.
+    public var researcherFailurePause: Double = 30
+    public var maxResearcherFailures = 10
 
     public init(tag: String, experiments: Int? = nil, hours: Double? = nil, baselineRuns: Int? = nil, seed: UInt64 = 0) {
         self.tag = tag; self.experiments = experiments; self.hours = hours; self.baselineRuns = baselineRuns; self.seed = seed
@@ -51,7 +55,7 @@ public struct RunSummary: Sendable, Equatable {
             case .timeLimit: return "reached --hours"
             case .interrupted: return "interrupted"
             case .researcherExhausted: return "the researcher has nothing left to try"
-            case .researcherFailing: return "the researcher failed 3 times in a row"
+            case .researcherFailing: return "the researcher failed too many times in a row"
             }
         }
     }
@@ -74,6 +78,8 @@ public actor ResearchLoop {
     let display: any Display
     let slot: URL
     var redo: [ExperimentRecord] = []
+    /// The context of the latest proposal, for a build repair.
+    var lastContext: ResearchContext?
 
     public var branch: String { "autoresearch/\(options.tag)" }
     var branchRef: String { "refs/heads/\(branch)" }
@@ -124,7 +130,12 @@ public actor ResearchLoop {
             if status == .researcherError {
                 failures += 1
                 if researcherExhausted { reason = .researcherExhausted; break }
-                if failures >= 3 { reason = .researcherFailing; break }
+                if failures >= options.maxResearcherFailures { reason = .researcherFailing; break }
+                let pause = min(600, options.researcherFailurePause * pow(2, Double(failures - 1)))
+                if pause > 0 {
+                    await note("the researcher failed \(failures) time(s) in a row; pausing \(Int(pause)) s before the next experiment")
+                    try? await Task.sleep(nanoseconds: UInt64(pause * 1e9))
+                }
             } else {
                 failures = 0
             }
@@ -253,6 +264,8 @@ public actor ResearchLoop {
     struct ExperimentStop: Error {
         var status: ExperimentStatus
         var message: String
+        /// For a failed build: the compiler's last lines, which may go back to the researcher.
+        var compilerOutput: String?
     }
 
     /// An experiment in flight: its ledger row and its log.
@@ -289,7 +302,7 @@ public actor ResearchLoop {
             }
             await display.show(.experiment(number: experiment.record.number, description: experiment.record.description))
             try checkIntegrity(experiment.record, parent: best.commit)
-            try await build(&experiment)
+            try await buildWithRepairs(&experiment, parent: best.commit)
 
             var runs: [Double] = []
             var decision: (verdict: Verdict, evidence: DecisionEvidence)
@@ -320,15 +333,23 @@ public actor ResearchLoop {
     func propose(_ experiment: inout Experiment, bestMetric: Double) async throws {
         try await setPhase(&experiment, .propose, limit: nil)
         let records = try ledger.experiments(tag: tag)
-        let context = ResearchContext(
+        var context = ResearchContext(
             worktree: slot, editableFiles: manifest.editable,
             history: records.filter { $0.id != experiment.record.id }.map(\.outcome),
             bestMetric: bestMetric,
             noiseSigma: try ledger.tag(tag)?.noiseSigma,
             triedFilesHashes: Set(records.compactMap(\.filesHash)),
             seed: options.seed &+ UInt64(experiment.record.number))
+        context.experimentNumber = experiment.record.number
+        context.program = programText()
+        context.metricName = manifest.metric
+        context.keepMargin = Decision.threshold(sigma: context.noiseSigma, settings: manifest.noise)
+        context.lastCrash = lastCrash(records.filter { $0.id != experiment.record.id })
+        context.records = LedgerRecords(ledger: ledger, tag: tag)
+        lastContext = context
         let proposal: Proposal
         do {
+            defer { recordSession(&experiment) }
             proposal = try await researcher.propose(context)
         } catch is CancellationError {
             throw ExperimentStop(status: .interrupted, message: "interrupted while the researcher was proposing")
@@ -339,38 +360,106 @@ public actor ResearchLoop {
             throw ExperimentStop(status: .researcherError, message: "the researcher failed: \(error)")
         }
         if Task.isCancelled { throw ExperimentStop(status: .interrupted, message: "interrupted") }
+        try commitProposal(proposal, &experiment, records: records, status: .researcherError)
+    }
+
+    /// Checks a proposal (only editable files, a real change, never files already tried), writes it into the
+    /// worktree and commits it on the parent (replacing an earlier commit of the same experiment). A problem
+    /// ends the experiment with `status`.
+    func commitProposal(_ proposal: Proposal, _ experiment: inout Experiment, records: [ExperimentRecord],
+                        status: ExperimentStatus) throws {
         experiment.record.description = proposal.description.isEmpty ? "(no description)" : proposal.description
         experiment.record.hypothesis = proposal.hypothesis
         experiment.record.move = proposal.move
+        let parent = experiment.record.parentCommit ?? "HEAD"
+        let git = Git(slot)
 
         // Only editable files, only real changes, never a change already tried.
         let editable = Set(manifest.editable)
         let outside = proposal.files.keys.filter { !editable.contains($0) }.sorted()
         guard outside.isEmpty else {
-            throw ExperimentStop(status: .researcherError,
+            throw ExperimentStop(status: status,
                                  message: "the proposal changes \(outside.joined(separator: ", ")), which autoresearch.toml does not list as editable (editable: \(manifest.editable.joined(separator: ", ")))")
         }
-        var after: [String: String] = [:]
-        for path in manifest.editable {
-            after[path] = (try? String(contentsOf: slot.appendingPathComponent(path), encoding: .utf8)) ?? ""
-        }
-        let before = after
+        // The files as the parent commit has them (researchers that edit the worktree have already changed it).
+        var before: [String: String] = [:]
+        for path in manifest.editable { before[path] = git.attempt(["show", "\(parent):\(path)"]) ?? "" }
+        var after = before
         for (path, content) in proposal.files { after[path] = content }
-        guard after != before else { throw ExperimentStop(status: .researcherError, message: "the proposal changes nothing") }
+        guard after != before else { throw ExperimentStop(status: status, message: "the proposal changes nothing") }
         let hash = filesFingerprint(after)
         experiment.record.filesHash = hash
         if records.contains(where: { $0.filesHash == hash && $0.id != experiment.record.id }) {
-            throw ExperimentStop(status: .researcherError, message: "the proposal repeats files already tried (files hash \(hash.prefix(12)))")
+            throw ExperimentStop(status: status, message: "the proposal repeats files already tried (files hash \(hash.prefix(12)))")
         }
-        for (path, content) in proposal.files {
-            try content.write(to: slot.appendingPathComponent(path), atomically: true, encoding: .utf8)
+        for path in manifest.editable {
+            try after[path]!.write(to: slot.appendingPathComponent(path), atomically: true, encoding: .utf8)
         }
-        let git = Git(slot)
-        try git.run(["add", "--"] + proposal.files.keys.sorted())
+        try git.run(["reset", "-q", "--soft", parent])
+        try git.run(["add", "--"] + manifest.editable.sorted())
         let commit = try git.commit(experiment.record.description + (proposal.hypothesis.isEmpty ? "" : "\n\n" + proposal.hypothesis))
         experiment.record.commit = commit
         experiment.record.diff = try git.diff(from: experiment.record.parentCommit ?? "HEAD~1", to: commit)
         try ledger.save(experiment.record)
+    }
+
+    /// Builds; a failed build goes back to the researcher for a fix up to `buildFixAttempts` times (the same
+    /// conversation, with the compiler's output fenced as untrusted data), then the experiment is a crash.
+    func buildWithRepairs(_ experiment: inout Experiment, parent: String) async throws {
+        var fixes = 0
+        while true {
+            do {
+                try await build(&experiment)
+                return
+            } catch let stop as ExperimentStop {
+                guard let output = stop.compilerOutput, fixes < researcher.buildFixAttempts, var context = lastContext,
+                      context.experimentNumber == experiment.record.number else { throw stop }
+                fixes += 1
+                experiment.record.buildFixes = fixes
+                await note("build failed; asking the researcher for a fix (\(fixes) of \(researcher.buildFixAttempts))")
+                appendLog(experiment.log, "# build failed; the researcher gets the compiler output for fix \(fixes) of \(researcher.buildFixAttempts)\n")
+                try await setPhase(&experiment, .propose, limit: nil)
+                context.triedFilesHashes.remove(experiment.record.filesHash ?? "")
+                let proposal: Proposal
+                do {
+                    defer { recordSession(&experiment) }
+                    proposal = try await researcher.repair(context, compilerOutput: output)
+                } catch is CancellationError {
+                    throw ExperimentStop(status: .interrupted, message: "interrupted while the researcher was fixing the build")
+                } catch {
+                    throw ExperimentStop(status: .crash, message: stop.message + "\n(the researcher's fix \(fixes) failed: \(error))")
+                }
+                let records = try ledger.experiments(tag: tag)
+                try commitProposal(proposal, &experiment, records: records, status: .crash)
+                await display.show(.experiment(number: experiment.record.number, description: experiment.record.description))
+                try checkIntegrity(experiment.record, parent: parent)
+            }
+        }
+    }
+
+    /// Stores what the researcher spent and said (its transcript) with the experiment.
+    func recordSession(_ experiment: inout Experiment) {
+        guard let session = researcher.lastSession() else { return }
+        experiment.record.inputTokens = session.inputTokens
+        experiment.record.outputTokens = session.outputTokens
+        experiment.record.costUSD = session.costUSD
+        experiment.record.transcript = session.transcript
+        try? ledger.save(experiment.record)
+    }
+
+    /// The research program: the workspace's program.md (read from the workspace, so edits apply at the next experiment).
+    func programText() -> String {
+        for path in manifest.notes where path.hasSuffix("program.md") {
+            if let text = try? String(contentsOf: workspace.root.appendingPathComponent(path), encoding: .utf8) { return text }
+        }
+        return ""
+    }
+
+    /// The most recent crash among the last five experiments, with the tail of its log.
+    func lastCrash(_ records: [ExperimentRecord]) -> CrashReport? {
+        guard let crash = records.suffix(5).last(where: { $0.experimentStatus == .crash }) else { return nil }
+        let log = crash.logPath.map { tail(of: URL(fileURLWithPath: $0), since: nil, lines: 30) } ?? ""
+        return CrashReport(number: crash.number, description: crash.description, error: crash.error ?? "", logTail: log)
     }
 
     /// Before building: the commit changes only editable files, and every protected file has its recorded hash.
@@ -423,6 +512,7 @@ public actor ResearchLoop {
     func build(_ experiment: inout Experiment) async throws {
         try await setPhase(&experiment, .build, limit: nil)
         appendLog(experiment.log, "# build: \(manifest.build)\n")
+        let offset = (try? FileManager.default.attributesOfItem(atPath: experiment.log.path)[.size] as? Int) ?? 0
         let result = try await runInSlot(manifest.build, environment: subjectEnvironment,
                                          timeout: manifest.budget.buildTimeoutSeconds, for: &experiment)
         experiment.record.buildSeconds = (experiment.record.buildSeconds ?? 0) + result.seconds
@@ -433,7 +523,8 @@ public actor ResearchLoop {
         case .timedOut:
             throw ExperimentStop(status: .crash, message: "the build ran past \(Int(manifest.budget.buildTimeoutSeconds)) s and was killed")
         default:
-            throw ExperimentStop(status: .crash, message: "build failed (\(result.termination)): " + tail(of: experiment.log, since: nil, lines: 15))
+            throw ExperimentStop(status: .crash, message: "build failed (\(result.termination)): " + tail(of: experiment.log, since: offset, lines: 15),
+                                 compilerOutput: tail(of: experiment.log, since: offset, lines: 60))
         }
     }
 

@@ -8,7 +8,7 @@ public struct Workspace: Sendable {
     /// The workspace directory.
     public let root: URL
     public let manifest: Manifest
-    /// SHA-256 of autoresearch.toml as it is on disk.
+    /// SHA-256 of autoresearch.toml as it is on disk, without its `[researcher]` tables.
     public let manifestHash: String
 
     /// Name of the private state directory (ignored by git).
@@ -29,16 +29,19 @@ public struct Workspace: Sendable {
         let url = root.appendingPathComponent(Manifest.fileName)
         guard let data = FileManager.default.contents(atPath: url.path) else { throw HarnessError.notAWorkspace(dir: root.path) }
         let manifest = try Manifest.parse(String(decoding: data, as: UTF8.self), path: url.path)
-        return Workspace(root: root, manifest: manifest, manifestHash: sha256Hex(data))
+        // The researcher settings are not part of the evaluation: they stay out of the hash a tag records.
+        let evaluated = ResearcherSection.strip(from: String(decoding: data, as: UTF8.self))
+        return Workspace(root: root, manifest: manifest, manifestHash: sha256Hex(Data(evaluated.utf8)))
     }
 
     init(root: URL, manifest: Manifest, manifestHash: String) {
         self.root = root; self.manifest = manifest; self.manifestHash = manifestHash
     }
 
-    /// Throws `dirtyWorkTree` when tracked files have uncommitted changes: the baseline must be a commit.
+    /// Throws `dirtyWorkTree` when tracked files other than the notes (program.md) have uncommitted changes:
+    /// the baseline must be a commit. The research program may be edited while research runs.
     public func ensureClean() throws {
-        let dirty = try git.dirtyTrackedFiles()
+        let dirty = try git.dirtyTrackedFiles().filter { !manifest.notes.contains($0) }
         if !dirty.isEmpty { throw HarnessError.dirtyWorkTree(files: dirty) }
     }
 

@@ -21,8 +21,17 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("baseline-runs"), help: "Baseline runs of a new tag, to estimate the noise (default: the manifest's, 3).")
     var baselineRuns: Int?
 
-    @Option(help: "The researcher that proposes changes: search.")
-    var researcher: String = "search"
+    @Option(help: "The researcher that proposes changes: search, anthropic, openai or command (default: the manifest's [researcher] kind, else search).")
+    var researcher: String?
+
+    @Option(help: "The model of an anthropic or openai researcher (default: the manifest's).")
+    var model: String?
+
+    @Option(name: .customLong("base-url"), help: "The API base URL of an anthropic or openai researcher, e.g. http://localhost:11434/v1 for Ollama.")
+    var baseURL: String?
+
+    @Option(name: .customLong("agent-command"), help: "The command of a command researcher, e.g. 'claude -p' (the prompt goes to its standard input).")
+    var agentCommand: String?
 
     @Option(help: "Seed for the researcher's randomness.")
     var seed: UInt64 = 0
@@ -31,14 +40,18 @@ struct RunCommand: AsyncParsableCommand {
         if let experiments, experiments < 0 { throw ValidationError("--experiments must be 0 or more") }
         if let hours, hours <= 0 { throw ValidationError("--hours must be positive") }
         if let baselineRuns, baselineRuns < 1 { throw ValidationError("--baseline-runs must be at least 1") }
-        guard researcher == "search" else { throw ValidationError("unknown researcher '\(researcher)'; available: search") }
+        if let researcher, !ResearcherSection.kinds.contains(researcher) {
+            throw ValidationError("unknown researcher '\(researcher)'; available: \(ResearcherSection.kinds.joined(separator: ", "))")
+        }
     }
 
     func run() async throws {
         let workspace = try workspaceOption.open()
         let tag = self.tag ?? RunOptions.defaultTag()
         let options = RunOptions(tag: tag, experiments: experiments, hours: hours, baselineRuns: baselineRuns, seed: seed)
-        let researcher = try SubjectBridge.searchResearcher(workspace: workspace, seed: seed)
+        let researcher = try Researchers.make(
+            workspace: workspace,
+            overrides: .init(kind: self.researcher, model: model, baseURL: baseURL, command: agentCommand), seed: seed)
         let loop = try ResearchLoop(workspace: workspace, researcher: researcher, options: options, display: makeDisplay())
         let summary = try await Interrupts.cancellingOnSignal { try await loop.run() }
         let reports = try TagReports(workspace: workspace, tag: tag)

@@ -26,6 +26,19 @@ public enum Termination: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// Why a child process could not be started.
+public enum ProcessError: Error, Equatable, CustomStringConvertible {
+    case cannotStart(command: String, errno: Int32)
+    case cannotOpen(path: String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case .cannotStart(let command, let code): return "could not start `\(command)`: \(String(cString: strerror(code)))"
+        case .cannotOpen(let path, let code): return "cannot write the log \(path): \(String(cString: strerror(code)))"
+        }
+    }
+}
+
 /// The result of `ProcessRunner.run`: how the process ended and how long it ran (seconds).
 public struct ProcessResult: Sendable, Equatable {
     public var termination: Termination
@@ -48,15 +61,18 @@ public enum ProcessRunner {
     ///   - environment: variables added to (or replacing those of) the harness's own environment.
     ///   - removed: variables of the harness's environment the child must not see.
     ///   - timeout: hard limit in seconds; nil for none.
+    ///   - input: a file the child reads as its standard input; nil for /dev/null.
     ///   - onStart: called with the child's pid (= its process group id) right after it started.
+    /// - Throws: `ProcessError` when the log cannot be opened or the process cannot be started.
     public static func run(shell command: String, in directory: URL, environment: [String: String] = [:],
-                           removing removed: Set<String> = [], log: URL, timeout: Double?, onStart: (pid_t) -> Void = { _ in }) async throws -> ProcessResult {
+                           removing removed: Set<String> = [], input: URL? = nil, log: URL, timeout: Double?,
+                           onStart: (pid_t) -> Void = { _ in }) async throws -> ProcessResult {
         let logFD = open(log.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard logFD >= 0 else { throw HarnessError.other("cannot write the log \(log.path): \(String(cString: strerror(errno)))") }
+        guard logFD >= 0 else { throw ProcessError.cannotOpen(path: log.path, errno: errno) }
         defer { close(logFD) }
         let start = Date()
         let pid = try spawn(["/bin/sh", "-c", command], in: directory, environment: environment, removing: removed,
-                            stdout: logFD, stderr: logFD)
+                            input: input, stdout: logFD, stderr: logFD)
         ActiveProcessGroups.shared.insert(pid)
         defer { ActiveProcessGroups.shared.remove(pid) }
         onStart(pid)
@@ -97,7 +113,7 @@ public enum ProcessRunner {
             close(outFD); close(errFD)
             unlink(outURL.path); unlink(errURL.path)
         }
-        guard outFD >= 0, errFD >= 0 else { throw HarnessError.spawn(command: arguments.joined(separator: " "), errno: errno) }
+        guard outFD >= 0, errFD >= 0 else { throw ProcessError.cannotStart(command: arguments.joined(separator: " "), errno: errno) }
         let pid = try spawn(arguments, in: directory, environment: environment, stdout: outFD, stderr: errFD)
         let status = reap(pid, blocking: true) ?? 0
         killpg(pid, SIGKILL)
@@ -146,7 +162,7 @@ public enum ProcessRunner {
     /// `posix_spawn` in a new process group, with default signal handlers and an empty signal mask
     /// (the harness ignores SIGINT itself; its children must not inherit that).
     static func spawn(_ arguments: [String], in directory: URL, environment: [String: String],
-                      removing removed: Set<String> = [], stdout: Int32, stderr: Int32) throws -> pid_t {
+                      removing removed: Set<String> = [], input: URL? = nil, stdout: Int32, stderr: Int32) throws -> pid_t {
         #if canImport(Darwin)
         var actions: posix_spawn_file_actions_t? = nil
         var attributes: posix_spawnattr_t? = nil
@@ -160,7 +176,7 @@ public enum ProcessRunner {
             posix_spawn_file_actions_destroy(&actions)
             posix_spawnattr_destroy(&attributes)
         }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, input?.path ?? "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, stdout, 1)
         posix_spawn_file_actions_adddup2(&actions, stderr, 2)
         posix_spawnattr_setpgroup(&attributes, 0)
@@ -187,7 +203,7 @@ public enum ProcessRunner {
         }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, envp)
-        guard rc == 0 else { throw HarnessError.spawn(command: arguments.joined(separator: " "), errno: rc) }
+        guard rc == 0 else { throw ProcessError.cannotStart(command: arguments.joined(separator: " "), errno: rc) }
         return pid
     }
 }
@@ -199,8 +215,8 @@ public final class ActiveProcessGroups: @unchecked Sendable {
     private let lock = NSLock()
     private var groups: Set<pid_t> = []
 
-    func insert(_ pid: pid_t) { lock.lock(); groups.insert(pid); lock.unlock() }
-    func remove(_ pid: pid_t) { lock.lock(); groups.remove(pid); lock.unlock() }
+    public func insert(_ pid: pid_t) { lock.lock(); groups.insert(pid); lock.unlock() }
+    public func remove(_ pid: pid_t) { lock.lock(); groups.remove(pid); lock.unlock() }
 
     /// SIGKILL every registered process group (used on a second Ctrl-C, just before exiting).
     public func killAll() {

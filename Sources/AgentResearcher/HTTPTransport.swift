@@ -1,0 +1,115 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// How failed requests are retried: exponential back-off with jitter, honouring the server's `retry-after`.
+public struct RetryPolicy: Sendable, Equatable {
+    /// Attempts in all, the first included.
+    public var maxAttempts: Int = 5
+    /// The wait before the second attempt; it doubles each time (with ±50 % jitter), up to `maxDelay`.
+    public var baseDelay: Double = 2
+    public var maxDelay: Double = 60
+    /// The longest `retry-after` honoured; a longer one is cut to this.
+    public var maxRetryAfter: Double = 600
+
+    public init(maxAttempts: Int = 5, baseDelay: Double = 2, maxDelay: Double = 60, maxRetryAfter: Double = 600) {
+        self.maxAttempts = maxAttempts; self.baseDelay = baseDelay; self.maxDelay = maxDelay; self.maxRetryAfter = maxRetryAfter
+    }
+
+    /// Seconds to wait before attempt `attempt + 1` (attempt counts from 1); `retryAfter` wins when the server sent one.
+    public func delay(afterAttempt attempt: Int, retryAfter: Double?, jitter: Double) -> Double {
+        if let retryAfter { return min(max(0, retryAfter), maxRetryAfter) }
+        let exponential = min(maxDelay, baseDelay * pow(2, Double(attempt - 1)))
+        return exponential * (0.5 + jitter)  // jitter in [0, 1): 50–150 % of the exponential step
+    }
+
+    /// Whether an HTTP status is worth retrying: 408, 409, 429 and every 5xx (Anthropic's 529 "overloaded" included).
+    public static func isRetryable(status: Int) -> Bool { status == 408 || status == 409 || status == 429 || status >= 500 }
+
+    /// Parses `retry-after` (seconds, or an HTTP date) and `retry-after-ms`.
+    public static func retryAfter(headers: [String: String], now: Date = Date()) -> Double? {
+        let lower = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { $1 })
+        if let ms = lower["retry-after-ms"].flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }) { return ms / 1000 }
+        guard let value = lower["retry-after"]?.trimmingCharacters(in: .whitespaces) else { return nil }
+        if let seconds = Double(value) { return seconds }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return formatter.date(from: value).map { $0.timeIntervalSince(now) }
+    }
+}
+
+/// POSTs JSON over HTTP(S) with retries (URLSession; FoundationNetworking on Linux).
+/// Retries 408/409/429/5xx, timeouts and dropped connections; every retry is noted in the transcript
+/// (never the headers, which carry the key).
+public struct HTTPTransport: Sendable {
+    public var retry: RetryPolicy
+    /// Sleeps between attempts; replaced in tests to record the waits.
+    public var sleep: @Sendable (Double) async throws -> Void
+    /// Jitter source in [0, 1).
+    public var jitter: @Sendable () -> Double
+
+    public init(retry: RetryPolicy = RetryPolicy(),
+                sleep: @escaping @Sendable (Double) async throws -> Void = { try await Task.sleep(nanoseconds: UInt64(max(0, $0) * 1e9)) },
+                jitter: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
+        self.retry = retry; self.sleep = sleep; self.jitter = jitter
+    }
+
+    /// A response: status, headers (names as sent), body.
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: [String: String]
+        public var body: Data
+    }
+
+    /// POSTs `body` to `url` and returns the first response that is not retryable (2xx or a 4xx like 400/401).
+    /// Throws `ProviderError.unavailable` when every attempt failed, `CancellationError` when cancelled.
+    public func post(_ url: URL, headers: [String: String], body: Data, timeout: TimeInterval,
+                     log: TranscriptLog) async throws -> Response {
+        var lastError = ""
+        let attempts = max(1, retry.maxAttempts)
+        for attempt in 1...attempts {
+            try Task.checkCancellation()
+            var request = URLRequest(url: url, timeoutInterval: max(1, timeout))
+            request.httpMethod = "POST"
+            request.httpBody = body
+            request.setValue("application/json", forHTTPHeaderField: "content-type")
+            for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+            var retryAfter: Double?
+            do {
+                let configuration = URLSessionConfiguration.ephemeral
+                configuration.timeoutIntervalForRequest = max(1, timeout)
+                configuration.timeoutIntervalForResource = max(1, timeout)
+                let session = URLSession(configuration: configuration)
+                defer { session.finishTasksAndInvalidate() }
+                let (data, response) = try await session.data(for: request)
+                guard let http = response as? HTTPURLResponse else { throw URLError(.badServerResponse) }
+                var responseHeaders: [String: String] = [:]
+                for (key, value) in http.allHeaderFields {
+                    if let k = key as? String, let v = value as? String { responseHeaders[k] = v }
+                }
+                if !RetryPolicy.isRetryable(status: http.statusCode) {
+                    return Response(status: http.statusCode, headers: responseHeaders, body: data)
+                }
+                retryAfter = RetryPolicy.retryAfter(headers: responseHeaders)
+                lastError = "HTTP \(http.statusCode): " + String(decoding: data.prefix(300), as: UTF8.self)
+            } catch let error as URLError where error.code == .cancelled {
+                throw CancellationError()
+            } catch let error as URLError where [.badURL, .unsupportedURL].contains(error.code) {
+                throw ProviderError.rejected(status: 0, message: "bad URL \(url.absoluteString): \(error.localizedDescription)")
+            } catch let error as URLError {
+                lastError = error.code == .timedOut ? "timed out after \(Int(timeout)) s" : "connection failed (\(error.localizedDescription))"
+            }
+            if Task.isCancelled { throw CancellationError() }
+            guard attempt < attempts else { break }
+            let wait = retry.delay(afterAttempt: attempt, retryAfter: retryAfter, jitter: jitter())
+            log.append("http", "attempt \(attempt)/\(attempts) failed: \(lastError); retrying in \(String(format: "%.1f", wait)) s"
+                       + (retryAfter != nil ? " (the server's retry-after)" : ""))
+            try await sleep(wait)
+        }
+        log.append("http", "giving up after \(attempts) attempts: \(lastError)")
+        throw ProviderError.unavailable(attempts: attempts, lastError: lastError)
+    }
+}

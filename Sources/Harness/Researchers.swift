@@ -1,0 +1,69 @@
+import AgentResearcher
+import AutoResearchCore
+import Foundation
+
+/// Builds the researcher `autoresearch run` asked for, from the manifest's `[researcher]` table and the
+/// command line's overrides; a missing key, a bad URL or an empty command is a clear error here, before anything runs.
+public enum Researchers {
+    /// Overrides from the command line.
+    public struct Overrides: Sendable {
+        public var kind: String?
+        public var model: String?
+        public var baseURL: String?
+        public var command: String?
+        public init(kind: String? = nil, model: String? = nil, baseURL: String? = nil, command: String? = nil) {
+            self.kind = kind; self.model = model; self.baseURL = baseURL; self.command = command
+        }
+    }
+
+    /// The researcher for `workspace`, `tag` and `seed`.
+    /// - Parameters:
+    ///   - environment: where API keys are read from (the process environment by default).
+    public static func make(workspace: Workspace, overrides: Overrides, seed: UInt64,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) throws -> any Researcher {
+        let section = workspace.manifest.researcher
+        let kind = overrides.kind ?? section.kind
+        guard ResearcherSection.kinds.contains(kind) else {
+            throw HarnessError.other("unknown researcher '\(kind)'; use one of \(ResearcherSection.kinds.joined(separator: ", ")) (--researcher or [researcher] kind).")
+        }
+        guard let backend = AgentSettings.Backend(rawValue: kind) else {
+            return try SubjectBridge.searchResearcher(workspace: workspace, seed: seed)
+        }
+        var settings = section.settings(for: backend)
+        if let model = overrides.model { settings.model = model }
+        if let url = overrides.baseURL { settings.baseURL = url }
+        if let command = overrides.command { settings.command = command }
+        return try make(settings, environment: environment)
+    }
+
+    /// An LLM or command researcher from complete settings.
+    public static func make(_ settings: AgentSettings, environment: [String: String],
+                            transport: HTTPTransport? = nil) throws -> any Researcher {
+        let secrets = TranscriptLog.environmentSecrets(environment)
+        switch settings.backend {
+        case .command:
+            guard !settings.command.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw HarnessError.other("the command researcher needs a command: set [researcher] command = \"claude -p\" in autoresearch.toml or pass --agent-command.")
+            }
+            return CommandResearcher(template: settings.command, timeout: settings.commandTimeout,
+                                     buildFixAttempts: settings.limits.buildFixAttempts, secrets: secrets)
+        case .anthropic, .openai:
+            guard let url = URL(string: settings.baseURL), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+                throw HarnessError.other("'\(settings.baseURL)' is not an http(s) base URL for the \(settings.backend.rawValue) researcher; e.g. \(AgentSettings(backend: settings.backend).baseURL).")
+            }
+            guard !settings.model.isEmpty else {
+                throw HarnessError.other("the \(settings.backend.rawValue) researcher needs a model: set [researcher] model or pass --model.")
+            }
+            let key = environment[settings.apiKeyVariable].flatMap { $0.isEmpty ? nil : $0 }
+            if key == nil, settings.requiresKey {
+                throw HarnessError.other(ProviderError.missingKey(variable: settings.apiKeyVariable, provider: settings.backend.rawValue).description)
+            }
+            let http = transport ?? HTTPTransport(retry: settings.retry)
+            let provider: any ChatProvider = settings.backend == .anthropic
+                ? AnthropicProvider(model: settings.model, baseURL: url, apiKey: key ?? "", transport: http)
+                : OpenAIProvider(model: settings.model, baseURL: url, apiKey: key, maxTokensField: settings.maxTokensField, transport: http)
+            return LLMResearcher(provider: provider, limits: settings.limits, prices: settings.prices,
+                                 secrets: secrets + [key].compactMap { $0 })
+        }
+    }
+}
