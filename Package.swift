@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "SubjectKitTests", dependencies: ["SubjectKit"]),
         .testTarget(name: "SearchResearcherTests", dependencies: ["SearchResearcher", "Reporting"]),
         .testTarget(name: "AgentResearcherTests", dependencies: ["AgentResearcher"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "AutoResearchCore", "AgentResearcher"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -48,7 +48,7 @@ public final class TranscriptLog: Sendable {
     /// The transcript as JSON (what the ledger stores).
     public var json: String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? encoder.encode(entries)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
     }
 

@@ -1,3 +1,4 @@
+import AutoResearchCore
 import Foundation
 import Testing
 @testable import Harness
