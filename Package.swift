@@ -65,8 +65,11 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "SubjectKitTests", dependencies: ["SubjectKit"]),
         .testTarget(name: "SearchResearcherTests", dependencies: ["SearchResearcher", "Reporting"]),
-        .testTarget(name: "AgentResearcherTests", dependencies: ["AgentResearcher"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "AutoResearchCore", "AgentResearcher"]),
+        // Test helpers shared by the test targets: a scripted LLM provider over local HTTP, a throwaway worktree.
+        .target(name: "TestSupport", dependencies: ["AgentResearcher", "AutoResearchCore"], path: "Tests/TestSupport",
+                exclude: ["Fixtures"]),
+        .testTarget(name: "AgentResearcherTests", dependencies: ["AgentResearcher", "TestSupport"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "AutoResearchCore", "AgentResearcher", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,6 +1,7 @@
 import AgentResearcher
 import AutoResearchCore
 import Foundation
+import TestSupport
 import Testing
 
 @Suite struct AgentToolboxTests {

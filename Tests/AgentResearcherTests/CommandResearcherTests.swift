@@ -1,6 +1,7 @@
 import AgentResearcher
 import AutoResearchCore
 import Foundation
+import TestSupport
 import Testing
 
 /// The command backend with small shell scripts standing in for a coding agent.

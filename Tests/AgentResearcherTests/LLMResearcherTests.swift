@@ -1,6 +1,7 @@
 import AgentResearcher
 import AutoResearchCore
 import Foundation
+import TestSupport
 import Testing
 
 /// The LLM researchers against a local HTTP server speaking each provider's wire format, turn by turn.

@@ -129,4 +129,38 @@ import Glibc
         #expect(statusText.contains("tag k"))
         #expect(statusText.contains("running now: nothing"))
     }
+
+    @Test func researcherChoicesAreCheckedBeforeAnythingRuns() async throws {
+        let standIn = try StandIn()
+        defer { standIn.remove() }
+        try standIn.makeWorkspace()
+        let ws = ["--workspace", standIn.workspaceURL.path]
+        let (bogus, bogusText) = try await autoresearch(["run"] + ws + ["--researcher", "gpt"], in: standIn.base)
+        #expect(bogus == .exited(64))
+        #expect(bogusText.contains("unknown researcher 'gpt'; available: search, anthropic, openai, command"))
+        let command = ([try binary().path, "run"] + ws + ["--researcher", "anthropic"]).map(shellQuote).joined(separator: " ")
+        let (noKey, noKeyText) = try await run("exec env -u ANTHROPIC_API_KEY " + command, in: standIn.base)
+        #expect(noKey == .exited(1))
+        #expect(noKeyText == "error: ANTHROPIC_API_KEY is not set; export it for the anthropic researcher (or choose another with --researcher)\n")
+        // Nothing ran: no ledger was created.
+        #expect(!FileManager.default.fileExists(atPath: standIn.workspaceURL.appendingPathComponent(".autoresearch/ledger.sqlite").path))
+    }
+
+    @Test func showPrintsOneExperimentWithADiff() async throws {
+        let standIn = try StandIn()
+        defer { standIn.remove() }
+        try standIn.makeWorkspace()
+        let ws = ["--workspace", standIn.workspaceURL.path]
+        let (ran, output) = try await autoresearch(["run"] + ws + ["--tag", "s", "--experiments", "1", "--baseline-runs", "1"], in: standIn.base)
+        #expect(ran == .exited(0), "\(output)")
+        let (shown, text) = try await autoresearch(["show", "1"] + ws, in: standIn.base)
+        #expect(shown == .exited(0), "\(text)")
+        #expect(text.hasPrefix("experiment 1 of tag s: "))
+        #expect(text.contains("researcher:  search"))
+        #expect(text.contains("--- diff\ndiff --git a/train.py b/train.py"))
+        #expect(text.contains("--- transcript\n(none: the search researcher keeps no transcript)"))
+        let (missing, missingText) = try await autoresearch(["show", "9"] + ws, in: standIn.base)
+        #expect(missing == .exited(1))
+        #expect(missingText == "error: tag s has no experiment 9 (experiments: 0–1); `autoresearch results` lists them.\n")
+    }
 }

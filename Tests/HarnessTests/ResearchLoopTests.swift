@@ -160,7 +160,22 @@ import Glibc
         #expect(records[2].error == "the proposal changes nothing")
         #expect(records[3].error == "the researcher failed: model unavailable")
         #expect(records[1].commit == nil, "a rejected proposal is never committed")
+        #expect(summary.stopReason == .experimentLimit, "researcher errors pause the loop; they do not end it")
+    }
+
+    @Test func theLoopStopsAfterTooManyResearcherErrorsInARow() async throws {
+        let standIn = try StandIn()
+        defer { standIn.remove() }
+        let ws = try standIn.makeWorkspace()
+        var options = RunOptions(tag: "t1", experiments: 10, baselineRuns: 1)
+        options.researcherFailurePause = 0
+        options.maxResearcherFailures = 3
+        let loop = try ResearchLoop(workspace: ws, researcher: ScriptedResearcher(Array(repeating: .fail(.failed("down")), count: 5)),
+                                    options: options, display: RecordingDisplay())
+        let summary = try await loop.run()
         #expect(summary.stopReason == .researcherFailing)
+        #expect(summary.experimentsRun == 3)
+        #expect(summary.stopReason.text == "the researcher failed too many times in a row")
     }
 
     @Test func theLoopStopsWhenTheResearcherHasNothingLeft() async throws {

@@ -188,9 +188,9 @@ final class ScriptedResearcher: Researcher, @unchecked Sendable {
 /// Runs a loop on the stand-in workspace and returns its summary and the ledger's records.
 func runLoop(_ workspace: Workspace, _ researcher: any Researcher, tag: String = "t1", experiments: Int? = nil,
              baselineRuns: Int? = nil) async throws -> (RunSummary, [ExperimentRecord]) {
-    let loop = try ResearchLoop(workspace: workspace, researcher: researcher,
-                                options: RunOptions(tag: tag, experiments: experiments, baselineRuns: baselineRuns),
-                                display: RecordingDisplay())
+    var options = RunOptions(tag: tag, experiments: experiments, baselineRuns: baselineRuns)
+    options.researcherFailurePause = 0
+    let loop = try ResearchLoop(workspace: workspace, researcher: researcher, options: options, display: RecordingDisplay())
     let summary = try await loop.run()
     return (summary, try loop.ledger.experiments(tag: tag))
 }

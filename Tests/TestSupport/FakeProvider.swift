@@ -4,20 +4,20 @@ import Foundation
 
 /// Runs Fixtures/fake_provider.py: a local HTTP server that answers with a script, step by step, and
 /// records every request, so the real client code is tested over real HTTP without the internet.
-final class FakeProvider {
+public final class FakeProvider {
     let process = Process()
     /// The server's standard input: closing it ends the server.
     let input = Pipe()
-    let directory: URL
-    let port: Int
-    var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
-    var requestLog: URL { directory.appendingPathComponent("requests.jsonl") }
+    public let directory: URL
+    public let port: Int
+    public var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
+    public var requestLog: URL { directory.appendingPathComponent("requests.jsonl") }
 
     static var scriptPath: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/fake_provider.py").path
     }
 
-    init(_ steps: [JSONValue]) throws {
+    public init(_ steps: [JSONValue]) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("fake-provider-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let script = directory.appendingPathComponent("script.json")
@@ -42,7 +42,7 @@ final class FakeProvider {
     }
 
     /// Every request the server received, in order.
-    func requests() -> [JSONValue] {
+    public func requests() -> [JSONValue] {
         let text = (try? String(contentsOf: requestLog, encoding: .utf8)) ?? ""
         return text.split(separator: "\n").compactMap { JSONValue.parse(String($0)) }
     }
@@ -54,21 +54,21 @@ final class FakeProvider {
 
     // MARK: - Anthropic responses
 
-    static func anthropic(_ blocks: [JSONValue], stop: String = "tool_use", input: Int = 100, output: Int = 20) -> JSONValue {
+    public static func anthropic(_ blocks: [JSONValue], stop: String = "tool_use", input: Int = 100, output: Int = 20) -> JSONValue {
         ["status": 200, "body": ["id": "msg_1", "type": "message", "role": "assistant", "model": "claude-test",
                                  "content": .array(blocks), "stop_reason": .string(stop),
                                  "usage": ["input_tokens": .number(Double(input)), "output_tokens": .number(Double(output))]]]
     }
 
-    static func toolUse(_ id: String, _ name: String, _ input: JSONValue) -> JSONValue {
+    public static func toolUse(_ id: String, _ name: String, _ input: JSONValue) -> JSONValue {
         ["type": "tool_use", "id": .string(id), "name": .string(name), "input": input]
     }
 
-    static func text(_ text: String) -> JSONValue { ["type": "text", "text": .string(text)] }
+    public static func text(_ text: String) -> JSONValue { ["type": "text", "text": .string(text)] }
 
     // MARK: - OpenAI responses
 
-    static func openai(text: String? = nil, calls: [(id: String, name: String, arguments: String)], finish: String = "tool_calls",
+    public static func openai(text: String? = nil, calls: [(id: String, name: String, arguments: String)], finish: String = "tool_calls",
                        prompt: Int = 100, completion: Int = 20) -> JSONValue {
         var message: [String: JSONValue] = ["role": "assistant", "content": text.map { .string($0) } ?? .null]
         if !calls.isEmpty {
@@ -83,10 +83,10 @@ final class FakeProvider {
 }
 
 /// A throwaway git repository standing in for an experiment's worktree: `train.py` is editable, `data.txt` protected.
-struct Worktree {
-    let url: URL
+public struct Worktree {
+    public let url: URL
 
-    init() throws {
+    public init() throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("agent-worktree-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         try "LEARNING_RATE = 0.001  # range: 0.0001..0.1\nDEPTH = 4\nprint('train')\n".write(to: url.appendingPathComponent("train.py"), atomically: true, encoding: .utf8)
@@ -98,9 +98,9 @@ struct Worktree {
         }
     }
 
-    func read(_ path: String) -> String { (try? String(contentsOf: url.appendingPathComponent(path), encoding: .utf8)) ?? "" }
+    public func read(_ path: String) -> String { (try? String(contentsOf: url.appendingPathComponent(path), encoding: .utf8)) ?? "" }
 
-    func context(history: [ExperimentOutcome] = [], records: (any ResearchRecords)? = nil) -> ResearchContext {
+    public func context(history: [ExperimentOutcome] = [], records: (any ResearchRecords)? = nil) -> ResearchContext {
         var c = ResearchContext(worktree: url, editableFiles: ["train.py"], history: history, bestMetric: 2.5, noiseSigma: 0.01)
         c.experimentNumber = 3
         c.program = "# Program\nLower val_bpb."
@@ -109,24 +109,26 @@ struct Worktree {
         return c
     }
 
-    func remove() { try? FileManager.default.removeItem(at: url) }
+    public func remove() { try? FileManager.default.removeItem(at: url) }
 }
 
 /// Notes and experiments kept in memory, standing in for the ledger.
-final class MemoryRecords: ResearchRecords, @unchecked Sendable {
-    var stored: [ResearchNote] = []
-    var details: [Int: ExperimentDetail] = [:]
-    func experiment(number: Int) throws -> ExperimentDetail? { details[number] }
-    func notes() throws -> [ResearchNote] { stored }
-    func appendNote(_ note: ResearchNote) throws { stored.append(note) }
+public final class MemoryRecords: ResearchRecords, @unchecked Sendable {
+    public var stored: [ResearchNote] = []
+    public var details: [Int: ExperimentDetail] = [:]
+    public init() {}
+    public func experiment(number: Int) throws -> ExperimentDetail? { details[number] }
+    public func notes() throws -> [ResearchNote] { stored }
+    public func appendNote(_ note: ResearchNote) throws { stored.append(note) }
 }
 
 /// A transport that records its waits instead of sleeping.
-final class RecordedSleeps: @unchecked Sendable {
+public final class RecordedSleeps: @unchecked Sendable {
+    public init() {}
     private let lock = NSLock()
     private var values: [Double] = []
-    var waits: [Double] { lock.withLock { values } }
-    func transport(attempts: Int = 4) -> HTTPTransport {
+    public var waits: [Double] { lock.withLock { values } }
+    public func transport(attempts: Int = 4) -> HTTPTransport {
         HTTPTransport(retry: RetryPolicy(maxAttempts: attempts, baseDelay: 1, maxDelay: 8),
                       sleep: { [self] seconds in lock.withLock { values.append(seconds) } },
                       jitter: { 0.5 })
