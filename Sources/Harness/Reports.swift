@@ -13,6 +13,8 @@ public struct TagStatus: Sendable, Equatable {
     public var noiseSigma: Double?
     /// The experiment in state `running`, if any.
     public var running: ExperimentRecord?
+    /// Dollars LLM researchers spent on this tag (0 for the search researcher).
+    public var costUSD: Double = 0
 
     /// Kept experiments / decided experiments (keep + discard + crash).
     public var keepRate: Double? {
@@ -28,6 +30,7 @@ public struct TagStatus: Sendable, Equatable {
         lines.append("metric: baseline \(metricText(baseline)) → best \(metricText(best))"
                      + ((baseline != nil && best != nil) ? String(format: " (%+.6f)", best! - baseline!) : ""))
         lines.append("noise σ: " + (noiseSigma.map { String(format: "%.6f", $0) } ?? "unknown"))
+        if costUSD > 0 { lines.append(String(format: "researcher spend: $%.2f", costUSD)) }
         if let r = running {
             let since = Date().timeIntervalSince(r.startedAt)
             lines.append("running now: experiment \(r.number) (\(r.description)), phase \(r.phase ?? "?"), started \(clock(since)) ago")
@@ -73,7 +76,8 @@ public struct TagReports: Sendable {
                          baseline: baseline,
                          best: records.last { $0.experimentStatus == .keep }?.metric ?? baseline,
                          noiseSigma: tagRecord?.noiseSigma,
-                         running: records.last { $0.experimentStatus == .running })
+                         running: records.last { $0.experimentStatus == .running },
+                         costUSD: try ledger.cost(tag: tag))
     }
 
     /// results.tsv for the tag, also written to `<workspace>/results.tsv`.

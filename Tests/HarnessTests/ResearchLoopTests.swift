@@ -191,13 +191,14 @@ import Glibc
         let standIn = try StandIn()
         defer { standIn.remove() }
         _ = try standIn.makeWorkspace()
-        let ws = try standIn.editManifest { $0.budget.hardLimitFactor = 1; $0.budget.hardLimitGraceSeconds = 1 }
+        // A 6 s limit: long enough for a loaded machine to start Python for the baseline, far short of the hang.
+        let ws = try standIn.editManifest { $0.budget.hardLimitFactor = 1; $0.budget.hardLimitGraceSeconds = 5 }
         let start = Date()
         let (_, records) = try await runLoop(ws, ScriptedResearcher([.set([("BEHAVIOR", "\"hang\"")], "hang")]), experiments: 1, baselineRuns: 1)
         #expect(Date().timeIntervalSince(start) < 30)
         let hang = try #require(records.last)
         #expect(hang.experimentStatus == .crash)
-        #expect(hang.error?.contains("hard limit of 2 s") == true)
+        #expect(hang.error?.contains("hard limit of 6 s") == true)
         let pids = try String(contentsOf: standIn.pids, encoding: .utf8).split(separator: " ").compactMap { pid_t($0) }
         #expect(pids.count == 2)
         for pid in pids { #expect(!processIsRunning(pid), "pid \(pid) outlived the hard limit") }
