@@ -40,7 +40,13 @@ public enum Parallel {
     }
 }
 
-/// Persistent worker threads. One job at a time: chunk c runs on thread c mod `size` (0 = the caller).
+/// Persistent worker threads. One job at a time, split into `chunks` fixed pieces that the caller and
+/// the workers claim dynamically from a shared ticket (whoever is free takes the next piece), so a
+/// worker that is asleep or descheduled never holds the caller up: the caller then runs the piece itself.
+/// The pieces' boundaries do not depend on which thread runs them, so results stay deterministic.
+///
+/// The ticket packs (generation: 32 bits, chunk count: 16 bits, next chunk: 16 bits) in one atomic, so a
+/// late worker can never claim a piece of a job that has already finished.
 final class WorkerPool: @unchecked Sendable {
     nonisolated(unsafe) private static var pool: WorkerPool?
     private static let creation = NSLock()
@@ -56,14 +62,17 @@ final class WorkerPool: @unchecked Sendable {
 
     let size: Int
     private let busy = Atomic<Bool>(false)
-    private let generation = Atomic<Int>(0)
-    private let pending = Atomic<Int>(0)
-    private var job: ((Int) -> Void)?
-    private var chunks = 0
+    /// (generation << 32) | (chunks << 16) | next chunk.
+    private let ticket = Atomic<Int>(0)
+    /// Pieces of the current job finished so far.
+    private let done = Atomic<Int>(0)
+    /// Workers asleep on the condition variable (a job wakes them only when this is non-zero).
+    private let sleepers = Atomic<Int>(0)
+    nonisolated(unsafe) private var job: ((Int) -> Void)?
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    /// How many times a worker polls for the next job before it sleeps (roughly 50–100 µs).
-    private let spinLimit = 20_000
+    /// How many times a worker polls for the next job before it sleeps (a few hundred µs).
+    private let spinLimit = 100_000
 
     private init(size: Int) {
         self.size = size
@@ -76,20 +85,39 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
+    /// Claims the next piece of generation `gen`; nil when that job has no pieces left (or is over).
+    @inline(__always)
+    private func claim(_ gen: Int) -> Int? {
+        var t = ticket.load(ordering: .acquiring)
+        while true {
+            let index = t & 0xFFFF, chunks = (t >> 16) & 0xFFFF
+            guard t >> 32 == gen, index < chunks else { return nil }
+            let (exchanged, original) = ticket.compareExchange(expected: t, desired: t + 1, ordering: .acquiringAndReleasing)
+            if exchanged { return index }
+            t = original
+        }
+    }
+
     /// Runs `body(c)` for c in 0..<chunks across the pool; false (nothing run) if the pool is busy.
     func run(chunks: Int, _ body: (Int) -> Void) -> Bool {
-        guard size > 1, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
+        guard size > 1, chunks < 0x10000,
+              busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         withoutActuallyEscaping(body) { body in
             job = body
-            self.chunks = chunks
-            pending.store(size - 1, ordering: .relaxed)
-            pthread_mutex_lock(mutex)
-            generation.add(1, ordering: .releasing)
-            pthread_cond_broadcast(wake)
-            pthread_mutex_unlock(mutex)
-            var c = 0
-            while c < chunks { body(c); c += size }
-            while pending.load(ordering: .acquiring) > 0 {}
+            done.store(0, ordering: .relaxed)
+            let gen = ((ticket.load(ordering: .relaxed) >> 32) &+ 1) & 0x7FFF_FFFF
+            ticket.store(gen << 32 | chunks << 16, ordering: .sequentiallyConsistent)
+            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+                pthread_mutex_lock(mutex)
+                pthread_cond_broadcast(wake)
+                pthread_mutex_unlock(mutex)
+            }
+            var finished = 0
+            while let c = claim(gen) { body(c); finished += 1 }
+            if finished < chunks {
+                done.add(finished, ordering: .releasing)
+                while done.load(ordering: .acquiring) < chunks {}
+            }
             job = nil
         }
         busy.store(false, ordering: .releasing)
@@ -100,20 +128,23 @@ final class WorkerPool: @unchecked Sendable {
         var seen = 0
         while true {
             var spins = 0
-            while generation.load(ordering: .acquiring) == seen {
+            var gen = ticket.load(ordering: .acquiring) >> 32
+            while gen == seen {
                 spins += 1
                 if spins > spinLimit {
                     pthread_mutex_lock(mutex)
-                    while generation.load(ordering: .acquiring) == seen { pthread_cond_wait(wake, mutex) }
+                    sleepers.add(1, ordering: .sequentiallyConsistent)
+                    while ticket.load(ordering: .sequentiallyConsistent) >> 32 == seen { pthread_cond_wait(wake, mutex) }
+                    sleepers.subtract(1, ordering: .relaxed)
                     pthread_mutex_unlock(mutex)
+                    spins = 0
                 }
+                gen = ticket.load(ordering: .acquiring) >> 32
             }
-            seen = generation.load(ordering: .acquiring)
-            if let job {
-                var c = id
-                while c < chunks { job(c); c += size }
-            }
-            pending.subtract(1, ordering: .releasing)
+            seen = gen
+            var finished = 0
+            while let c = claim(gen) { job!(c); finished += 1 }
+            if finished > 0 { done.add(finished, ordering: .releasing) }
         }
     }
 }

@@ -114,6 +114,30 @@ public final class Tensor {
         return g.pointer
     }
 
+    /// The gradient buffer for a backward closure that writes every element of it. Returns the buffer and
+    /// whether to accumulate: when no gradient exists yet, the buffer is created uninitialised and
+    /// `accumulate` is false, so the caller overwrites it (no zero-fill and no read of zeros).
+    @inline(__always)
+    func gradBuffer() -> (pointer: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        if let g = grad { return (g.pointer, true) }
+        let g = Tensor(uninitialized: shape)
+        grad = g
+        return (g.pointer, false)
+    }
+
+    /// Adds `g` (an op output's gradient with this tensor's element count) to this tensor's gradient.
+    /// When there is none yet, `g`'s buffer itself becomes the gradient (no copy): valid because an
+    /// output's gradient is read only by its own backward closure, which calls this, and is dropped after.
+    /// A closure may hand the same `g` to one input only.
+    func receiveGrad(_ g: Tensor) {
+        guard let mine = grad else {
+            grad = g.shape == shape ? g : Tensor(sharing: g, shape: shape)
+            return
+        }
+        let src = g.pointer, dst = mine.pointer
+        Parallel.forEachChunk(count, grain: 16384) { r in addInPlace(r.count, src + r.lowerBound, dst + r.lowerBound) }
+    }
+
     /// Copies `other`'s data into this tensor (same element count), outside the graph.
     public func copyData(from other: Tensor) {
         guard other.count == count else { shapeFailure("copyData", "shapes \(shape) and \(other.shape) differ in size") }

@@ -98,3 +98,35 @@ func axpy(_ n: Int, _ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutabl
     }
     while i < n { y[i] += alpha * x[i]; i += 1 }
 }
+
+/// y[0..<n] += x[0..<n].
+@inline(__always)
+func addInPlace(_ n: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    var i = 0
+    while i + 8 <= n {
+        let v = UnsafeRawPointer(y + i).loadUnaligned(as: F8.self) + UnsafeRawPointer(x + i).loadUnaligned(as: F8.self)
+        UnsafeMutableRawPointer(y + i).storeBytes(of: v, as: F8.self)
+        i += 8
+    }
+    while i < n { y[i] += x[i]; i += 1 }
+}
+
+/// Sum of x[0..<n]: two 8-lane accumulators, then a fixed-order horizontal sum and the scalar tail.
+@inline(__always)
+func vsum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    var a0 = F8(repeating: 0), a1 = F8(repeating: 0)
+    var i = 0
+    while i + 16 <= n {
+        a0 += UnsafeRawPointer(x + i).loadUnaligned(as: F8.self)
+        a1 += UnsafeRawPointer(x + i + 8).loadUnaligned(as: F8.self)
+        i += 16
+    }
+    if i + 8 <= n { a0 += UnsafeRawPointer(x + i).loadUnaligned(as: F8.self); i += 8 }
+    var s = (a0 + a1).sum()
+    while i < n { s += x[i]; i += 1 }
+    return s
+}
+
+@inline(__always) func load8(_ p: UnsafePointer<Float>) -> F8 { UnsafeRawPointer(p).loadUnaligned(as: F8.self) }
+@inline(__always) func load8(_ p: UnsafeMutablePointer<Float>) -> F8 { UnsafeRawPointer(p).loadUnaligned(as: F8.self) }
+@inline(__always) func store8(_ v: F8, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: F8.self) }

@@ -6,7 +6,7 @@
 // embeddings, pre-LayerNorm blocks, GELU MLP of width 4C, weight-tied head — so the figures compare
 // directly with the PyTorch reference measured on this machine class.
 //
-// Usage: swift run -c release autoresearch-bench [--seconds S] [--config a|b|c]...
+// Usage: swift run -c release autoresearch-bench [--seconds S] [--config a|b|c]... [--skip-peak]
 import Foundation
 import TensorCore
 
@@ -69,25 +69,35 @@ final class NanoGPT {
     }
 }
 
+/// CPU time of the whole process (all threads, user + system) in seconds. With one thread
+/// (AUTORESEARCH_THREADS=1) it measures the work of a step even when other processes share the cores.
+func processCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
 var seconds = 10.0
 var selected = Set(configs.map(\.name))
 var args = CommandLine.arguments.dropFirst().makeIterator()
 var chosen: Set<String> = []
+var skipPeak = false
 while let arg = args.next() {
     switch arg {
     case "--seconds": seconds = Double(args.next() ?? "") ?? seconds
     case "--config": if let n = args.next() { chosen.insert(n) }
+    case "--skip-peak": skipPeak = true   // for profilers: MFU is then relative to 1 GFLOP/s
     default:
-        FileHandle.standardError.write("usage: autoresearch-bench [--seconds S] [--config a|b|c]...\n".data(using: .utf8)!)
+        FileHandle.standardError.write("usage: autoresearch-bench [--seconds S] [--config a|b|c]... [--skip-peak]\n".data(using: .utf8)!)
         exit(2)
     }
 }
 if !chosen.isEmpty { selected = chosen }
 
-let peak = BLAS.measurePeakGFLOPS()
+let peak = skipPeak ? 1 : BLAS.measurePeakGFLOPS()
 print("BLAS kernel: \(BLAS.kernel), BLAS threads: \(BLAS.threads), our threads: \(Parallel.threads)")
 print(String(format: "SGEMM peak (2048³): %.1f GFLOP/s", peak))
-print("config  layers heads width ctx batch   step_ms    tok/s  reference  ×ref   MFU%")
+print("config  layers heads width ctx batch   step_ms    tok/s  reference  ×ref   MFU%  cpu_ms")
 for c in configs where selected.contains(c.name) {
     var rng = RNG(seed: 42)
     let model = NanoGPT(c, rng: &rng)
@@ -102,15 +112,17 @@ for c in configs where selected.contains(c.name) {
     }
     for _ in 0..<3 { step() }
     var steps = 0
+    let cpuStart = processCPUSeconds()
     let start = DispatchTime.now().uptimeNanoseconds
     var elapsed = 0.0
     while elapsed < seconds || steps < 3 {
         step(); steps += 1
         elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
+    let cpu = (processCPUSeconds() - cpuStart) / Double(steps) * 1000
     let tps = Double(steps * c.batch * c.context) / elapsed
     let mfu = tps * model.flopsPerToken / (peak * 1e9) * 100
-    print(String(format: "%-7@ %6d %5d %5d %3d %5d %9.1f %8.0f %10.0f %5.2f %6.1f", c.name, c.layers, c.heads, c.width, c.context, c.batch,
-                 elapsed / Double(steps) * 1000, tps, c.reference, tps / c.reference, mfu))
+    print(String(format: "%-7@ %6d %5d %5d %3d %5d %9.1f %8.0f %10.0f %5.2f %6.1f %7.1f", c.name, c.layers, c.heads, c.width, c.context, c.batch,
+                 elapsed / Double(steps) * 1000, tps, c.reference, tps / c.reference, mfu, cpu))
 }
 print(String(format: "peak resident memory: %.1f MB", Memory.peakResidentMB))

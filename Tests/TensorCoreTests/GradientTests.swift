@@ -112,6 +112,29 @@ extension TensorCoreTests { @Suite struct GradientTests {
         checkGradients([logits]) { crossEntropy($0[0], targets, reduction: .none) }
     }
 
+    @Test func gradientsAccumulateWhenAnInputFeedsSeveralOps() {
+        // The first op to reach an input's gradient overwrites a fresh buffer (or takes over the output's
+        // gradient buffer); every later one must add to it. Each input here feeds several consumers.
+        let x = randn([2, 5, 12], seed: 40), w = randn([12, 12], seed: 41), g = randn([12], seed: 42)
+        checkGradients([x, w, g]) { i in
+            let x = i[0], w = i[1], g = i[2]
+            let h = add(add(linear(x, w), gelu(x)), layerNorm(x, weight: g, bias: nil))
+            let y = add(h, add(x, x))
+            return add(add(reshape(y, [10, 12]), matmul(reshape(x, [10, 12]), w)), rmsNorm(reshape(h, [10, 12]), weight: g))
+        }
+        // Heads: split twice from one input, attention over shared keys and values, softmax and scale of one tensor.
+        let qkv = randn([2, 7, 8], seed: 43)
+        checkGradients([qkv]) { i in
+            let q = splitHeads(i[0], heads: 2), kv = splitHeads(scale(i[0], 0.5), heads: 2)
+            let o = mergeHeads(attention(q, kv, kv))
+            return add(add(o, softmax(i[0])), scale(i[0], 2))
+        }
+        checkGradients([randn([14, 8], seed: 44)]) { i in
+            let t1: [Int32] = (0..<14).map { Int32($0 % 8) }, t2: [Int32] = (0..<14).map { Int32(($0 * 3) % 8) }
+            return add(crossEntropy(i[0], t1, reduction: .none), crossEntropy(i[0], t2, reduction: .none))
+        }
+    }
+
     @Test func headSplitAndMerge() {
         let x = randn([2, 5, 12], seed: 28)
         checkGradients([x]) { splitHeads($0[0], heads: 3) }

@@ -8,20 +8,19 @@ private func pointwise(_ x: Tensor, forward: @escaping (F8) -> F8, derivative: @
     Parallel.forEachChunk(x.count, grain: 8192) { r in map8(r.count, px + r.lowerBound, po + r.lowerBound, forward) }
     if Tensor.needsGrad(x) {
         out.record([x]) { out in
-            let g = out.grad!.pointer, gx = x.gradPointer()
+            let g = out.grad!.pointer, (gx, accumulate) = x.gradBuffer()
             Parallel.forEachChunk(x.count, grain: 8192) { r in
                 let o = r.lowerBound
                 var i = 0
                 let n = r.count
                 while i + 8 <= n {
-                    let v = UnsafeRawPointer(px + o + i).loadUnaligned(as: F8.self)
-                    let gv = UnsafeRawPointer(g + o + i).loadUnaligned(as: F8.self)
-                    let acc = UnsafeRawPointer(gx + o + i).loadUnaligned(as: F8.self) + gv * derivative(v)
-                    UnsafeMutableRawPointer(gx + o + i).storeBytes(of: acc, as: F8.self)
+                    let d = load8(g + o + i) * derivative(load8(px + o + i))
+                    store8(accumulate ? load8(gx + o + i) + d : d, gx + o + i)
                     i += 8
                 }
                 while i < n {
-                    gx[o + i] += g[o + i] * derivative(F8(repeating: px[o + i]))[0]
+                    let d = g[o + i] * derivative(F8(repeating: px[o + i]))[0]
+                    gx[o + i] = accumulate ? gx[o + i] + d : d
                     i += 1
                 }
             }

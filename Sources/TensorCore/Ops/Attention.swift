@@ -40,7 +40,12 @@ public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, causal: Bool = true
     if needs, let probs {
         out.record([q, k, v]) { out in
             let gO = out.grad!.pointer
-            let gQ = q.gradPointer(), gK = k.gradPointer(), gV = v.gradPointer()
+            // Fresh gradients are overwritten, not zero-filled; if q, k, v are not three distinct tensors
+            // their gradients share a buffer, so every write accumulates into zeros instead.
+            let distinct = q !== k && q !== v && k !== v
+            let (gQ, accQ) = distinct ? q.gradBuffer() : (q.gradPointer(), true)
+            let (gK, accK) = distinct ? k.gradBuffer() : (k.gradPointer(), true)
+            let (gV, accV) = distinct ? v.gradBuffer() : (v.gradPointer(), true)
             let pp = probs.pointer
             Parallel.forEachChunk(b * hkv) { range in
                 let dP = UnsafeMutablePointer<Float>.allocate(capacity: tt)
@@ -51,7 +56,8 @@ public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, causal: Bool = true
                     for g in 0..<group {
                         let h = bi * hq + kvh * group + g
                         attentionBackwardHead(q: pq + h * td, k: pk + off, v: pv + off, probs: pp + h * tt, gOut: gO + h * td,
-                                              gQ: gQ + h * td, gK: gK + off, gV: gV + off, dP: dP, t: t, d: d, scale: scale, causal: causal)
+                                              gQ: gQ + h * td, gK: gK + off, gV: gV + off, dP: dP, t: t, d: d, scale: scale, causal: causal,
+                                              accumulateQ: accQ, accumulateK: accK || g > 0, accumulateV: accV || g > 0)
                     }
                 }
             }
@@ -89,17 +95,24 @@ func attentionForwardHead(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: U
 
 /// One head's backward, block by block as in the forward: dV += Pᵀ·dO, dP = dO·Vᵀ,
 /// dS = P ⊙ (dP − rowsum(P ⊙ dP)), dQ += dS·K·scale, dK += dSᵀ·Q·scale. dP: [T, T] scratch.
+/// Blocks run last to first: the last block reaches every key, so with `accumulateK`/`accumulateV`
+/// false it overwrites all of dK/dV (beta 0) and the earlier blocks add to them; dQ's rows are
+/// written by one block each (beta 0 unless `accumulateQ`).
 @inline(__always)
 func attentionBackwardHead(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, probs p: UnsafePointer<Float>,
                            gOut: UnsafePointer<Float>, gQ: UnsafeMutablePointer<Float>, gK: UnsafeMutablePointer<Float>,
-                           gV: UnsafeMutablePointer<Float>, dP: UnsafeMutablePointer<Float>, t: Int, d: Int, scale: Float, causal: Bool) {
-    var r0 = 0
-    while r0 < t {
+                           gV: UnsafeMutablePointer<Float>, dP: UnsafeMutablePointer<Float>, t: Int, d: Int, scale: Float, causal: Bool,
+                           accumulateQ: Bool = true, accumulateK: Bool = true, accumulateV: Bool = true) {
+    let betaQ: Float = accumulateQ ? 1 : 0
+    var betaK: Float = accumulateK ? 1 : 0, betaV: Float = accumulateV ? 1 : 0
+    var r0 = (t - 1) / attentionBlock * attentionBlock
+    while r0 >= 0 {
+        defer { r0 -= attentionBlock; betaK = 1; betaV = 1 }
         let r1 = min(t, r0 + attentionBlock), rows = r1 - r0
         let keys = causal ? r1 : t
         let pb = p + r0 * t, go = gOut + r0 * d
         BLAS.sgemm(transA: true, transB: false, m: keys, n: d, k: rows, alpha: 1, a: pb, lda: t,
-                   b: go, ldb: d, beta: 1, c: gV, ldc: d)                                   // dV += Pᵀ·dO
+                   b: go, ldb: d, beta: betaV, c: gV, ldc: d)                               // dV += Pᵀ·dO
         BLAS.sgemm(transA: false, transB: true, m: rows, n: keys, k: d, alpha: 1, a: go, lda: d,
                    b: v, ldb: d, beta: 0, c: dP, ldc: keys)                                 // dP = dO·Vᵀ
         for i in r0..<r1 {
@@ -109,9 +122,8 @@ func attentionBackwardHead(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: 
             if valid < keys { (dr + valid).update(repeating: 0, count: keys - valid) }
         }
         BLAS.sgemm(transA: false, transB: false, m: rows, n: d, k: keys, alpha: scale, a: dP, lda: keys,
-                   b: k, ldb: d, beta: 1, c: gQ + r0 * d, ldc: d)                           // dQ += dS·K/√D
+                   b: k, ldb: d, beta: betaQ, c: gQ + r0 * d, ldc: d)                       // dQ += dS·K/√D
         BLAS.sgemm(transA: true, transB: false, m: keys, n: d, k: rows, alpha: scale, a: dP, lda: keys,
-                   b: q + r0 * d, ldb: d, beta: 1, c: gK, ldc: d)                           // dK += dSᵀ·Q/√D
-        r0 = r1
+                   b: q + r0 * d, ldb: d, beta: betaK, c: gK, ldc: d)                       // dK += dSᵀ·Q/√D
     }
 }

@@ -39,13 +39,13 @@ public func crossEntropy(_ logits: Tensor, _ targets: [Int32], reduction: Reduct
     }
     if needs, let probs {
         out.record([logits]) { out in
-            let g = out.grad!.pointer, gl = logits.gradPointer(), pp = probs.pointer
+            let g = out.grad!.pointer, (gl, acc) = logits.gradBuffer(), pp = probs.pointer
             targets.withUnsafeBufferPointer { tp in
                 Parallel.forEachChunk(n, grain: max(1, 4096 / v)) { r in
                     for i in r {
                         let gi = reduction == .mean ? g[0] / Float(n) : g[i]
                         let src = pp + i * v, dst = gl + i * v
-                        for j in 0..<v { dst[j] += gi * src[j] }
+                        if acc { for j in 0..<v { dst[j] += gi * src[j] } } else { for j in 0..<v { dst[j] = gi * src[j] } }
                         dst[Int(tp[i])] -= gi
                     }
                 }

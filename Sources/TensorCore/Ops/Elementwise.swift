@@ -35,15 +35,18 @@ public func add(_ a: Tensor, _ b: Tensor) -> Tensor {
     }
     if Tensor.needsGrad(a, b) {
         out.record([a, b]) { out in
-            let g = out.grad!.pointer
-            if a.requiresGrad {
-                let ga = a.gradPointer()
-                Parallel.forEachChunk(n, grain: 16384) { r in for i in r { ga[i] += g[i] } }
-            }
+            let gOut = out.grad!, g = gOut.pointer
+            // b first: a may take over the output gradient's buffer (then later writes to a's gradient change it).
             if b.requiresGrad {
-                let gb = b.gradPointer()
-                if cols == n { for i in 0..<n { gb[i] += g[i] } } else { accumulateColumnSums(g, rows: n / cols, cols: cols, into: gb) }
+                if cols == n {
+                    let (gb, acc) = b.gradBuffer()
+                    Parallel.forEachChunk(n, grain: 16384) { r in
+                        if acc { addInPlace(r.count, g + r.lowerBound, gb + r.lowerBound) }
+                        else { (gb + r.lowerBound).update(from: g + r.lowerBound, count: r.count) }
+                    }
+                } else { accumulateColumnSums(g, rows: n / cols, cols: cols, into: b.gradPointer()) }
             }
+            if a.requiresGrad { a.receiveGrad(gOut) }
         }
     }
     return out
@@ -83,8 +86,10 @@ public func scale(_ x: Tensor, _ s: Float) -> Tensor {
     Parallel.forEachChunk(x.count, grain: 16384) { r in for i in r { po[i] = px[i] * s } }
     if Tensor.needsGrad(x) {
         out.record([x]) { out in
-            let g = out.grad!.pointer, gx = x.gradPointer()
-            Parallel.forEachChunk(x.count, grain: 16384) { r in for i in r { gx[i] += g[i] * s } }
+            let g = out.grad!.pointer, (gx, acc) = x.gradBuffer()
+            Parallel.forEachChunk(x.count, grain: 16384) { r in
+                if acc { for i in r { gx[i] += g[i] * s } } else { for i in r { gx[i] = g[i] * s } }
+            }
         }
     }
     return out

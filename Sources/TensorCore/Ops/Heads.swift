@@ -10,7 +10,8 @@ public func splitHeads(_ x: Tensor, heads: Int) -> Tensor {
     permuteBTHD(x.pointer, out.pointer, b: b, t: t, h: heads, d: d, toHeads: true, accumulate: false)
     if Tensor.needsGrad(x) {
         out.record([x]) { out in
-            permuteBTHD(out.grad!.pointer, x.gradPointer(), b: b, t: t, h: heads, d: d, toHeads: false, accumulate: true)
+            let (gx, acc) = x.gradBuffer()
+            permuteBTHD(out.grad!.pointer, gx, b: b, t: t, h: heads, d: d, toHeads: false, accumulate: acc)
         }
     }
     return out
@@ -24,7 +25,8 @@ public func mergeHeads(_ x: Tensor) -> Tensor {
     permuteBTHD(x.pointer, out.pointer, b: b, t: t, h: h, d: d, toHeads: false, accumulate: false)
     if Tensor.needsGrad(x) {
         out.record([x]) { out in
-            permuteBTHD(out.grad!.pointer, x.gradPointer(), b: b, t: t, h: h, d: d, toHeads: true, accumulate: true)
+            let (gx, acc) = x.gradBuffer()
+            permuteBTHD(out.grad!.pointer, gx, b: b, t: t, h: h, d: d, toHeads: true, accumulate: acc)
         }
     }
     return out
@@ -40,7 +42,7 @@ private func permuteBTHD(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointe
                 let a = (bt * h + hi) * d                 // [B,T,H,D] offset
                 let c = ((bi * h + hi) * t + ti) * d      // [B,H,T,D] offset
                 let (s, o) = toHeads ? (a, c) : (c, a)
-                if accumulate { for j in 0..<d { dst[o + j] += src[s + j] } }
+                if accumulate { addInPlace(d, src + s, dst + o) }
                 else { (dst + o).update(from: src + s, count: d) }
             }
         }

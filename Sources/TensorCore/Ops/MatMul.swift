@@ -9,6 +9,7 @@
 @inline(__always)
 func gemmSerial(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int,
                 _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, beta: Float, alpha: Float = 1) {
+    BLAS.configure()
     BLAS.sgemm(transA: tA, transB: tB, m: m, n: n, k: k, alpha: alpha,
                a: a, lda: tA ? m : k, b: b, ldb: tB ? k : n, beta: beta, c: c, ldc: n)
 }
@@ -43,23 +44,36 @@ func gemm(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int,
     }
 }
 
-/// Backward of C = op(A)·op(B) for one matrix: accumulates into gA and gB when given.
+/// Backward of C = op(A)·op(B) for one matrix, into gA and gB when given: each is a buffer and whether
+/// to accumulate into it (beta = 1) or overwrite it (beta = 0, a fresh gradient).
+/// With two threads and both gradients wanted, the two products (equal in FLOPs: M·N·K each) run at
+/// the same time, one whole single-threaded BLAS call per thread, instead of each split in half.
 @inline(__always)
 func gemmBackward(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int,
                   a: UnsafePointer<Float>, b: UnsafePointer<Float>, gC: UnsafePointer<Float>,
-                  gA: UnsafeMutablePointer<Float>?, gB: UnsafeMutablePointer<Float>?, serial: Bool = false) {
-    func gemm(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-              _ c: UnsafeMutablePointer<Float>, beta: Float) {
-        if serial { gemmSerial(tA, tB, m, n, k, a, b, c, beta: beta) } else { TensorCore.gemm(tA, tB, m, n, k, a, b, c, beta: beta) }
+                  gA: (pointer: UnsafeMutablePointer<Float>, accumulate: Bool)?,
+                  gB: (pointer: UnsafeMutablePointer<Float>, accumulate: Bool)?, serial: Bool = false) {
+    func gradA(serial: Bool) {
+        guard let (p, acc) = gA else { return }
+        let beta: Float = acc ? 1 : 0
+        let f = serial ? gemmSerial : TensorCore.gemm
+        if !tA { f(false, !tB, m, k, n, gC, b, p, beta, 1) }      // dA[M,K] = dC · op(B)ᵀ
+        else { f(tB, true, k, m, n, b, gC, p, beta, 1) }          // dA[K,M] = op(B) · dCᵀ
     }
-    if let gA {
-        if !tA { gemm(false, !tB, m, k, n, gC, b, gA, beta: 1) }      // dA[M,K] = dC · op(B)ᵀ
-        else { gemm(tB, true, k, m, n, b, gC, gA, beta: 1) }          // dA[K,M] = op(B) · dCᵀ
+    func gradB(serial: Bool) {
+        guard let (p, acc) = gB else { return }
+        let beta: Float = acc ? 1 : 0
+        let f = serial ? gemmSerial : TensorCore.gemm
+        if !tB { f(!tA, false, k, n, m, a, gC, p, beta, 1) }      // dB[K,N] = op(A)ᵀ · dC
+        else { f(true, tA, n, k, m, gC, a, p, beta, 1) }          // dB[N,K] = dCᵀ · op(A)
     }
-    if let gB {
-        if !tB { gemm(!tA, false, k, n, m, a, gC, gB, beta: 1) }      // dB[K,N] = op(A)ᵀ · dC
-        else { gemm(true, tA, n, k, m, gC, a, gB, beta: 1) }          // dB[N,K] = dCᵀ · op(A)
+    if !serial, let pa = gA?.pointer, let pb = gB?.pointer, pa != pb, Parallel.threads == 2, m * n * k >= 1 << 17 {
+        BLAS.configure()
+        Parallel.forEachChunk(2) { r in for i in r { if i == 0 { gradA(serial: true) } else { gradB(serial: true) } } }
+        return
     }
+    gradA(serial: serial)
+    gradB(serial: serial)
 }
 
 /// Matrix product of 2-D tensors: `op(a) · op(b)` where op transposes when asked.
@@ -78,7 +92,7 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
     if Tensor.needsGrad(a, b) {
         out.record([a, b]) { out in
             gemmBackward(transposeA, transposeB, m, n, k, a: a.pointer, b: b.pointer, gC: out.grad!.pointer,
-                         gA: a.requiresGrad ? a.gradPointer() : nil, gB: b.requiresGrad ? b.gradPointer() : nil)
+                         gA: a.requiresGrad ? a.gradBuffer() : nil, gB: b.requiresGrad ? b.gradBuffer() : nil)
         }
     }
     return out
@@ -97,7 +111,7 @@ public func linear(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil) -> Tensor
     if Tensor.needsGrad(x, weight) {
         out.record([x, weight]) { out in
             gemmBackward(false, true, rows, outF, inF, a: x.pointer, b: weight.pointer, gC: out.grad!.pointer,
-                         gA: x.requiresGrad ? x.gradPointer() : nil, gB: weight.requiresGrad ? weight.gradPointer() : nil)
+                         gA: x.requiresGrad ? x.gradBuffer() : nil, gB: weight.requiresGrad ? weight.gradBuffer() : nil)
         }
     }
     if let bias {
@@ -126,12 +140,12 @@ public func bmm(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: 
     }
     if Tensor.needsGrad(a, b) {
         out.record([a, b]) { out in
-            let gA = a.requiresGrad ? a.gradPointer() : nil, gB = b.requiresGrad ? b.gradPointer() : nil
+            let gA = a.requiresGrad ? a.gradBuffer() : nil, gB = b.requiresGrad ? b.gradBuffer() : nil
             let gC = out.grad!.pointer
             Parallel.forEachChunk(batch) { r in
                 for i in r {
                     gemmBackward(transposeA, transposeB, m, n, k, a: pa + i * m * k, b: pb + i * k * n, gC: gC + i * m * n,
-                                 gA: gA.map { $0 + i * m * k }, gB: gB.map { $0 + i * k * n }, serial: true)
+                                 gA: gA.map { ($0.pointer + i * m * k, $0.accumulate) }, gB: gB.map { ($0.pointer + i * k * n, $0.accumulate) }, serial: true)
                 }
             }
         }

@@ -12,8 +12,7 @@ public func reshape(_ x: Tensor, _ shape: [Int]) -> Tensor {
     let out = Tensor(sharing: x, shape: shape)
     if Tensor.needsGrad(x) {
         out.record([x]) { out in
-            let g = out.grad!.pointer, gx = x.gradPointer()
-            Parallel.forEachChunk(x.count, grain: 16384) { r in for i in r { gx[i] += g[i] } }
+            x.receiveGrad(out.grad!)
         }
     }
     return out

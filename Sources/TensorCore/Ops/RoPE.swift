@@ -22,15 +22,15 @@ public func rope(_ x: Tensor, base: Float = 10000) -> Tensor {
     }
     if Tensor.needsGrad(x) {
         out.record([x]) { out in
-            let g = out.grad!.pointer, gx = x.gradPointer()
+            let g = out.grad!.pointer, (gx, acc) = x.gradBuffer()
             Parallel.forEachChunk(rows, grain: max(1, 4096 / d)) { r in
                 for row in r {
                     let pos = row % t, c = cosT + pos * half, s = sinT + pos * half
                     let gr = g + row * d, gxr = gx + row * d
                     for i in 0..<half {
                         let g1 = gr[i], g2 = gr[i + half]
-                        gxr[i] += g1 * c[i] + g2 * s[i]
-                        gxr[i + half] += -g1 * s[i] + g2 * c[i]
+                        let y1 = g1 * c[i] + g2 * s[i], y2 = -g1 * s[i] + g2 * c[i]
+                        if acc { gxr[i] += y1; gxr[i + half] += y2 } else { gxr[i] = y1; gxr[i + half] = y2 }
                     }
                 }
             }

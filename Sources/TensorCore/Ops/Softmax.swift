@@ -9,12 +9,12 @@ public func softmax(_ x: Tensor) -> Tensor {
     }
     if Tensor.needsGrad(x) {
         out.record([x]) { out in
-            let g = out.grad!.pointer, gx = x.gradPointer()
+            let g = out.grad!.pointer, (gx, acc) = x.gradBuffer()
             Parallel.forEachChunk(rows, grain: max(1, 4096 / n)) { r in
                 for row in r {
                     let y = po + row * n, gr = g + row * n, gxr = gx + row * n
                     let s = dot(gr, y, n)
-                    for j in 0..<n { gxr[j] += y[j] * (gr[j] - s) }
+                    if acc { for j in 0..<n { gxr[j] += y[j] * (gr[j] - s) } } else { for j in 0..<n { gxr[j] = y[j] * (gr[j] - s) } }
                 }
             }
         }
