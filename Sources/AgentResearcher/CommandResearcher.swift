@@ -14,14 +14,17 @@ public final class CommandResearcher: Researcher, @unchecked Sendable {
     public let timeout: Double
     public let buildFixAttempts: Int
     let secrets: [String]
-    private let last = Mutex<ResearcherSession?>(nil)
+    /// The transcript of the current experiment: a repair appends to the proposal's.
+    private let current = Mutex<TranscriptLog?>(nil)
 
     public init(template: String, timeout: Double, buildFixAttempts: Int = 2, secrets: [String] = []) {
         self.template = template; self.timeout = timeout; self.buildFixAttempts = buildFixAttempts
         self.secrets = secrets + TranscriptLog.environmentSecrets()
     }
 
-    public func lastSession() -> ResearcherSession? { last.withLock { $0 } }
+    public func lastSession() -> ResearcherSession? {
+        current.withLock { $0.map { ResearcherSession(transcript: $0.json) } }
+    }
 
     public func propose(_ context: ResearchContext) async throws -> Proposal {
         let notes = ((try? context.records?.notes()) ?? nil) ?? []
@@ -57,7 +60,12 @@ public final class CommandResearcher: Researcher, @unchecked Sendable {
     }
 
     private func run(_ context: ResearchContext, prompt: String, keepChanges: Bool = false) async throws -> Proposal {
-        let log = TranscriptLog(secrets: secrets)
+        let log = current.withLock { existing -> TranscriptLog in
+            if keepChanges, let existing { return existing }
+            let log = TranscriptLog(secrets: secrets)
+            existing = log
+            return log
+        }
         let fm = FileManager.default
         let scratch = fm.temporaryDirectory.appendingPathComponent("autoresearch-agent-\(UUID().uuidString)")
         try fm.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -68,7 +76,6 @@ public final class CommandResearcher: Researcher, @unchecked Sendable {
         let (command, stdin) = CommandResearcher.commandLine(template, prompt: prompt, promptFile: promptFile)
         log.append("user", prompt)
         log.append("harness", "running `\(template)` in the worktree (prompt on \(stdin ? "standard input" : "the command line")), limit \(Int(timeout)) s")
-        defer { last.withLock { $0 = ResearcherSession(transcript: log.json) } }
 
         let git = { (args: [String]) throws -> String in
             let r = try ProcessRunner.capture(["git"] + args, in: context.worktree)

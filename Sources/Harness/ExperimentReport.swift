@@ -31,10 +31,10 @@ extension TagReports {
         if let v = r.buildSeconds { metrics.append(String(format: "build %.1f s", v)) }
         if let v = r.runSeconds { metrics.append(String(format: "runs %.1f s", v)) }
         if !metrics.isEmpty { lines.append("metrics:     " + metrics.joined(separator: ", ")) }
-        if r.inputTokens != nil || r.costUSD != nil {
-            lines.append(String(format: "researcher spend: $%.4f (%d input tokens, %d output tokens)", r.costUSD ?? 0, r.inputTokens ?? 0, r.outputTokens ?? 0)
-                         + ((r.buildFixes ?? 0) > 0 ? ", \(r.buildFixes!) build fix(es)" : ""))
+        if (r.inputTokens ?? 0) > 0 || (r.costUSD ?? 0) > 0 {
+            lines.append(String(format: "researcher spend: $%.4f (%d input tokens, %d output tokens)", r.costUSD ?? 0, r.inputTokens ?? 0, r.outputTokens ?? 0))
         }
+        if let fixes = r.buildFixes, fixes > 0 { lines.append("build fixes: \(fixes) (failed builds sent back to the researcher)") }
         if let log = r.logPath { lines.append("log:         \(log)") }
         lines.append("")
         lines.append("--- diff")

@@ -30,6 +30,22 @@ import Testing
         #expect(researcher.lastSession()?.transcript.contains("thinking...") == true)
     }
 
+    @Test func aRepairContinuesTheTranscriptAndReturnsEveryEditableFile() async throws {
+        let tree = try Worktree(); defer { tree.remove() }
+        let researcher = CommandResearcher(template: Self.agent, timeout: 30)
+        _ = try await researcher.propose(tree.context())
+        let repair = CommandResearcher(template: "echo fixing; echo 'DESCRIPTION: depth 6, fixed'", timeout: 30)
+        let fixed = try await repair.repair(tree.context(), compilerOutput: "error: x")
+        #expect(fixed.files.keys.sorted() == ["train.py"])
+        #expect(fixed.description == "depth 6, fixed")
+        let twice = try await researcher.repair(tree.context(), compilerOutput: "error: y")
+        #expect(twice.files["train.py"]?.contains("DEPTH = 6") == true)
+        let transcript = try #require(researcher.lastSession()?.transcript)
+        #expect(transcript.contains("thinking..."), "the proposal's output is still there")
+        #expect(transcript.contains("fix attempt 1 of 2"))
+        try? FileManager.default.removeItem(at: tree.url.deletingLastPathComponent().appendingPathComponent("prompt-seen-\(tree.url.lastPathComponent).txt"))
+    }
+
     @Test func promptFileAndPromptPlaceholdersAreFilledIn() {
         let file = URL(fileURLWithPath: "/tmp/p q.md")
         #expect(CommandResearcher.commandLine("agent --file {prompt_file}", prompt: "x", promptFile: file) == ("agent --file '/tmp/p q.md'", false))
