@@ -35,6 +35,9 @@ public struct ExperimentOutcome: Sendable, Equatable, Codable {
 public enum ExperimentStatus: String, Sendable, Codable, CaseIterable {
     case baseline, running, keep, discard, crash, interrupted
     case researcherError = "researcher-error"
+    /// It beat its base, but the best moved on meanwhile and the change no longer applies (or re-validation
+    /// kept losing the race); never kept on the strength of the old comparison.
+    case stale
 }
 
 /// What a researcher sees when it is asked for the next change.

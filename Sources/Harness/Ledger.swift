@@ -67,6 +67,13 @@ public struct ExperimentRecord: Codable, Sendable, Equatable, FetchableRecord, M
     public var transcript: String?
     /// How many failed builds went back to the researcher for a fix.
     public var buildFixes: Int?
+    /// The worker (0, 1, …) whose researcher proposed it, the slot it built and trained in, and that slot's kind
+    /// (the noise σ is estimated per kind).
+    public var worker: Int?
+    public var slot: String?
+    public var slotKind: String?
+    /// How many times it was rebased onto a newer best for re-validation.
+    public var rebases: Int?
 
     public init(tag: String, number: Int, parentCommit: String?, description: String, researcher: String,
                 status: ExperimentStatus = .running, startedAt: Date = Date()) {
@@ -95,7 +102,7 @@ public struct ExperimentRecord: Codable, Sendable, Equatable, FetchableRecord, M
 
 /// The phases of a running experiment, shown by `autoresearch status` and the live display.
 public enum Phase: String, Sendable {
-    case propose, build, train, rerun
+    case propose, queued, build, train, rerun
 }
 
 /// The harness's durable record: SQLite (GRDB, WAL) in `.autoresearch/ledger.sqlite`, one transaction per state change,
@@ -176,6 +183,14 @@ public final class Ledger: Sendable {
                 t.column("experiment", .integer)
                 t.column("text", .text).notNull()
                 t.column("createdAt", .datetime).notNull()
+            }
+        }
+        migrator.registerMigration("v3-swarms") { db in
+            try db.alter(table: "experiments") { t in
+                t.add(column: "worker", .integer)
+                t.add(column: "slot", .text)
+                t.add(column: "slotKind", .text)
+                t.add(column: "rebases", .integer)
             }
         }
         return migrator

@@ -59,6 +59,8 @@ public struct Manifest: Sendable, Equatable {
     public var fixed: [String: String] = [:]
     /// Which researcher runs and its settings (not part of the evaluation; see `ResearcherSection`).
     public var researcher = ResearcherSection()
+    /// The compute slots (`[[slot]]` tables, or `[slots] count = N` to split the cores); empty = one slot, the whole machine.
+    public var slots: [Slot] = []
 
     public init(name: String, editable: [String], build: String, run: String, ideas: String? = nil,
                 metric: String = "val_bpb", direction: Direction = .lower) {
@@ -137,6 +139,7 @@ public struct Manifest: Sendable, Equatable {
             }
         }
 
+        manifest.slots = try parseSlots(table, reader)
         if table.contains(key: "researcher") {
             manifest.researcher = try parseResearcher(try reader.section("researcher"))
         }
@@ -149,6 +152,49 @@ public struct Manifest: Sendable, Equatable {
             manifest.fixed[key] = hash
         }
         return manifest
+    }
+
+    /// `[[slot]]` tables (name, cpus, gpus) or `[slots] count = N`; checks every CPU exists on this machine.
+    fileprivate static func parseSlots(_ table: TOMLTable, _ reader: TableReader, cores: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [Slot] {
+        var slots: [Slot] = []
+        if table.contains(key: "slots") {
+            let section = try reader.section("slots")
+            if let count = try section.optionalInt("count") {
+                guard count >= 1 else { throw HarnessError.manifestKey(key: "slots.count", problem: "must be at least 1.") }
+                guard count <= cores else {
+                    throw HarnessError.manifestKey(key: "slots.count", problem: "is \(count), but this machine has \(cores) cores; use at most \(cores), or [[slot]] tables.")
+                }
+                slots = Slot.splitting(cores: cores, into: count)
+            }
+        }
+        if let value = table["slot"] {
+            guard let array = value.array else {
+                throw HarnessError.manifestKey(key: "slot", problem: "must be an array of tables ([[slot]]).")
+            }
+            for (i, item) in array.enumerated() {
+                guard let t = item.table else { throw HarnessError.manifestKey(key: "slot", problem: "must be an array of tables ([[slot]]).") }
+                let r = TableReader(table: t, prefix: "slot[\(i)]")
+                let name = try r.optionalString("name") ?? "slot\(i)"
+                let cpus = try r.optionalString("cpus")
+                let gpus = try r.optionalString("gpus")
+                if let cpus {
+                    guard let list = Slot.cores(cpus) else {
+                        throw HarnessError.manifestKey(key: "slot[\(i)].cpus", problem: "is '\(cpus)', not a CPU list; write e.g. \"0-3\" or \"0,2\".")
+                    }
+                    if let missing = list.first(where: { $0 >= cores }) {
+                        throw HarnessError.manifestKey(key: "slot[\(i)].cpus", problem: "names CPU \(missing), which does not exist: this machine has CPUs 0–\(cores - 1).")
+                    }
+                }
+                if let gpus, gpus.split(separator: ",").contains(where: { Int($0.trimmingCharacters(in: .whitespaces)) == nil }) {
+                    throw HarnessError.manifestKey(key: "slot[\(i)].gpus", problem: "is '\(gpus)', not a list of GPU ids; write e.g. \"0\" or \"0,1\".")
+                }
+                guard !slots.contains(where: { $0.name == name }) else {
+                    throw HarnessError.manifestKey(key: "slot[\(i)].name", problem: "'\(name)' names two slots; give each slot its own name.")
+                }
+                slots.append(Slot(name: name, cpus: cpus, gpus: gpus))
+            }
+        }
+        return slots
     }
 
     private static func parseResearcher(_ r: TableReader) throws -> ResearcherSection {
@@ -255,6 +301,16 @@ public struct Manifest: Sendable, Equatable {
         lines.append("max_reruns = \(noise.maxReruns)")
         lines.append("seed_parameter = \(tomlString(noise.seedParameter))")
         lines.append("")
+        if !slots.isEmpty {
+            lines.append("# Compute slots: each experiment builds and trains alone in one (CPU sets pinned with taskset, or GPUs).")
+            for slot in slots {
+                lines.append("[[slot]]")
+                lines.append("name = \(tomlString(slot.name))")
+                if let cpus = slot.cpus { lines.append("cpus = \(tomlString(cpus))") }
+                if let gpus = slot.gpus { lines.append("gpus = \(tomlString(gpus))") }
+                lines.append("")
+            }
+        }
         lines.append("[researcher]")
         lines.append("# Who proposes the changes: \"search\" (built in, no LLM), \"anthropic\", \"openai\" (any OpenAI-compatible")
         lines.append("# server: set base_url, e.g. \"http://localhost:11434/v1\" for Ollama) or \"command\" (an external agent,")

@@ -73,13 +73,20 @@ public struct RunSummary: Sendable, Equatable {
 public actor ResearchLoop {
     public nonisolated let workspace: Workspace
     public nonisolated let ledger: Ledger
-    public nonisolated let researcher: any Researcher
+    /// The first worker's researcher (the only one without `--workers`).
+    public nonisolated var researcher: any Researcher { workers[0].researcher }
     public nonisolated let options: RunOptions
     let display: any Display
-    let slot: URL
+    /// One worker per researcher; each proposes in its own worktree and trains in whichever slot is free.
+    nonisolated let workers: [Worker]
+    /// The compute slots (the manifest's, or one slot for the whole machine).
+    public nonisolated let slots: [Slot]
+    public nonisolated let slotPool: SlotPool
     var redo: [ExperimentRecord] = []
-    /// The context of the latest proposal, for a build repair.
-    var lastContext: ResearchContext?
+    /// Experiments started in this session, over all workers.
+    var started = 0
+    var stopReasons: [RunSummary.StopReason] = []
+    var deadline: Date?
 
     public var branch: String { "autoresearch/\(options.tag)" }
     var branchRef: String { "refs/heads/\(branch)" }
@@ -89,6 +96,12 @@ public actor ResearchLoop {
     /// Opens the ledger and checks the workspace and tag are usable (clean work tree, valid manifest and tag,
     /// protected files intact, editable files with hyperparameter blocks).
     public init(workspace: Workspace, researcher: any Researcher, options: RunOptions, display: any Display) throws {
+        try self.init(workspace: workspace, researchers: [researcher], options: options, display: display)
+    }
+
+    /// A swarm: one worker per researcher (of one kind or mixed), all writing one ledger, sharing the slots.
+    public init(workspace: Workspace, researchers: [any Researcher], options: RunOptions, display: any Display) throws {
+        guard !researchers.isEmpty else { throw HarnessError.other("a run needs at least one researcher (--workers 1 or more)") }
         guard RunOptions.isValidTag(options.tag) else { throw HarnessError.invalidTag(options.tag) }
         guard SubjectBridge.metricNames.contains(workspace.manifest.metric) else {
             throw HarnessError.manifestKey(key: "metric.name", problem: "is '\(workspace.manifest.metric)', which the summary block does not have; use one of \(SubjectBridge.metricNames.joined(separator: ", ")).")
@@ -98,10 +111,17 @@ public actor ResearchLoop {
         try workspace.validateEditable()
         self.workspace = workspace
         self.ledger = try Ledger(url: workspace.ledgerURL)
-        self.researcher = researcher
         self.options = options
         self.display = display
-        self.slot = workspace.worktreesDirectory.appendingPathComponent("slot-0")
+        let worktrees = workspace.worktreesDirectory
+        // Worker 0 keeps the single-researcher worktree name, so an older workspace resumes in place.
+        self.workers = researchers.enumerated().map { i, researcher in
+            Worker(index: i, researcher: researcher,
+                   worktree: worktrees.appendingPathComponent(i == 0 ? "slot-0" : "worker-\(i)"))
+        }
+        let slots = workspace.manifest.slots.isEmpty ? [Slot(name: "local")] : workspace.manifest.slots
+        self.slots = slots
+        self.slotPool = SlotPool(slots)
     }
 
     /// Runs the loop until `experiments` or `hours` is reached, the researcher gives up, or the task is cancelled
@@ -116,31 +136,54 @@ public actor ResearchLoop {
         if try ledger.experiments(tag: tag).first(where: { $0.experimentStatus == .baseline }) == nil {
             guard try await runBaseline() else { return try await summary(.interrupted, started: 0) }
         }
-        var started = 0
-        var failures = 0
-        let deadline = options.hours.map { Date().addingTimeInterval($0 * 3600) }
-        var reason = RunSummary.StopReason.interrupted
+        deadline = options.hours.map { Date().addingTimeInterval($0 * 3600) }
+        if workers.count > 1 {
+            await note("\(workers.count) researchers (\(workers.map(\.researcher.name).joined(separator: ", "))) over \(slots.count) slot(s): \(slots.map(\.name).joined(separator: ", "))")
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in workers {
+                group.addTask { try await self.workerLoop(worker) }
+            }
+            try await group.waitForAll()
+        }
+        return try await summary(finalReason(), started: started)
+    }
+
+    /// Why the session ended: an interruption wins, then a limit, then the researchers giving up.
+    func finalReason() -> RunSummary.StopReason {
+        for reason in [RunSummary.StopReason.interrupted, .experimentLimit, .timeLimit, .researcherExhausted, .researcherFailing]
+        where stopReasons.contains(reason) { return reason }
+        return .interrupted
+    }
+
+    /// Starts the next experiment of the session, or says why not (the limits are shared by every worker).
+    func nextExperiment() -> RunSummary.StopReason? {
+        if Task.isCancelled || stopReasons.contains(.interrupted) { return .interrupted }
+        if let limit = options.experiments, started >= limit { return .experimentLimit }
+        if let deadline, Date() >= deadline { return .timeLimit }
+        started += 1
+        return nil
+    }
+
+    /// One worker: experiment after experiment until a limit, an interruption, or its researcher gives up.
+    func workerLoop(_ worker: Worker) async throws {
         while true {
-            if Task.isCancelled { reason = .interrupted; break }
-            if let limit = options.experiments, started >= limit { reason = .experimentLimit; break }
-            if let deadline, Date() >= deadline { reason = .timeLimit; break }
-            started += 1
-            let status = try await runExperiment()
-            if status == .interrupted { reason = .interrupted; break }
+            if let reason = nextExperiment() { stopReasons.append(reason); return }
+            let status = try await runExperiment(worker)
+            if status == .interrupted { stopReasons.append(.interrupted); return }
             if status == .researcherError {
-                failures += 1
-                if researcherExhausted { reason = .researcherExhausted; break }
-                if failures >= options.maxResearcherFailures { reason = .researcherFailing; break }
-                let pause = min(600, options.researcherFailurePause * pow(2, Double(failures - 1)))
+                worker.failures += 1
+                if worker.exhausted { stopReasons.append(.researcherExhausted); return }
+                if worker.failures >= options.maxResearcherFailures { stopReasons.append(.researcherFailing); return }
+                let pause = min(600, options.researcherFailurePause * pow(2, Double(worker.failures - 1)))
                 if pause > 0 {
-                    await note("the researcher failed \(failures) time(s) in a row; pausing \(Int(pause)) s before the next experiment")
+                    await note("\(worker.label)the researcher failed \(worker.failures) time(s) in a row; pausing \(Int(pause)) s before the next experiment")
                     try? await Task.sleep(nanoseconds: UInt64(pause * 1e9))
                 }
             } else {
-                failures = 0
+                worker.failures = 0
             }
         }
-        return try await summary(reason, started: started)
     }
 
     private func summary(_ reason: RunSummary.StopReason, started: Int) async throws -> RunSummary {
@@ -152,7 +195,6 @@ public actor ResearchLoop {
                           best: best.metric, bestCommit: best.commit)
     }
 
-    private var researcherExhausted = false
 
     // MARK: - Tag and recovery
 
@@ -217,9 +259,13 @@ public actor ResearchLoop {
     }
 
     /// σ of one run, pooled over every commit of this tag that ran more than once.
-    func pooledSigma(including runs: [Double] = []) throws -> Double? {
-        let groups = try ledger.experiments(tag: tag).compactMap { $0.decisionEvidence?.runs }
-        return Decision.pooledSigma(groups + [runs])
+    /// With `kind`, σ comes from runs on slots of that kind when they have enough repeats, else from every run.
+    func pooledSigma(including runs: [Double] = [], kind: String? = nil) throws -> Double? {
+        let records = try ledger.experiments(tag: tag)
+        if let kind, let sigma = Decision.pooledSigma(records.filter { $0.slotKind == kind }.compactMap { $0.decisionEvidence?.runs } + [runs]) {
+            return sigma
+        }
+        return Decision.pooledSigma(records.compactMap { $0.decisionEvidence?.runs } + [runs])
     }
 
     // MARK: - Baseline
@@ -234,15 +280,17 @@ public actor ResearchLoop {
         record.commit = tagRecord.baselineCommit
         try ledger.save(record)
         await display.show(.experiment(number: record.number, description: "baseline (\(k) runs)"))
-        var experiment = Experiment(record: record, log: logURL(record.number))
+        var experiment = Experiment(record: record, log: logURL(record.number), worker: workers[0])
         do {
-            try workspace.git.prepareWorktree(at: slot, commit: tagRecord.baselineCommit)
-            try workspace.verifyFixed(in: slot)
+            try workspace.git.prepareWorktree(at: experiment.worktree, commit: tagRecord.baselineCommit)
+            try workspace.verifyFixed(in: experiment.worktree)
+            try await acquireSlot(&experiment)
             try await build(&experiment)
             var runs: [Double] = []
             for i in 1...k {
                 runs.append(try await train(&experiment, label: "baseline run \(i)/\(k)", phase: i == 1 ? .train : .rerun, run: i - 1))
             }
+            await releaseSlot(&experiment)
             let evidence = Decision.baselineEvidence(runs: runs, settings: manifest.noise)
             experiment.record.metric = evidence.mean
             try await finish(&experiment, status: .baseline, evidence: evidence, reason: evidence.reason)
@@ -250,6 +298,7 @@ public actor ResearchLoop {
             await showStanding()
             return true
         } catch let stop as ExperimentStop {
+            await releaseSlot(&experiment)
             try await finish(&experiment, status: stop.status, evidence: nil, reason: stop.message)
             if stop.status == .crash {
                 throw HarnessError.other("the baseline crashed (\(stop.message)); see \(experiment.log.path). Fix the subject, commit, and run again.")
@@ -268,23 +317,50 @@ public actor ResearchLoop {
         var compilerOutput: String?
     }
 
-    /// An experiment in flight: its ledger row and its log.
+    /// An experiment in flight: its ledger row, its log, its worker, and the slot it holds (if any).
     struct Experiment {
         var record: ExperimentRecord
         var log: URL
+        let worker: Worker
+        var slotIndex: Int?
+        var worktree: URL { worker.worktree }
+    }
+
+    /// Waits for a free slot and records it with the experiment. A cancelled wait is an interruption.
+    func acquireSlot(_ experiment: inout Experiment) async throws {
+        guard experiment.slotIndex == nil else { return }
+        try await setPhase(&experiment, .queued, limit: nil)
+        do {
+            experiment.slotIndex = try await slotPool.acquire()
+        } catch {
+            throw ExperimentStop(status: .interrupted, message: "interrupted while waiting for a slot")
+        }
+        let slot = slots[experiment.slotIndex!]
+        experiment.record.slot = slot.name
+        experiment.record.slotKind = slot.kind
+        try ledger.save(experiment.record)
+    }
+
+    /// Gives the experiment's slot back (if it holds one).
+    func releaseSlot(_ experiment: inout Experiment) async {
+        guard let index = experiment.slotIndex else { return }
+        experiment.slotIndex = nil
+        await slotPool.release(index)
     }
 
     func logURL(_ number: Int) -> URL {
         workspace.logsDirectory(tag: tag).appendingPathComponent("\(number).log")
     }
 
-    /// Runs one experiment to its end and returns its status.
-    func runExperiment() async throws -> ExperimentStatus {
+    /// Runs one experiment of `worker` to its end and returns its status.
+    func runExperiment(_ worker: Worker) async throws -> ExperimentStatus {
         let best = try bestSoFar()
         guard let bestMetric = best.metric else { throw HarnessError.other("tag \(tag) has no baseline metric; run again to measure it") }
-        var record = try ledger.start(ExperimentRecord(tag: tag, number: -1, parentCommit: best.commit,
-                                                       description: "(proposing)", researcher: researcher.name))
-        var experiment = Experiment(record: record, log: logURL(record.number))
+        var record = ExperimentRecord(tag: tag, number: -1, parentCommit: best.commit,
+                                      description: "(proposing)", researcher: worker.researcher.name)
+        record.worker = worker.index
+        record = try ledger.start(record)
+        var experiment = Experiment(record: record, log: logURL(record.number), worker: worker)
         await display.show(.experiment(number: record.number, description: "(proposing)"))
         do {
             if let again = redo.popLast(), let commit = again.commit {
@@ -294,39 +370,107 @@ public actor ResearchLoop {
                 record.filesHash = again.filesHash; record.diff = again.diff; record.commit = commit
                 experiment.record = record
                 try ledger.save(record)
-                try workspace.git.prepareWorktree(at: slot, commit: commit)
+                try workspace.git.prepareWorktree(at: experiment.worktree, commit: commit)
                 await display.show(.note("experiment \(record.number) runs the change interrupted in experiment \(again.number) again"))
             } else {
-                try workspace.git.prepareWorktree(at: slot, commit: best.commit)
+                try workspace.git.prepareWorktree(at: experiment.worktree, commit: best.commit)
                 try await propose(&experiment, bestMetric: bestMetric)
             }
             await display.show(.experiment(number: experiment.record.number, description: experiment.record.description))
-            try checkIntegrity(experiment.record, parent: best.commit)
-            try await buildWithRepairs(&experiment, parent: best.commit)
-
-            var runs: [Double] = []
-            var decision: (verdict: Verdict, evidence: DecisionEvidence)
-            repeat {
-                let label = runs.isEmpty ? "run 1" : "re-run \(runs.count + 1) (borderline)"
-                runs.append(try await train(&experiment, label: label, phase: runs.isEmpty ? .train : .rerun, run: runs.count))
-                decision = Decision.judge(runs: runs, best: bestMetric, sigma: try pooledSigma(including: runs),
-                                          settings: manifest.noise, direction: manifest.direction)
-            } while decision.verdict == .rerun
-            experiment.record.metric = decision.evidence.mean
-            let status: ExperimentStatus = decision.verdict == .keep ? .keep : .discard
-            try await finish(&experiment, status: status, evidence: decision.evidence, reason: decision.evidence.reason)
-            if status == .keep, let commit = experiment.record.commit {
-                // The ledger says keep first; a crash between the two is repaired by `recover`.
-                try workspace.git.updateRef(branchRef, to: commit, from: best.commit)
-            }
-            if runs.count > 1 { try ledger.setNoiseSigma(try pooledSigma(), tag: tag) }
+            try checkIntegrity(experiment, parent: best.commit)
+            let runs = try await runCandidate(&experiment, against: bestMetric)
+            let status = try await decide(&experiment, runs: runs)
             await showStanding()
             return status
         } catch let stop as ExperimentStop {
+            await releaseSlot(&experiment)
             try await finish(&experiment, status: stop.status, evidence: nil, reason: stop.message)
             await showStanding()
             return stop.status
         }
+    }
+
+    /// Builds the candidate in a slot (sending a failed build back to its researcher) and trains it, re-running a
+    /// borderline result; returns the metric of every run. The slot is released before it returns.
+    func runCandidate(_ experiment: inout Experiment, against bestMetric: Double) async throws -> [Double] {
+        try await buildWithRepairs(&experiment, parent: experiment.record.parentCommit ?? "HEAD")
+        var runs: [Double] = []
+        var decision: (verdict: Verdict, evidence: DecisionEvidence)
+        repeat {
+            let label = runs.isEmpty ? "run 1" : "re-run \(runs.count + 1) (borderline)"
+            runs.append(try await train(&experiment, label: label, phase: runs.isEmpty ? .train : .rerun, run: runs.count))
+            decision = Decision.judge(runs: runs, best: bestMetric, sigma: try pooledSigma(including: runs, kind: experiment.record.slotKind),
+                                      settings: manifest.noise, direction: manifest.direction)
+        } while decision.verdict == .rerun
+        await releaseSlot(&experiment)
+        return runs
+    }
+
+    /// Decides against the best *now*. When the best has moved since the candidate began (another worker kept
+    /// something), a candidate that would still be kept is rebased onto the new best and run again there — it is
+    /// never kept on the strength of the old comparison — or recorded `stale` when it no longer applies.
+    /// The keep and the branch's compare-and-swap happen with no suspension between reading the best and moving it.
+    func decide(_ experiment: inout Experiment, runs: [Double]) async throws -> ExperimentStatus {
+        var runs = runs
+        var rebases = 0
+        while true {
+            let best = try bestSoFar()
+            guard let bestMetric = best.metric else { throw HarnessError.other("tag \(tag) has no baseline metric") }
+            let decision = Decision.judge(runs: runs, best: bestMetric, sigma: try pooledSigma(including: runs, kind: experiment.record.slotKind),
+                                          settings: manifest.noise, direction: manifest.direction)
+            experiment.record.metric = decision.evidence.mean
+            let current = experiment.record.parentCommit == best.commit
+            if current || decision.verdict != .keep {
+                let status: ExperimentStatus = current && decision.verdict == .keep ? .keep : .discard
+                let reason = decision.evidence.reason + (current ? "" : " (against the best \(best.commit.prefix(7)), which another researcher kept meanwhile)")
+                try record(&experiment, status: status, evidence: decision.evidence, reason: reason)
+                if status == .keep, let commit = experiment.record.commit {
+                    // The ledger says keep first; a crash between the two is repaired by `recover`.
+                    try workspace.git.updateRef(branchRef, to: commit, from: best.commit)
+                }
+                if runs.count > 1 { try ledger.setNoiseSigma(try pooledSigma(), tag: tag) }
+                await announce(experiment, status: status, reason: reason)
+                return status
+            }
+            rebases += 1
+            guard rebases <= 3, try rebase(&experiment, onto: best.commit) else {
+                let reason = rebases > 3 ? "the best moved 3 times while this candidate was re-validated"
+                    : "it beat its base, but the best moved to \(best.commit.prefix(7)) and the change no longer applies there"
+                try record(&experiment, status: .stale, evidence: decision.evidence, reason: reason)
+                await announce(experiment, status: .stale, reason: reason)
+                return .stale
+            }
+            await note("\(experiment.worker.label)experiment \(experiment.record.number) beat its base; re-validating it on the new best \(best.commit.prefix(7))")
+            runs = try await runCandidate(&experiment, against: bestMetric)
+        }
+    }
+
+    /// Replays the candidate's change on `base` in its worktree; false when it does not apply (or repeats files
+    /// already tried). On success the experiment's parent, commit, diff and files hash describe the rebased change.
+    func rebase(_ experiment: inout Experiment, onto base: String) throws -> Bool {
+        guard let commit = experiment.record.commit else { return false }
+        let git = Git(experiment.worktree)
+        try git.run(["checkout", "-q", "--detach", "--force", base])
+        guard git.attempt(["cherry-pick", "--no-commit", commit]) != nil else {
+            _ = git.attempt(["cherry-pick", "--abort"])
+            _ = git.attempt(["reset", "-q", "--hard", base])
+            return false
+        }
+        var files: [String: String] = [:]
+        for path in manifest.editable {
+            files[path] = (try? String(contentsOf: experiment.worktree.appendingPathComponent(path), encoding: .utf8)) ?? ""
+        }
+        let hash = filesFingerprint(files)
+        if try ledger.experiments(tag: tag).contains(where: { $0.filesHash == hash && $0.id != experiment.record.id }) { return false }
+        let rebased = try git.commit(experiment.record.description + "\n\nRebased onto \(base.prefix(7)) for re-validation.")
+        experiment.record.parentCommit = base
+        experiment.record.commit = rebased
+        experiment.record.filesHash = hash
+        experiment.record.diff = try git.diff(from: base, to: rebased)
+        experiment.record.rebases = (experiment.record.rebases ?? 0) + 1
+        try ledger.save(experiment.record)
+        try checkIntegrity(experiment, parent: base)
+        return true
     }
 
     /// Asks the researcher for a change, checks it, writes it into the worktree and commits it (detached).
@@ -334,7 +478,7 @@ public actor ResearchLoop {
         try await setPhase(&experiment, .propose, limit: nil)
         let records = try ledger.experiments(tag: tag)
         var context = ResearchContext(
-            worktree: slot, editableFiles: manifest.editable,
+            worktree: experiment.worktree, editableFiles: manifest.editable,
             history: records.filter { $0.id != experiment.record.id }.map(\.outcome),
             bestMetric: bestMetric,
             noiseSigma: try ledger.tag(tag)?.noiseSigma,
@@ -346,15 +490,15 @@ public actor ResearchLoop {
         context.keepMargin = Decision.threshold(sigma: context.noiseSigma, settings: manifest.noise)
         context.lastCrash = lastCrash(records.filter { $0.id != experiment.record.id })
         context.records = LedgerRecords(ledger: ledger, tag: tag)
-        lastContext = context
+        experiment.worker.lastContext = context
         let proposal: Proposal
         do {
             defer { recordSession(&experiment) }
-            proposal = try await researcher.propose(context)
+            proposal = try await experiment.worker.researcher.propose(context)
         } catch is CancellationError {
             throw ExperimentStop(status: .interrupted, message: "interrupted while the researcher was proposing")
         } catch let error as ResearcherError {
-            if case .nothingLeftToTry = error { researcherExhausted = true }
+            if case .nothingLeftToTry = error { experiment.worker.exhausted = true }
             throw ExperimentStop(status: .researcherError, message: error.description)
         } catch {
             throw ExperimentStop(status: .researcherError, message: "the researcher failed: \(error)")
@@ -372,7 +516,7 @@ public actor ResearchLoop {
         experiment.record.hypothesis = proposal.hypothesis
         experiment.record.move = proposal.move
         let parent = experiment.record.parentCommit ?? "HEAD"
-        let git = Git(slot)
+        let git = Git(experiment.worktree)
 
         // Only editable files, only real changes, never a change already tried.
         let editable = Set(manifest.editable)
@@ -393,7 +537,7 @@ public actor ResearchLoop {
             throw ExperimentStop(status: status, message: "the proposal repeats files already tried (files hash \(hash.prefix(12)))")
         }
         for path in manifest.editable {
-            try after[path]!.write(to: slot.appendingPathComponent(path), atomically: true, encoding: .utf8)
+            try after[path]!.write(to: experiment.worktree.appendingPathComponent(path), atomically: true, encoding: .utf8)
         }
         try git.run(["reset", "-q", "--soft", parent])
         try git.run(["add", "--"] + manifest.editable.sorted())
@@ -407,13 +551,16 @@ public actor ResearchLoop {
     /// conversation, with the compiler's output fenced as untrusted data), then the experiment is a crash.
     func buildWithRepairs(_ experiment: inout Experiment, parent: String) async throws {
         var fixes = 0
+        let researcher = experiment.worker.researcher
         while true {
             do {
+                try await acquireSlot(&experiment)
                 try await build(&experiment)
                 return
             } catch let stop as ExperimentStop {
-                guard let output = stop.compilerOutput, fixes < researcher.buildFixAttempts, var context = lastContext,
+                guard let output = stop.compilerOutput, fixes < researcher.buildFixAttempts, var context = experiment.worker.lastContext,
                       context.experimentNumber == experiment.record.number else { throw stop }
+                await releaseSlot(&experiment)  // the slot is free while the researcher fixes the build
                 fixes += 1
                 experiment.record.buildFixes = fixes
                 await note("build failed; asking the researcher for a fix (\(fixes) of \(researcher.buildFixAttempts))")
@@ -432,14 +579,14 @@ public actor ResearchLoop {
                 let records = try ledger.experiments(tag: tag)
                 try commitProposal(proposal, &experiment, records: records, status: .crash)
                 await display.show(.experiment(number: experiment.record.number, description: experiment.record.description))
-                try checkIntegrity(experiment.record, parent: parent)
+                try checkIntegrity(experiment, parent: parent)
             }
         }
     }
 
     /// Stores what the researcher spent and said (its transcript) with the experiment.
     func recordSession(_ experiment: inout Experiment) {
-        guard let session = researcher.lastSession() else { return }
+        guard let session = experiment.worker.researcher.lastSession() else { return }
         experiment.record.inputTokens = session.inputTokens
         experiment.record.outputTokens = session.outputTokens
         experiment.record.costUSD = session.costUSD
@@ -463,14 +610,14 @@ public actor ResearchLoop {
     }
 
     /// Before building: the commit changes only editable files, and every protected file has its recorded hash.
-    func checkIntegrity(_ record: ExperimentRecord, parent: String) throws {
-        guard let commit = record.commit else { return }
-        let changed = try Git(slot).changedFiles(from: parent, to: commit)
+    func checkIntegrity(_ experiment: Experiment, parent: String) throws {
+        guard let commit = experiment.record.commit else { return }
+        let changed = try Git(experiment.worktree).changedFiles(from: parent, to: commit)
         let outside = changed.filter { !manifest.editable.contains($0) }
         guard outside.isEmpty else {
             throw ExperimentStop(status: .crash, message: "integrity: the commit changes protected files (\(outside.joined(separator: ", ")))")
         }
-        do { try workspace.verifyFixed(in: slot) } catch let error as HarnessError {
+        do { try workspace.verifyFixed(in: experiment.worktree) } catch let error as HarnessError {
             throw ExperimentStop(status: .crash, message: "integrity: \(error.description)")
         }
     }
@@ -498,8 +645,11 @@ public actor ResearchLoop {
     /// hidden-test switch removed from its environment; the child's pid is in the ledger while it runs.
     func runInSlot(_ command: String, environment: [String: String], timeout: Double,
                    for experiment: inout Experiment) async throws -> ProcessResult {
+        let slot = experiment.slotIndex.map { slots[$0] }
+        var env = environment
+        for (key, value) in slot?.environment ?? [:] { env[key] = value }
         let result = try await ProcessRunner.run(
-            shell: command, in: slot, environment: environment, removing: ["AUTORESEARCH_EVAL_TEST"],
+            shell: slot?.wrap(command) ?? command, in: experiment.worktree, environment: env, removing: ["AUTORESEARCH_EVAL_TEST"],
             log: experiment.log, timeout: timeout,
             onStart: { [ledger, record = experiment.record] pid in
                 var r = record; r.pid = Int(pid); try? ledger.save(r)
@@ -530,11 +680,11 @@ public actor ResearchLoop {
 
     /// For run `run` ≥ 1 of a commit: the editable file holding the seed hyperparameter, its committed
     /// text, and the text with the seed moved by run × `NoiseSettings.seedStride` (see `seedParameter`).
-    func reseeded(run: Int) -> (url: URL, original: String, changed: String, note: String)? {
+    func reseeded(run: Int, in worktree: URL) -> (url: URL, original: String, changed: String, note: String)? {
         let name = manifest.noise.seedParameter
         guard run > 0, !name.isEmpty else { return nil }
         for path in manifest.editable {
-            let url = slot.appendingPathComponent(path)
+            let url = worktree.appendingPathComponent(path)
             guard let source = try? String(contentsOf: url, encoding: .utf8),
                   let block = try? HyperparameterBlock.parse(source, path: path),
                   let seed = block.parameter(named: name), case .int(let value) = seed.value else { continue }
@@ -547,7 +697,7 @@ public actor ResearchLoop {
     /// One training run; returns the metric. A non-zero exit, an overrun, a missing or NaN summary is a crash.
     /// Run 0 uses the commit as it is; later runs (noise runs, re-runs) move its seed first and rebuild.
     func train(_ experiment: inout Experiment, label: String, phase: Phase, run: Int) async throws -> Double {
-        if let seed = reseeded(run: run) {
+        if let seed = reseeded(run: run, in: experiment.worktree) {
             try seed.changed.write(to: seed.url, atomically: true, encoding: .utf8)
             defer { try? seed.original.write(to: seed.url, atomically: true, encoding: .utf8) }
             appendLog(experiment.log, "# \(label) uses another seed: \(seed.note) (not committed)\n")
@@ -594,6 +744,12 @@ public actor ResearchLoop {
 
     /// Records the end of an experiment in one transaction and shows it.
     func finish(_ experiment: inout Experiment, status: ExperimentStatus, evidence: DecisionEvidence?, reason: String) async throws {
+        try record(&experiment, status: status, evidence: evidence, reason: reason)
+        await announce(experiment, status: status, reason: reason)
+    }
+
+    /// Records the end of an experiment in one ledger transaction (no suspension point).
+    func record(_ experiment: inout Experiment, status: ExperimentStatus, evidence: DecisionEvidence?, reason: String) throws {
         experiment.record.status = status.rawValue
         experiment.record.phase = nil
         experiment.record.pid = nil
@@ -602,13 +758,16 @@ public actor ResearchLoop {
         if let evidence, let data = try? JSONEncoder().encode(evidence) {
             experiment.record.evidence = String(decoding: data, as: UTF8.self)
         }
-        if [.crash, .interrupted, .researcherError].contains(status) {
+        if [.crash, .interrupted, .researcherError, .stale].contains(status) {
             experiment.record.error = reason
             if status != .crash { experiment.record.metric = nil }
         }
         if status == .crash { experiment.record.metric = nil }
         try ledger.save(experiment.record)
         appendLog(experiment.log, "# \(status.rawValue): \(reason)\n")
+    }
+
+    func announce(_ experiment: Experiment, status: ExperimentStatus, reason: String) async {
         await display.show(.decided(number: experiment.record.number, status: status, metric: experiment.record.metric,
                                     description: experiment.record.description, reason: reason))
     }

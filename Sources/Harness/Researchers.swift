@@ -19,7 +19,8 @@ public enum Researchers {
     /// The researcher for `workspace`, `tag` and `seed`.
     /// - Parameters:
     ///   - environment: where API keys are read from (the process environment by default).
-    public static func make(workspace: Workspace, overrides: Overrides, seed: UInt64,
+    ///   - worker: which worker of a swarm it is for; only worker 0's search researcher keeps the learned policy file.
+    public static func make(workspace: Workspace, overrides: Overrides, seed: UInt64, worker: Int = 0,
                             environment: [String: String] = ProcessInfo.processInfo.environment) throws -> any Researcher {
         let section = workspace.manifest.researcher
         let kind = overrides.kind ?? section.kind
@@ -27,13 +28,39 @@ public enum Researchers {
             throw HarnessError.other("unknown researcher '\(kind)'; use one of \(ResearcherSection.kinds.joined(separator: ", ")) (--researcher or [researcher] kind).")
         }
         guard let backend = AgentSettings.Backend(rawValue: kind) else {
-            return try SubjectBridge.searchResearcher(workspace: workspace, seed: seed)
+            return try SubjectBridge.searchResearcher(workspace: workspace, seed: seed, keepsPolicy: worker == 0)
         }
         var settings = section.settings(for: backend)
         if let model = overrides.model { settings.model = model }
         if let url = overrides.baseURL { settings.baseURL = url }
         if let command = overrides.command { settings.command = command }
         return try make(settings, environment: environment)
+    }
+
+    /// The researchers of a swarm from `--workers`: a count ("3": three of the chosen kind) or a mix
+    /// ("anthropic:2,search:1"). Each gets its own seed (seed + worker index).
+    public static func makeSwarm(workspace: Workspace, workers: String, overrides: Overrides, seed: UInt64,
+                                 environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [any Researcher] {
+        var kinds: [String?] = []
+        let spec = workers.trimmingCharacters(in: .whitespaces)
+        if let count = Int(spec) {
+            guard count >= 1 else { throw HarnessError.other("--workers must be at least 1 (got \(count))") }
+            kinds = Array(repeating: overrides.kind, count: count)
+        } else {
+            for part in spec.split(separator: ",") {
+                let pieces = part.split(separator: ":").map { $0.trimmingCharacters(in: .whitespaces) }
+                guard pieces.count <= 2, let kind = pieces.first, ResearcherSection.kinds.contains(kind),
+                      let count = pieces.count == 2 ? Int(pieces[1]) : 1, count >= 1 else {
+                    throw HarnessError.other("--workers '\(workers)' is not a count or a mix like 'anthropic:2,search:1' (researchers: \(ResearcherSection.kinds.joined(separator: ", ")))")
+                }
+                kinds += Array(repeating: kind, count: count)
+            }
+        }
+        return try kinds.enumerated().map { i, kind in
+            var o = overrides
+            o.kind = kind
+            return try make(workspace: workspace, overrides: o, seed: seed &+ UInt64(i), worker: i, environment: environment)
+        }
     }
 
     /// An LLM or command researcher from complete settings.

@@ -75,7 +75,8 @@ public enum SubjectBridge {
     }
 
     /// The built-in search researcher for a workspace and tag, with its ideas and its learned policy file.
-    public static func searchResearcher(workspace: Workspace, seed: UInt64) throws -> any Researcher {
+    /// `keepsPolicy`: whether it reads and writes the workspace's policy file (one researcher of a swarm does).
+    public static func searchResearcher(workspace: Workspace, seed: UInt64, keepsPolicy: Bool = true) throws -> any Researcher {
         var ideas: [Idea] = []
         if let file = workspace.manifest.ideas {
             let url = workspace.root.appendingPathComponent(file)
@@ -84,7 +85,7 @@ public enum SubjectBridge {
             }
         }
         do {
-            return try SearchResearcher(ideas: ideas, policyFile: workspace.policyFile, seed: seed)
+            return try SearchResearcher(ideas: ideas, policyFile: keepsPolicy ? workspace.policyFile : nil, seed: seed)
         } catch { throw HarnessError.other("\(error)") }
     }
 

@@ -38,6 +38,7 @@ public enum ResultsTSV {
         case .keep, .discard: status = outcome.status.rawValue
         case .crash: status = "crash"
         case .baseline: status = "keep"; description = "baseline"
+        case .stale: status = "discard"; description += " (stale: the best moved on)"
         case .running, .interrupted, .researcherError: return nil
         }
         let commit = outcome.commit.map { String($0.prefix(7)) } ?? "-------"

@@ -33,6 +33,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("agent-command"), help: "The command of a command researcher, e.g. 'claude -p' (the prompt goes to its standard input).")
     var agentCommand: String?
 
+    @Option(help: "Researchers working at once, sharing the slots and one ledger: a count of the chosen kind, or a mix like 'anthropic:2,search:1'.")
+    var workers: String = "1"
+
     @Option(help: "Seed for the researcher's randomness.")
     var seed: UInt64 = 0
 
@@ -49,10 +52,10 @@ struct RunCommand: AsyncParsableCommand {
         let workspace = try workspaceOption.open()
         let tag = self.tag ?? RunOptions.defaultTag()
         let options = RunOptions(tag: tag, experiments: experiments, hours: hours, baselineRuns: baselineRuns, seed: seed)
-        let researcher = try Researchers.make(
-            workspace: workspace,
+        let researchers = try Researchers.makeSwarm(
+            workspace: workspace, workers: workers,
             overrides: .init(kind: self.researcher, model: model, baseURL: baseURL, command: agentCommand), seed: seed)
-        let loop = try ResearchLoop(workspace: workspace, researcher: researcher, options: options, display: makeDisplay())
+        let loop = try ResearchLoop(workspace: workspace, researchers: researchers, options: options, display: makeDisplay())
         let summary = try await Interrupts.cancellingOnSignal { try await loop.run() }
         let reports = try TagReports(workspace: workspace, tag: tag)
         try reports.writeResults()

@@ -1,0 +1,137 @@
+import Foundation
+
+/// A compute slot: where one experiment builds and trains, alone.
+///
+/// A local slot is a set of CPU cores (the subject is pinned to them with `taskset`, and its thread counts —
+/// `AUTORESEARCH_THREADS` for our tensor core, `OMP_NUM_THREADS`, `OPENBLAS_NUM_THREADS` — match their number)
+/// or a set of GPUs (`CUDA_VISIBLE_DEVICES`). A slot with neither takes the whole machine (the default: one slot).
+public struct Slot: Sendable, Equatable {
+    public var name: String
+    /// CPU list for `taskset -c` (e.g. "0-3" or "0,2"); nil = not pinned.
+    public var cpus: String?
+    /// GPU ids for `CUDA_VISIBLE_DEVICES` (e.g. "0" or "0,1"); nil = none.
+    public var gpus: String?
+
+    public init(name: String, cpus: String? = nil, gpus: String? = nil) {
+        self.name = name; self.cpus = cpus; self.gpus = gpus
+    }
+
+    /// The cores of `cpus` (e.g. "0-2,5" → [0, 1, 2, 5]); nil when it is not a valid list.
+    public static func cores(_ list: String) -> [Int]? {
+        var cores: [Int] = []
+        for part in list.split(separator: ",", omittingEmptySubsequences: false) {
+            let bounds = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard bounds.allSatisfy({ $0 != nil }), let lo = bounds.first!, let hi = bounds.last!, bounds.count <= 2, lo >= 0, hi >= lo else { return nil }
+            cores += Array(lo...hi)
+        }
+        return cores.isEmpty ? nil : cores
+    }
+
+    /// Slots of the same kind are interchangeable for the noise estimate: same core count, same GPU count.
+    public var kind: String {
+        if let gpus { return "gpu\(gpus.split(separator: ",").count)" }
+        if let cpus, let cores = Slot.cores(cpus) { return "cpu\(cores.count)" }
+        return "machine"
+    }
+
+    /// Variables the subject gets in this slot.
+    public var environment: [String: String] {
+        var env: [String: String] = [:]
+        if let cpus, let n = Slot.cores(cpus)?.count {
+            env["AUTORESEARCH_THREADS"] = String(n)
+            env["OMP_NUM_THREADS"] = String(n)
+        }
+        if let gpus { env["CUDA_VISIBLE_DEVICES"] = gpus }
+        env["AUTORESEARCH_SLOT"] = name
+        return env
+    }
+
+    /// `command` as it runs in this slot: pinned to the slot's cores when it has some.
+    public func wrap(_ command: String) -> String {
+        guard let cpus else { return command }
+        return "exec taskset -c \(cpus) /bin/sh -c '" + command.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    /// `count` slots that split this machine's cores evenly (the last gets the remainder), pinned.
+    public static func splitting(cores: Int, into count: Int) -> [Slot] {
+        let each = max(1, cores / max(1, count))
+        return (0..<count).map { i in
+            let lo = i * each
+            let hi = i == count - 1 ? max(lo, cores - 1) : lo + each - 1
+            return Slot(name: "cpu\(i)", cpus: lo == hi ? "\(lo)" : "\(lo)-\(hi)")
+        }
+    }
+}
+
+/// Hands out slots, one experiment per slot, and measures how busy they are.
+///
+/// `acquire` waits (without polling) until a slot is free; waiters are served first come, first served.
+/// A released slot goes straight to the longest waiter, so no slot stands free while an experiment waits.
+/// The pool records the seconds each slot was held, for the utilisation figures.
+public actor SlotPool {
+    public let slots: [Slot]
+    private var free: [Int]
+    private var waiters: [(id: UInt64, continuation: CheckedContinuation<Int, Error>)] = []
+    private var nextWaiter: UInt64 = 0
+    private var heldSince: [Int: Date] = [:]
+    /// Seconds each slot was held.
+    public private(set) var busySeconds: [Double]
+    public let createdAt = Date()
+
+    public init(_ slots: [Slot]) {
+        precondition(!slots.isEmpty, "a slot pool needs at least one slot")
+        self.slots = slots
+        free = Array(slots.indices.reversed())
+        busySeconds = Array(repeating: 0, count: slots.count)
+    }
+
+    /// A free slot's index; waits for one. Throws `CancellationError` if the task is cancelled while waiting.
+    public func acquire() async throws -> Int {
+        try Task.checkCancellation()
+        if let index = free.popLast() { return take(index) }
+        nextWaiter += 1
+        let id = nextWaiter
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int, Error>) in
+                waiters.append((id, continuation))
+            }
+        } onCancel: {
+            Task { await self.cancelWaiter(id) }
+        }
+    }
+
+    private func cancelWaiter(_ id: UInt64) {
+        guard let i = waiters.firstIndex(where: { $0.id == id }) else { return }
+        waiters.remove(at: i).continuation.resume(throwing: CancellationError())
+    }
+
+    private func take(_ index: Int) -> Int {
+        heldSince[index] = Date()
+        return index
+    }
+
+    /// Gives the slot back; the longest waiter gets it at once.
+    public func release(_ index: Int) {
+        let now = Date()
+        if let since = heldSince.removeValue(forKey: index) { busySeconds[index] += now.timeIntervalSince(since) }
+        if !waiters.isEmpty {
+            let waiter = waiters.removeFirst()
+            waiter.continuation.resume(returning: take(index))
+        } else {
+            free.append(index)
+        }
+    }
+
+    /// Σ busy / (slots × seconds since the pool was made), counting slots held now up to now.
+    public func utilisation(until end: Date = Date()) -> Double {
+        var busy = busySeconds.reduce(0, +)
+        for (_, since) in heldSince { busy += end.timeIntervalSince(since) }
+        let span = end.timeIntervalSince(createdAt) * Double(slots.count)
+        return span > 0 ? busy / span : 0
+    }
+
+    /// How many experiments are waiting for a slot now.
+    public var waiting: Int { waiters.count }
+    /// How many slots are held now.
+    public var held: Int { heldSince.count }
+}
