@@ -504,7 +504,8 @@ public actor ResearchLoop {
             throw ExperimentStop(status: .researcherError, message: "the researcher failed: \(error)")
         }
         if Task.isCancelled { throw ExperimentStop(status: .interrupted, message: "interrupted") }
-        try commitProposal(proposal, &experiment, records: records, status: .researcherError)
+        // Read the ledger again: other workers may have claimed files while this researcher was thinking.
+        try commitProposal(proposal, &experiment, records: try ledger.experiments(tag: tag), status: .researcherError)
     }
 
     /// Checks a proposal (only editable files, a real change, never files already tried), writes it into the

@@ -10,7 +10,7 @@ import Glibc
 /// Random("SEED:run index"), where the run index counts runs in a file outside the workspace, so a test's sequence of
 /// runs is deterministic, and a change of SEED alone changes nothing but the noise.
 ///
-/// f: 1 + 0.1·(log10(LEARNING_RATE) + 2.5)² + 1e-5·(WIDTH − 128)²; the baseline (0.01, 64) is 1.06596,
+/// f: 1 + 0.1·(log10(LEARNING_RATE) + 2.5)² + 1e-5·(WIDTH − 128)² − 0.05·BONUS; the baseline (0.01, 64, 0) is 1.06596,
 /// LEARNING_RATE 0.003 improves it by about 0.025, WIDTH 128 by 0.041.
 /// BEHAVIOR: "ok", "nosummary", "nan", "fail" (prints FAIL: and exits 1), "hang" (sleeps with a child process
 /// in its group, writing both pids to `pids`).
@@ -23,8 +23,8 @@ struct StandIn {
     let pids: URL
 
     /// f(hyperparameters) without noise.
-    static func quality(learningRate: Double = 0.01, width: Double = 64) -> Double {
-        1 + 0.1 * pow(log10(learningRate) + 2.5, 2) + 1e-5 * pow(width - 128, 2)
+    static func quality(learningRate: Double = 0.01, width: Double = 64, bonus: Double = 0) -> Double {
+        1 + 0.1 * pow(log10(learningRate) + 2.5, 2) + 1e-5 * pow(width - 128, 2) - 0.05 * bonus
     }
 
     /// A source root with the template (`Templates/standin`) and one vendored directory, in a fresh temporary directory.
@@ -63,6 +63,8 @@ struct StandIn {
         SEED = 1
         SLEEP = \(sleep)
         BEHAVIOR = "ok"
+        SEPARATOR = 0
+        BONUS = 0.0  # range: 0..1
 
         import math, os, random, subprocess, sys, time
 
@@ -94,7 +96,7 @@ struct StandIn {
                 time.sleep(3600)
             time.sleep(SLEEP)
             n = run_index()
-            quality = 1 + 0.1 * (math.log10(LEARNING_RATE) + 2.5) ** 2 + 1e-5 * (WIDTH - 128) ** 2
+            quality = 1 + 0.1 * (math.log10(LEARNING_RATE) + 2.5) ** 2 + 1e-5 * (WIDTH - 128) ** 2 - 0.05 * BONUS
             val = quality + NOISE_SIGMA * random.Random(\(seedOnlyNoise ? "\"%d\" % SEED" : "\"%d:%d\" % (SEED, n)")).gauss(0.0, 1.0)
             if BEHAVIOR == "fail":
                 print("FAIL: loss is NaN at step 3", flush=True)
@@ -165,10 +167,13 @@ final class ScriptedResearcher: Researcher, @unchecked Sendable {
     private let lock = NSLock()
     private var steps: [Step]
     private(set) var contexts: [ResearchContext] = []
+    /// Seconds to think before each proposal (to order the workers of a swarm test).
+    let delay: Double
 
-    init(_ steps: [Step]) { self.steps = steps }
+    init(_ steps: [Step], delay: Double = 0) { self.steps = steps; self.delay = delay }
 
     func propose(_ context: ResearchContext) async throws -> Proposal {
+        if delay > 0 { try await Task.sleep(nanoseconds: UInt64(delay * 1e9)) }
         let step: Step? = lock.withLock {
             contexts.append(context)
             return steps.isEmpty ? nil : steps.removeFirst()

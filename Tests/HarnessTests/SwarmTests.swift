@@ -1,0 +1,189 @@
+import AutoResearchCore
+import Foundation
+import Testing
+@testable import Harness
+
+/// Several researchers at once over shared slots, on the stand-in subject.
+@Suite struct SwarmTests {
+    func swarm(_ ws: Workspace, _ researchers: [any Researcher], experiments: Int) async throws -> (RunSummary, [ExperimentRecord], ResearchLoop) {
+        var options = RunOptions(tag: "s", experiments: experiments, baselineRuns: 2)
+        options.researcherFailurePause = 0
+        let loop = try ResearchLoop(workspace: ws, researchers: researchers, options: options, display: RecordingDisplay())
+        let summary = try await loop.run()
+        return (summary, try loop.ledger.experiments(tag: "s"), loop)
+    }
+
+    /// Every keep's parent is the best at the moment it was kept: the keeps form one chain from the baseline.
+    func expectKeepChain(_ records: [ExperimentRecord], branch: String) {
+        var best = records[0].commit
+        for r in records.sorted(by: { ($0.finishedAt ?? .distantFuture) < ($1.finishedAt ?? .distantFuture) }) where r.experimentStatus == .keep {
+            #expect(r.parentCommit == best, "keep \(r.number) was judged against \(r.parentCommit ?? "-"), not the best \(best ?? "-")")
+            best = r.commit
+        }
+        #expect(branch == best)
+    }
+
+    @Test func aCandidateWhoseBaseMovedIsRebasedAndRunAgainOnTheNewBest() async throws {
+        let standIn = try StandIn(noise: 0.001); defer { standIn.remove() }
+        let workspace = try standIn.makeWorkspace()
+        // One slot: A trains first and keeps BONUS 0.3 (f 1.051); B (WIDTH 128, f 1.025 on the old base) then finds
+        // the best moved, is rebased onto A (lines 2 and 7 do not conflict) and run again: 1.010 there, a keep.
+        let a = ScriptedResearcher([.set([("BONUS", "0.3")], "BONUS 0 → 0.3")])
+        let b = ScriptedResearcher([.set([("WIDTH", "128")], "WIDTH 64 → 128")], delay: 0.3)
+        let (_, records, loop) = try await swarm(workspace, [a, b], experiments: 2)
+        let keepA = try #require(records.first { $0.description == "BONUS 0 → 0.3" })
+        let keepB = try #require(records.first { $0.description == "WIDTH 64 → 128" })
+        #expect(keepA.experimentStatus == .keep)
+        #expect(keepB.experimentStatus == .keep, "\(keepB.error ?? "")")
+        #expect(keepB.parentCommit == keepA.commit, "B was re-validated on A, not kept on its old comparison")
+        #expect(keepB.rebases == 1)
+        #expect(abs((keepB.metric ?? 0) - StandIn.quality(width: 128, bonus: 0.3)) < 0.01)
+        #expect(keepB.diff?.contains("+WIDTH = 128") == true && keepB.diff?.contains("BONUS") == false)
+        #expect((keepA.worker, keepB.worker) == (0, 1))
+        #expect(keepA.slot == "local" && keepB.slotKind == "machine")
+        expectKeepChain(records, branch: try Git(standIn.workspaceURL).revParse("refs/heads/autoresearch/s"))
+        #expect(await loop.slotPool.held == 0)
+    }
+
+    @Test func aCandidateThatNoLongerAppliesOnTheNewBestIsStale() async throws {
+        let standIn = try StandIn(noise: 0.001); defer { standIn.remove() }
+        let workspace = try standIn.makeWorkspace()
+        // A keeps LEARNING_RATE 0.003 (line 1); B's WIDTH 128 (line 2) beat the old base by more, but its hunk
+        // touches the line next to A's, so it cannot be replayed on A: stale, and the branch stays at A.
+        let a = ScriptedResearcher([.set([("LEARNING_RATE", "0.003")], "LR 0.01 → 0.003")])
+        let b = ScriptedResearcher([.set([("WIDTH", "128")], "WIDTH 64 → 128")], delay: 0.3)
+        let (_, records, _) = try await swarm(workspace, [a, b], experiments: 2)
+        let keepA = try #require(records.first { $0.description == "LR 0.01 → 0.003" })
+        let staleB = try #require(records.first { $0.description == "WIDTH 64 → 128" })
+        #expect(keepA.experimentStatus == .keep)
+        #expect(staleB.experimentStatus == .stale)
+        #expect(staleB.error == "it beat its base, but the best moved to \(keepA.commit!.prefix(7)) and the change no longer applies there")
+        #expect(try Git(standIn.workspaceURL).revParse("refs/heads/autoresearch/s") == keepA.commit)
+        #expect(SubjectBridge.resultsTSV(records.map(\.outcome)).contains("discard\tWIDTH 64 → 128 (stale: the best moved on)"))
+    }
+
+    @Test func twoResearchersProposingTheSameFilesRunThemOnce() async throws {
+        let standIn = try StandIn(); defer { standIn.remove() }
+        let workspace = try standIn.makeWorkspace()
+        let same: ScriptedResearcher.Step = .set([("WIDTH", "96")], "WIDTH 64 → 96")
+        let (_, records, _) = try await swarm(workspace, [ScriptedResearcher([same]), ScriptedResearcher([same], delay: 0.2)], experiments: 2)
+        let statuses = records.dropFirst().map(\.experimentStatus)
+        #expect(statuses.filter { $0 == .researcherError }.count == 1)
+        #expect(records.contains { $0.error?.hasPrefix("the proposal repeats files already tried") == true })
+    }
+
+    @Test func manyWorkersOverFewSlotsLoseAndDuplicateNothing() async throws {
+        let standIn = try StandIn(noise: 0.002, sleep: 0.2); defer { standIn.remove() }
+        _ = try standIn.makeWorkspace()
+        let workspace = try standIn.editManifest {
+            $0.slots = [Slot(name: "a"), Slot(name: "b")]
+        }
+        let widths = [70, 76, 82, 88, 94, 100, 106, 112, 118, 124, 130, 136]
+        let researchers: [any Researcher] = (0..<4).map { w in
+            ScriptedResearcher(stride(from: w, to: widths.count, by: 4).map { i in
+                .set([("WIDTH", "\(widths[i])"), ("SEED", "\(i + 10)")], "WIDTH 64 → \(widths[i])")
+            })
+        }
+        let (summary, records, loop) = try await swarm(workspace, researchers, experiments: 12)
+        #expect(summary.experimentsRun == 12)
+        #expect(records.map(\.number) == Array(0...12), "numbers are unique and none is lost")
+        #expect(Set(records.dropFirst().compactMap(\.worker)) == [0, 1, 2, 3])
+        #expect(Set(records.dropFirst().compactMap(\.slot)).isSubset(of: ["a", "b"]))
+        #expect(!records.contains { $0.experimentStatus == .running })
+        #expect(records.dropFirst().allSatisfy { [.keep, .discard, .stale].contains($0.experimentStatus) }, "\(records.map { ($0.number, $0.status, $0.error ?? "") })")
+        expectKeepChain(records, branch: try Git(standIn.workspaceURL).revParse("refs/heads/autoresearch/s"))
+        #expect(await loop.slotPool.held == 0)
+        #expect(await loop.slotPool.utilisation() > 0.5)
+    }
+}
+
+@Suite struct SlotTests {
+    @Test func slotsPinCoresAndSetThreadCounts() {
+        let slot = Slot(name: "cpu0", cpus: "0-1,3")
+        #expect(Slot.cores("0-1,3") == [0, 1, 3])
+        #expect(Slot.cores("2-1") == nil && Slot.cores("x") == nil && Slot.cores("") == nil)
+        #expect(slot.kind == "cpu3")
+        #expect(slot.environment == ["AUTORESEARCH_THREADS": "3", "OMP_NUM_THREADS": "3", "AUTORESEARCH_SLOT": "cpu0"])
+        #expect(slot.wrap("echo 'hi'") == "exec taskset -c 0-1,3 /bin/sh -c 'echo '\\''hi'\\'''")
+        #expect(Slot(name: "g", gpus: "0,1").environment["CUDA_VISIBLE_DEVICES"] == "0,1")
+        #expect(Slot(name: "g", gpus: "0,1").kind == "gpu2")
+        #expect(Slot(name: "m").wrap("x") == "x")
+        #expect(Slot.splitting(cores: 8, into: 3).map(\.cpus) == ["0-1", "2-3", "4-7"])
+        #expect(Slot.splitting(cores: 2, into: 2).map(\.cpus) == ["0", "1"])
+    }
+
+    @Test func aPinnedSlotReallyRunsOnItsCores() async throws {
+        let dir = FileManager.default.temporaryDirectory
+        let log = dir.appendingPathComponent("taskset-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(at: log) }
+        let slot = Slot(name: "cpu0", cpus: "0")
+        let result = try await ProcessRunner.run(shell: slot.wrap("grep Cpus_allowed_list /proc/self/status; echo threads=$AUTORESEARCH_THREADS"),
+                                                 in: dir, environment: slot.environment, log: log, timeout: 10)
+        #expect(result.succeeded)
+        let text = try String(contentsOf: log, encoding: .utf8)
+        #expect(text.contains("Cpus_allowed_list:\t0\n"))
+        #expect(text.contains("threads=1"))
+    }
+
+    @Test func thePoolServesWaitersInOrderAndNeverLendsASlotTwice() async throws {
+        let pool = SlotPool([Slot(name: "a"), Slot(name: "b")])
+        let first = try await pool.acquire(), second = try await pool.acquire()
+        #expect(Set([first, second]) == [0, 1])
+        let waiter = Task { try await pool.acquire() }
+        try await Task.sleep(nanoseconds: 50_000_000)
+        #expect(await pool.waiting == 1)
+        await pool.release(second)
+        #expect(try await waiter.value == second)
+        #expect(await pool.held == 2)
+        // A cancelled waiter leaves the queue and gets CancellationError.
+        let cancelled = Task { try await pool.acquire() }
+        try await Task.sleep(nanoseconds: 50_000_000)
+        cancelled.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await cancelled.value }
+        #expect(await pool.waiting == 0)
+    }
+
+    @Test func slotsInTheManifestAreChecked() throws {
+        let base = """
+        name = "x"
+        editable = ["train.py"]
+        build = "true"
+        run = "true"
+        [metric]
+        name = "val_bpb"
+        [budget]
+        seconds = 1.0
+        [fixed]
+
+        """
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let manifest = try Manifest.parse(base + "[[slot]]\nname = \"c0\"\ncpus = \"0\"\n[[slot]]\nname = \"g\"\ngpus = \"1\"\n")
+        #expect(manifest.slots == [Slot(name: "c0", cpus: "0"), Slot(name: "g", gpus: "1")])
+        #expect(try Manifest.parse(manifest.render()) == manifest)
+        #expect(try Manifest.parse(base + "[slots]\ncount = 1\n").slots == [Slot(name: "cpu0", cpus: cores == 1 ? "0" : "0-\(cores - 1)")])
+        let cases: [(String, HarnessError)] = [
+            ("[[slot]]\ncpus = \"\(cores)\"\n", .manifestKey(key: "slot[0].cpus", problem: "names CPU \(cores), which does not exist: this machine has CPUs 0–\(cores - 1).")),
+            ("[[slot]]\ncpus = \"a-b\"\n", .manifestKey(key: "slot[0].cpus", problem: "is 'a-b', not a CPU list; write e.g. \"0-3\" or \"0,2\".")),
+            ("[[slot]]\ngpus = \"x\"\n", .manifestKey(key: "slot[0].gpus", problem: "is 'x', not a list of GPU ids; write e.g. \"0\" or \"0,1\".")),
+            ("[[slot]]\nname = \"a\"\n[[slot]]\nname = \"a\"\n", .manifestKey(key: "slot[1].name", problem: "'a' names two slots; give each slot its own name.")),
+            ("[slots]\ncount = \(cores + 1)\n", .manifestKey(key: "slots.count", problem: "is \(cores + 1), but this machine has \(cores) cores; use at most \(cores), or [[slot]] tables.")),
+        ]
+        for (extra, error) in cases {
+            #expect(throws: error) { try Manifest.parse(base + extra) }
+        }
+    }
+
+    @Test func workersAreACountOrAMix() throws {
+        let standIn = try StandIn(); defer { standIn.remove() }
+        let ws = try standIn.makeWorkspace()
+        #expect(try Researchers.makeSwarm(workspace: ws, workers: "3", overrides: .init(), seed: 1).map(\.name) == ["search", "search", "search"])
+        #expect(try Researchers.makeSwarm(workspace: ws, workers: "search:1,command:2", overrides: .init(command: "true"), seed: 1).map(\.name)
+                == ["search", "command", "command"])
+        #expect(throws: HarnessError.other("--workers 'gpt:2' is not a count or a mix like 'anthropic:2,search:1' (researchers: search, anthropic, openai, command)")) {
+            _ = try Researchers.makeSwarm(workspace: ws, workers: "gpt:2", overrides: .init(), seed: 1)
+        }
+        #expect(throws: HarnessError.other("--workers must be at least 1 (got 0)")) {
+            _ = try Researchers.makeSwarm(workspace: ws, workers: "0", overrides: .init(), seed: 1)
+        }
+    }
+}
