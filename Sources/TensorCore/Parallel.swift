@@ -21,9 +21,18 @@ public enum Parallel {
     /// - Parameters:
     ///   - count: the number of items.
     ///   - grain: the smallest number of items worth a thread of its own.
+    /// The work is cut into up to 4 chunks per thread, claimed dynamically, so a thread that is
+    /// descheduled (other processes on the cores) or starts late leaves its share to the others.
     @inline(__always)
     public static func forEachChunk(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
-        let chunks = min(threads, max(1, count / max(1, grain)))
+        forEachChunk(count, grain: grain, perThread: 4, body)
+    }
+
+    /// As ``forEachChunk(_:grain:_:)`` with at most `perThread` chunks per thread (1 for matrix products,
+    /// where every extra piece repacks the shared operand).
+    @inline(__always)
+    static func forEachChunk(_ count: Int, grain: Int, perThread: Int, _ body: (Range<Int>) -> Void) {
+        let chunks = min(threads == 1 ? 1 : threads * perThread, max(1, count / max(1, grain)))
         if chunks <= 1 { body(0..<count); return }
         func run(_ c: Int) {
             let lo = count * c / chunks, hi = count * (c + 1) / chunks
@@ -34,7 +43,7 @@ public enum Parallel {
         }
     }
 
-    /// The number of chunks `forEachChunk` uses, for deterministic per-chunk reductions.
+    /// A fixed number of pieces (at most one per thread) for deterministic per-piece partial sums.
     public static func chunkCount(_ count: Int, grain: Int = 1) -> Int {
         min(threads, max(1, count / max(1, grain)))
     }

@@ -99,7 +99,10 @@ public final class Tensor {
 
     /// Sets every element of the gradient to zero (keeps the buffer).
     public func zeroGrad() {
-        if let g = grad { g.pointer.update(repeating: 0, count: g.count) }
+        if let g = grad {
+            let p = g.pointer
+            Parallel.forEachChunk(g.count, grain: 1 << 16) { r in (p + r.lowerBound).update(repeating: 0, count: r.count) }
+        }
     }
 
     /// Drops the gradient buffer.

@@ -3,7 +3,7 @@
 // the machine's measured SGEMM peak, the model FLOP utilisation and the BLAS kernel in use.
 //
 // The model mirrors nanoGPT's (karpathy/nanoGPT model.py, bias=False, dropout 0): learned position
-// embeddings, pre-LayerNorm blocks, GELU MLP of width 4C, weight-tied head — so the figures compare
+// embeddings, pre-LayerNorm blocks, GELU MLP of width 4C, weight-tied head, one fused q|k|v projection (c_attn) — so the figures compare
 // directly with the PyTorch reference measured on this machine class.
 //
 // Usage: swift run -c release autoresearch-bench [--seconds S] [--config a|b|c]... [--skip-peak]
@@ -21,7 +21,7 @@ let vocab = 256
 final class NanoGPT {
     let c: Config
     let wte: Tensor, wpe: Tensor, lnF: Tensor
-    var blocks: [(ln1: Tensor, wq: Tensor, wk: Tensor, wv: Tensor, wo: Tensor, ln2: Tensor, fc: Tensor, proj: Tensor)] = []
+    var blocks: [(ln1: Tensor, attn: Tensor, wo: Tensor, ln2: Tensor, fc: Tensor, proj: Tensor)] = []
     var parameters: [Tensor] = []
 
     init(_ c: Config, rng: inout RNG) {
@@ -33,15 +33,13 @@ final class NanoGPT {
         parameters = [wte, wpe, lnF]
         for _ in 0..<c.layers {
             let b = (ln1: Tensor.full([c.width], 1, requiresGrad: true),
-                     wq: Tensor.randn([c.width, c.width], std: std, rng: &rng, requiresGrad: true),
-                     wk: Tensor.randn([c.width, c.width], std: std, rng: &rng, requiresGrad: true),
-                     wv: Tensor.randn([c.width, c.width], std: std, rng: &rng, requiresGrad: true),
+                     attn: Tensor.randn([3 * c.width, c.width], std: std, rng: &rng, requiresGrad: true),
                      wo: Tensor.randn([c.width, c.width], std: projStd, rng: &rng, requiresGrad: true),
                      ln2: Tensor.full([c.width], 1, requiresGrad: true),
                      fc: Tensor.randn([4 * c.width, c.width], std: std, rng: &rng, requiresGrad: true),
                      proj: Tensor.randn([c.width, 4 * c.width], std: projStd, rng: &rng, requiresGrad: true))
             blocks.append(b)
-            parameters += [b.ln1, b.wq, b.wk, b.wv, b.wo, b.ln2, b.fc, b.proj]
+            parameters += [b.ln1, b.attn, b.wo, b.ln2, b.fc, b.proj]
         }
     }
 
@@ -57,10 +55,8 @@ final class NanoGPT {
         var x = add(embedding(wte, inputs, shape: [c.batch, c.context]), embedding(wpe, positions, shape: [c.batch, c.context]))
         for b in blocks {
             let h = layerNorm(x, weight: b.ln1, bias: nil)
-            let q = splitHeads(linear(h, b.wq), heads: c.heads)
-            let k = splitHeads(linear(h, b.wk), heads: c.heads)
-            let v = splitHeads(linear(h, b.wv), heads: c.heads)
-            x = add(x, linear(mergeHeads(attention(q, k, v)), b.wo))
+            // c_attn: one [3C, C] projection to q | k | v, attention straight from it (no head copies).
+            x = add(x, linear(fusedSelfAttention(linear(h, b.attn), heads: c.heads), b.wo))
             let h2 = layerNorm(x, weight: b.ln2, bias: nil)
             x = add(x, linear(gelu(linear(h2, b.fc)), b.proj))
         }

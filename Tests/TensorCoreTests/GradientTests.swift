@@ -95,6 +95,27 @@ extension TensorCoreTests { @Suite struct GradientTests {
         checkGradients([q, k, v]) { attention($0[0], $0[1], $0[2], causal: causal) }
     }
 
+    @Test(arguments: [true, false])
+    func fusedSelfAttentionFromOneProjection(causal: Bool) {
+        // [B=2, T=70, 3·C] with C = 8, 2 heads of D = 4: T spans two query blocks of 64.
+        let qkv = randn([2, 70, 24], seed: 33)
+        let o = Tensor.noGrad { fusedSelfAttention(qkv, heads: 2, causal: causal) }
+        #expect(o.shape == [2, 70, 8])
+        // Forward against the unfused ops: split the three thirds, split heads, attention, merge.
+        let ref = Tensor.noGrad { () -> Tensor in
+            var parts: [Tensor] = []
+            for p in 0..<3 {
+                var values: [Float] = []
+                for row in 0..<140 { values += Array(qkv.array[(row * 24 + p * 8)..<(row * 24 + p * 8 + 8)]) }
+                parts.append(splitHeads(Tensor(values, shape: [2, 70, 8]), heads: 2))
+            }
+            return mergeHeads(attention(parts[0], parts[1], parts[2], causal: causal))
+        }
+        for i in 0..<ref.count { #expect(abs(ref.pointer[i] - o.pointer[i]) < 1e-5) }
+        checkGradients([randn([2, 5, 12], seed: 34)]) { fusedSelfAttention($0[0], heads: 2, causal: causal) }
+        checkGradients([randn([1, 70, 6], seed: 35)]) { fusedSelfAttention($0[0], heads: 1, causal: causal) }
+    }
+
     @Test func rotaryEmbedding() {
         checkGradients([randn([2, 3, 7, 10], seed: 25)]) { rope($0[0], base: 100) }
     }

@@ -32,19 +32,47 @@ private func pointwise(_ x: Tensor, forward: @escaping (F8) -> F8, derivative: @
 private let geluC: Float = 0.797_884_56  // √(2/π)
 
 /// GELU, tanh approximation (Hendrycks & Gimpel 2016; as in GPT-2 and nanoGPT):
-/// 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+/// 0.5·x·(1 + tanh(u)) with u = √(2/π)·(x + 0.044715·x³), computed as x·s with s = σ(2u)
+/// (the same function: 0.5·(1 + tanh(u)) = σ(2u)). Forward keeps s for backward, so backward needs no exp:
+/// d/dx = s + x·s·(1 − s)·2u′, u′ = √(2/π)·(1 + 0.134145·x²).
 public func gelu(_ x: Tensor) -> Tensor {
-    pointwise(x, forward: { v in
-        let v3: F8 = v * v * v
-        let t: F8 = vtanh(geluC * (v + 0.044715 * v3))
-        return 0.5 * v * (1 + t)
-    }, derivative: { v in
-        let v2: F8 = v * v
-        let t: F8 = vtanh(geluC * (v + 0.044715 * v2 * v))
-        let du: F8 = geluC * (1 + 0.134145 * v2)
-        let left: F8 = 0.5 * (1 + t)
-        return left + 0.5 * v * (1 - t * t) * du
-    })
+    let out = Tensor(uninitialized: x.shape)
+    let needs = Tensor.needsGrad(x)
+    let sig = needs ? Tensor(uninitialized: x.shape) : nil
+    let px = x.pointer, po = out.pointer, ps = sig?.pointer
+    @inline(__always) func s(_ v: F8) -> F8 { 1 / (1 + vexp(-2 * geluC * (v + 0.044715 * (v * v * v)))) }
+    Parallel.forEachChunk(x.count, grain: 8192) { r in
+        let o = r.lowerBound
+        guard let ps else { map8(r.count, px + o, po + o) { v in v * s(v) }; return }
+        var i = 0
+        while i + 8 <= r.count {
+            let v = load8(px + o + i), sv = s(v)
+            store8(sv, ps + o + i); store8(v * sv, po + o + i)
+            i += 8
+        }
+        while i < r.count { let sv = s(F8(repeating: px[o + i]))[0]; ps[o + i] = sv; po[o + i] = px[o + i] * sv; i += 1 }
+    }
+    if needs, let sig {
+        out.record([x]) { out in
+            let g = out.grad!.pointer, (gx, accumulate) = x.gradBuffer(), ps = sig.pointer
+            Parallel.forEachChunk(x.count, grain: 8192) { r in
+                @inline(__always) func d(_ v: F8, _ s: F8) -> F8 { s + v * s * (1 - s) * (2 * geluC) * (1 + 0.134145 * v * v) }
+                let o = r.lowerBound, n = r.count
+                var i = 0
+                while i + 8 <= n {
+                    let dv = load8(g + o + i) * d(load8(px + o + i), load8(ps + o + i))
+                    store8(accumulate ? load8(gx + o + i) + dv : dv, gx + o + i)
+                    i += 8
+                }
+                while i < n {
+                    let dv = g[o + i] * d(F8(repeating: px[o + i]), F8(repeating: ps[o + i]))[0]
+                    gx[o + i] = accumulate ? gx[o + i] + dv : dv
+                    i += 1
+                }
+            }
+        }
+    }
+    return out
 }
 
 /// ReLU: max(0, x).

@@ -66,6 +66,60 @@ public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, causal: Bool = true
     return out
 }
 
+/// Multi-head self-attention straight from a fused q/k/v projection, as nanoGPT's CausalSelfAttention
+/// after `c_attn`: the same computation as
+/// `mergeHeads(attention(splitHeads(q, heads), splitHeads(k, heads), splitHeads(v, heads), causal:))`
+/// where q, k, v are the three C-wide thirds of the last dimension, but without the layout copies:
+/// the per-(batch, head) products read q, k, v and write the output (and, in backward, the gradients)
+/// in place through BLAS leading dimensions.
+///
+/// Shapes: qkv [B, T, 3·C] (q | k | v along the last dimension, head h of each in columns h·D..<(h+1)·D,
+/// D = C / heads) → [B, T, C] (heads side by side, ready for the output projection).
+/// Algorithm and backward as ``attention(_:_:_:causal:)``.
+public func fusedSelfAttention(_ qkv: Tensor, heads: Int, causal: Bool = true) -> Tensor {
+    guard qkv.shape.count == 3, heads > 0, qkv.shape[2] % (3 * heads) == 0 else {
+        shapeFailure("fusedSelfAttention", "expects qkv [B, T, 3·C] with 3·heads (\(3 * heads)) dividing the last dim, got \(qkv.shape)")
+    }
+    let b = qkv.shape[0], t = qkv.shape[1], c = qkv.shape[2] / 3, d = c / heads
+    let scale = 1 / Float(d).squareRoot()
+    let out = Tensor(uninitialized: [b, t, c])
+    let needs = Tensor.needsGrad(qkv)
+    let tt = t * t
+    let probs = needs ? Tensor(uninitialized: [b, heads, t, t]) : nil
+    let px = qkv.pointer, po = out.pointer
+    let ld = 3 * c
+    BLAS.configure()
+    Parallel.forEachChunk(b * heads) { range in
+        let scratch = probs == nil ? UnsafeMutablePointer<Float>.allocate(capacity: tt) : nil
+        defer { scratch?.deallocate() }
+        for task in range {
+            let bi = task / heads, h = task % heads
+            let base = px + bi * t * ld + h * d
+            let p = probs.map { $0.pointer + task * tt } ?? scratch!
+            attentionForwardHead(q: base, k: base + c, v: base + 2 * c, out: po + bi * t * c + h * d, probs: p,
+                                 t: t, d: d, scale: scale, causal: causal, ldq: ld, ldkv: ld, ldo: c)
+        }
+    }
+    if needs, let probs {
+        out.record([qkv]) { out in
+            let gO = out.grad!.pointer, (gX, acc) = qkv.gradBuffer(), pp = probs.pointer
+            Parallel.forEachChunk(b * heads) { range in
+                let dP = UnsafeMutablePointer<Float>.allocate(capacity: tt)
+                defer { dP.deallocate() }
+                for task in range {
+                    let bi = task / heads, h = task % heads
+                    let off = bi * t * ld + h * d
+                    attentionBackwardHead(q: px + off, k: px + off + c, v: px + off + 2 * c, probs: pp + task * tt,
+                                          gOut: gO + bi * t * c + h * d, gQ: gX + off, gK: gX + off + c, gV: gX + off + 2 * c,
+                                          dP: dP, t: t, d: d, scale: scale, causal: causal,
+                                          accumulateQ: acc, accumulateK: acc, accumulateV: acc, ldq: ld, ldkv: ld, ldo: c)
+                }
+            }
+        }
+    }
+    return out
+}
+
 /// Query rows are processed in blocks of this many; with a causal mask a block only multiplies
 /// against the keys up to its last row, which skips most of the masked upper triangle.
 let attentionBlock = 64
@@ -74,21 +128,23 @@ let attentionBlock = 64
 /// Entries of P above the diagonal are left unwritten by causal blocks and never read.
 @inline(__always)
 func attentionForwardHead(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
-                          probs p: UnsafeMutablePointer<Float>, t: Int, d: Int, scale: Float, causal: Bool) {
+                          probs p: UnsafeMutablePointer<Float>, t: Int, d: Int, scale: Float, causal: Bool,
+                          ldq: Int? = nil, ldkv: Int? = nil, ldo: Int? = nil) {
+    let ldq = ldq ?? d, ldkv = ldkv ?? d, ldo = ldo ?? d
     var r0 = 0
     while r0 < t {
         let r1 = min(t, r0 + attentionBlock), rows = r1 - r0
         let keys = causal ? r1 : t
         let pb = p + r0 * t
-        BLAS.sgemm(transA: false, transB: true, m: rows, n: keys, k: d, alpha: scale, a: q + r0 * d, lda: d,
-                   b: k, ldb: d, beta: 0, c: pb, ldc: t)                                   // S = Q·Kᵀ/√D
+        BLAS.sgemm(transA: false, transB: true, m: rows, n: keys, k: d, alpha: scale, a: q + r0 * ldq, lda: ldq,
+                   b: k, ldb: ldkv, beta: 0, c: pb, ldc: t)                                // S = Q·Kᵀ/√D
         for i in r0..<r1 {
             let row = p + i * t, valid = causal ? i + 1 : t
             softmaxRow(row, row, valid)
             if valid < keys { (row + valid).update(repeating: 0, count: keys - valid) }
         }
         BLAS.sgemm(transA: false, transB: false, m: rows, n: d, k: keys, alpha: 1, a: pb, lda: t,
-                   b: v, ldb: d, beta: 0, c: out + r0 * d, ldc: d)                          // O = P·V
+                   b: v, ldb: ldkv, beta: 0, c: out + r0 * ldo, ldc: ldo)                   // O = P·V
         r0 = r1
     }
 }
@@ -102,7 +158,9 @@ func attentionForwardHead(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: U
 func attentionBackwardHead(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, probs p: UnsafePointer<Float>,
                            gOut: UnsafePointer<Float>, gQ: UnsafeMutablePointer<Float>, gK: UnsafeMutablePointer<Float>,
                            gV: UnsafeMutablePointer<Float>, dP: UnsafeMutablePointer<Float>, t: Int, d: Int, scale: Float, causal: Bool,
-                           accumulateQ: Bool = true, accumulateK: Bool = true, accumulateV: Bool = true) {
+                           accumulateQ: Bool = true, accumulateK: Bool = true, accumulateV: Bool = true,
+                           ldq: Int? = nil, ldkv: Int? = nil, ldo: Int? = nil) {
+    let ldq = ldq ?? d, ldkv = ldkv ?? d, ldo = ldo ?? d
     let betaQ: Float = accumulateQ ? 1 : 0
     var betaK: Float = accumulateK ? 1 : 0, betaV: Float = accumulateV ? 1 : 0
     var r0 = (t - 1) / attentionBlock * attentionBlock
@@ -110,11 +168,11 @@ func attentionBackwardHead(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: 
         defer { r0 -= attentionBlock; betaK = 1; betaV = 1 }
         let r1 = min(t, r0 + attentionBlock), rows = r1 - r0
         let keys = causal ? r1 : t
-        let pb = p + r0 * t, go = gOut + r0 * d
+        let pb = p + r0 * t, go = gOut + r0 * ldo
         BLAS.sgemm(transA: true, transB: false, m: keys, n: d, k: rows, alpha: 1, a: pb, lda: t,
-                   b: go, ldb: d, beta: betaV, c: gV, ldc: d)                               // dV += Pᵀ·dO
-        BLAS.sgemm(transA: false, transB: true, m: rows, n: keys, k: d, alpha: 1, a: go, lda: d,
-                   b: v, ldb: d, beta: 0, c: dP, ldc: keys)                                 // dP = dO·Vᵀ
+                   b: go, ldb: ldo, beta: betaV, c: gV, ldc: ldkv)                               // dV += Pᵀ·dO
+        BLAS.sgemm(transA: false, transB: true, m: rows, n: keys, k: d, alpha: 1, a: go, lda: ldo,
+                   b: v, ldb: ldkv, beta: 0, c: dP, ldc: keys)                                 // dP = dO·Vᵀ
         for i in r0..<r1 {
             let pr = p + i * t, dr = dP + (i - r0) * keys, valid = causal ? i + 1 : t
             let s = dot(pr, dr, valid)
@@ -122,8 +180,8 @@ func attentionBackwardHead(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: 
             if valid < keys { (dr + valid).update(repeating: 0, count: keys - valid) }
         }
         BLAS.sgemm(transA: false, transB: false, m: rows, n: d, k: keys, alpha: scale, a: dP, lda: keys,
-                   b: k, ldb: d, beta: betaQ, c: gQ + r0 * d, ldc: d)                       // dQ += dS·K/√D
+                   b: k, ldb: ldkv, beta: betaQ, c: gQ + r0 * ldq, ldc: ldq)                       // dQ += dS·K/√D
         BLAS.sgemm(transA: true, transB: false, m: keys, n: d, k: rows, alpha: scale, a: dP, lda: keys,
-                   b: q + r0 * d, ldb: d, beta: betaK, c: gK, ldc: d)                       // dK += dSᵀ·Q/√D
+                   b: q + r0 * ldq, ldb: ldq, beta: betaK, c: gK, ldc: ldkv)                       // dK += dSᵀ·Q/√D
     }
 }

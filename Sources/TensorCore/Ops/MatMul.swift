@@ -29,14 +29,14 @@ func gemm(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int,
     }
     if m >= n {
         // Row blocks of C: rows [lo, hi) of op(A).
-        Parallel.forEachChunk(m, grain: 16) { r in
+        Parallel.forEachChunk(m, grain: 16, perThread: 1) { r in
             let aOff = tA ? r.lowerBound : r.lowerBound * lda
             BLAS.sgemm(transA: tA, transB: tB, m: r.count, n: n, k: k, alpha: alpha, a: a + aOff, lda: lda,
                        b: b, ldb: ldb, beta: beta, c: c + r.lowerBound * n, ldc: n)
         }
     } else {
         // Column blocks of C: columns [lo, hi) of op(B).
-        Parallel.forEachChunk(n, grain: 16) { r in
+        Parallel.forEachChunk(n, grain: 16, perThread: 1) { r in
             let bOff = tB ? r.lowerBound * ldb : r.lowerBound
             BLAS.sgemm(transA: tA, transB: tB, m: m, n: r.count, k: k, alpha: alpha, a: a, lda: lda,
                        b: b + bOff, ldb: ldb, beta: beta, c: c + r.lowerBound, ldc: n)

@@ -24,11 +24,22 @@ public final class AdamW: Optimizer {
                 guard let g = p.grad?.pointer else { continue }
                 let m = state.get(p, slot: 0), v = state.get(p, slot: 1), w = p.pointer
                 Parallel.forEachChunk(p.count, grain: 16384) { r in
-                    for i in r {
+                    // 8 lanes at a time, then the same arithmetic on the scalar tail.
+                    var i = r.lowerBound
+                    while i + 8 <= r.upperBound {
+                        let gi = load8(g + i)
+                        let mi = b1 * load8(m + i) + (1 - b1) * gi
+                        let vi = b2 * load8(v + i) + (1 - b2) * gi * gi
+                        store8(mi, m + i); store8(vi, v + i)
+                        store8(load8(w + i) * decay - stepSize * mi / (vi.squareRoot() * rbc2 + eps), w + i)
+                        i += 8
+                    }
+                    while i < r.upperBound {
                         let gi = g[i]
                         m[i] = b1 * m[i] + (1 - b1) * gi
                         v[i] = b2 * v[i] + (1 - b2) * gi * gi
                         w[i] = w[i] * decay - stepSize * m[i] / (v[i].squareRoot() * rbc2 + eps)
+                        i += 1
                     }
                 }
             }
