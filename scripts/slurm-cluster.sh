@@ -38,12 +38,22 @@ node="$(hostname -s)"
 
 say() { echo "slurm-cluster: $*"; }
 
+# Whether a process is alive: it exists and is not a zombie (a killed daemon's parent may be an init
+# that reaps late, and kill -0 succeeds on a zombie).
+alive() { # pid
+  kill -0 "$1" 2>/dev/null || return 1
+  local stat
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  stat="${stat##*) }"
+  [ "${stat%% *}" != Z ]
+}
+
 # The pid in a pid file when that process is alive and runs `name`; nothing otherwise.
 running_pid() { # pidfile name
   local pid
   [ -r "$1" ] || return 1
   pid="$(tr -dc '0-9' < "$1")"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  [ -n "$pid" ] && alive "$pid" || return 1
   [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ] || return 1
   echo "$pid"
 }
@@ -54,9 +64,26 @@ stop_daemon() { # pidfile name
   pid="$(running_pid "$1" "$2")" || { rm -f "$1"; return 0; }
   say "stopping $2 (pid $pid)"
   kill "$pid" 2>/dev/null || true
-  for i in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; sleep 0.2; fi
+  for i in $(seq 150); do alive "$pid" || break; sleep 0.1; done
+  if alive "$pid"; then kill -9 "$pid" 2>/dev/null || true; sleep 0.2; fi
   rm -f "$1"
+}
+
+# Starts a daemon detached from the caller: no inherited descriptors beyond stdio (a CI runner's pipe
+# held open by a daemon would keep the runner waiting forever), stdio to a start log shown on failure.
+start_daemon() { # name command...
+  local name="$1" fd; shift
+  say "starting $name"
+  if ! (
+    for fd in $(ls /proc/$BASHPID/fd 2>/dev/null); do
+      [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
+    done
+    exec "$@" </dev/null >"$log_dir/$name.start.log" 2>&1
+  ); then
+    echo "slurm-cluster: $name did not start:" >&2
+    cat "$log_dir/$name.start.log" >&2 || true
+    exit 1
+  fi
 }
 
 stop_all() {
@@ -163,34 +190,43 @@ if [ "$changed" = 1 ]; then
   stop_daemon "$ctld_pid" slurmctld
 fi
 
-if ! running_pid "$munge_pid" munged >/dev/null; then
-  say "starting munged"
-  rm -f /run/munge/munge.socket.2 /run/munge/munge.socket.2.lock
-  runuser -u munge -- /usr/sbin/munged
+munge_answers() { timeout 5 sh -c 'munge -n | unmunge' >/dev/null 2>&1; }
+if running_pid "$munge_pid" munged >/dev/null && ! munge_answers; then
+  stop_daemon "$munge_pid" munged   # alive but deaf: start it again
 fi
-for i in $(seq 50); do munge -n 2>/dev/null | unmunge >/dev/null 2>&1 && break; sleep 0.2; done
-munge -n | unmunge >/dev/null || { echo "slurm-cluster: munged does not answer; see /var/log/munge/munged.log" >&2; exit 1; }
+if ! running_pid "$munge_pid" munged >/dev/null; then
+  rm -f /run/munge/munge.socket.2 /run/munge/munge.socket.2.lock
+  start_daemon munged runuser -u munge -- /usr/sbin/munged
+fi
+deadline=$((SECONDS + 20))
+until munge_answers; do
+  [ $SECONDS -lt $deadline ] || { echo "slurm-cluster: munged does not answer; see /var/log/munge/munged.log" >&2; exit 1; }
+  sleep 0.2
+done
 
 # --- slurm -------------------------------------------------------------------------------------
 if ! running_pid "$ctld_pid" slurmctld >/dev/null; then
-  say "starting slurmctld"
-  /usr/sbin/slurmctld
+  start_daemon slurmctld /usr/sbin/slurmctld
 fi
-for i in $(seq 100); do scontrol ping 2>/dev/null | grep -q 'is UP' && break; sleep 0.2; done
-scontrol ping | grep -q 'is UP' || { echo "slurm-cluster: slurmctld does not answer; see $log_dir/slurmctld.log" >&2; exit 1; }
+deadline=$((SECONDS + 30))
+until timeout 10 scontrol ping 2>/dev/null | grep -q 'is UP'; do
+  [ $SECONDS -lt $deadline ] || { echo "slurm-cluster: slurmctld does not answer; see $log_dir/slurmctld.log" >&2; exit 1; }
+  sleep 0.2
+done
 if ! running_pid "$slurmd_pid" slurmd >/dev/null; then
-  say "starting slurmd"
-  /usr/sbin/slurmd
+  start_daemon slurmd /usr/sbin/slurmd
 fi
 
 # Wait until the node is usable; resume it when it is down or drained (e.g. after an unclean stop).
 state=""
-for i in $(seq 120); do
-  state="$(sinfo -h -n "$node" -o %T 2>/dev/null | head -n1)"
+deadline=$((SECONDS + 60))
+while [ $SECONDS -lt $deadline ]; do
+  state="$(timeout 10 sinfo -h -n "$node" -o %T 2>/dev/null | head -n1)"
   case "$state" in
     idle|mixed|allocated|completing) break ;;
     down*|drain*|fail*)
-      say "node $node is $state: resuming it"
+      [ -n "${resumed:-}" ] || say "node $node is $state: resuming it"
+      resumed=1
       scontrol update NodeName="$node" State=RESUME 2>/dev/null || true ;;
   esac
   sleep 0.5

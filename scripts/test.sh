@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test (installs the system packages they need first). The end-to-end test builds a real
 # GPT workspace in release mode and runs a few experiments of a few seconds on the Shakespeare data.
+# The Slurm tests need a running cluster: slurm-cluster.sh installs and starts a single-node one (root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
+./scripts/slurm-cluster.sh   # the single-node Slurm cluster the Slurm tests submit to
 swift build --build-tests
 exec swift test --skip-build "$@"
