@@ -19,6 +19,13 @@ public struct ExperimentOutcome: Sendable, Equatable, Codable {
     public var move: String?
     /// SHA-256 (hex) of the editable files' contents after the change, so nobody runs the same files twice.
     public var filesHash: String?
+    /// In a swarm: the worker whose researcher proposed it and the slot it trained in.
+    public var worker: Int?
+    public var slot: String?
+    /// Seconds it held a slot (build and runs), and when it started and finished.
+    public var computeSeconds: Double?
+    public var startedAt: Date?
+    public var finishedAt: Date?
 
     public init(number: Int, commit: String? = nil, parentCommit: String? = nil, description: String,
                 hypothesis: String = "", researcher: String = "search", status: ExperimentStatus,

@@ -94,9 +94,13 @@ public struct ExperimentRecord: Codable, Sendable, Equatable, FetchableRecord, M
 
     /// The shared, read-only view researchers and reports use.
     public var outcome: ExperimentOutcome {
-        ExperimentOutcome(number: number, commit: commit, parentCommit: parentCommit, description: description,
-                          hypothesis: hypothesis, researcher: researcher, status: experimentStatus, metric: metric,
-                          memoryGB: peakMemoryMB.map { $0 / 1024 }, move: move, filesHash: filesHash)
+        var o = ExperimentOutcome(number: number, commit: commit, parentCommit: parentCommit, description: description,
+                                  hypothesis: hypothesis, researcher: researcher, status: experimentStatus, metric: metric,
+                                  memoryGB: peakMemoryMB.map { $0 / 1024 }, move: move, filesHash: filesHash)
+        o.worker = worker; o.slot = slot
+        if buildSeconds != nil || runSeconds != nil { o.computeSeconds = (buildSeconds ?? 0) + (runSeconds ?? 0) }
+        o.startedAt = startedAt; o.finishedAt = finishedAt
+        return o
     }
 }
 

@@ -1,5 +1,6 @@
 import AutoResearchCore
 import Foundation
+import Reporting
 
 /// What `autoresearch results`, `status` and `report` read from the ledger.
 public struct TagStatus: Sendable, Equatable {
@@ -11,8 +12,12 @@ public struct TagStatus: Sendable, Equatable {
     public var baseline: Double?
     public var best: Double?
     public var noiseSigma: Double?
-    /// The experiment in state `running`, if any.
+    /// The experiment in state `running`, if any (the latest).
     public var running: ExperimentRecord?
+    /// Every experiment running now (several in a swarm).
+    public var runningNow: [ExperimentRecord] = []
+    /// Workers, slots, utilisation, experiments per hour.
+    public var swarm: SwarmSummary?
     /// Dollars LLM researchers spent on this tag (0 for the search researcher).
     public var costUSD: Double = 0
 
@@ -31,11 +36,23 @@ public struct TagStatus: Sendable, Equatable {
                      + ((baseline != nil && best != nil) ? String(format: " (%+.6f)", best! - baseline!) : ""))
         lines.append("noise σ: " + (noiseSigma.map { String(format: "%.6f", $0) } ?? "unknown"))
         if costUSD > 0 { lines.append(String(format: "researcher spend: $%.2f", costUSD)) }
-        if let r = running {
+        if runningNow.count > 1 {
+            lines.append("running now: \(runningNow.count) experiments")
+            for r in runningNow {
+                let since = Date().timeIntervalSince(r.startedAt)
+                lines.append("  experiment \(r.number) [w\(r.worker ?? 0) \(r.researcher)\(r.slot.map { ", slot \($0)" } ?? "")]: \(r.phase ?? "?"), \(r.description), started \(clock(since)) ago")
+            }
+        } else if let r = running {
             let since = Date().timeIntervalSince(r.startedAt)
             lines.append("running now: experiment \(r.number) (\(r.description)), phase \(r.phase ?? "?"), started \(clock(since)) ago")
         } else {
             lines.append("running now: nothing")
+        }
+        if let swarm, swarm.isSwarm {
+            if let u = swarm.utilisation, let rate = swarm.experimentsPerHour {
+                lines.append(String(format: "slots: %d, utilisation %.1f%%, %.1f experiments/hour", swarm.slots.count, u * 100, rate))
+            }
+            lines.append("workers: " + swarm.workers.map { "w\($0.worker) \($0.researcher) \($0.experiments) run, \($0.keeps) kept" }.joined(separator: "; "))
         }
         return lines.joined(separator: "\n")
     }
@@ -74,16 +91,19 @@ public struct TagReports: Sendable {
                          keeps: decided.filter { $0.experimentStatus == .keep }.count,
                          crashes: decided.filter { $0.experimentStatus == .crash }.count,
                          baseline: baseline,
-                         best: records.last { $0.experimentStatus == .keep }?.metric ?? baseline,
+                         best: records.filter { $0.experimentStatus == .keep }
+                            .max { ($0.finishedAt ?? .distantPast) < ($1.finishedAt ?? .distantPast) }?.metric ?? baseline,
                          noiseSigma: tagRecord?.noiseSigma,
                          running: records.last { $0.experimentStatus == .running },
+                         runningNow: records.filter { $0.experimentStatus == .running },
+                         swarm: SubjectBridge.swarmSummary(records.map(\.outcome), slotCount: max(1, workspace.manifest.slots.count)),
                          costUSD: try ledger.cost(tag: tag))
     }
 
     /// results.tsv for the tag, also written to `<workspace>/results.tsv`.
     @discardableResult
-    public func writeResults() throws -> (text: String, url: URL) {
-        let text = SubjectBridge.resultsTSV(try ledger.outcomes(tag: tag))
+    public func writeResults(wide: Bool = false) throws -> (text: String, url: URL) {
+        let text = SubjectBridge.resultsTSV(try ledger.outcomes(tag: tag), wide: wide)
         let url = workspace.root.appendingPathComponent("results.tsv")
         try text.write(to: url, atomically: true, encoding: .utf8)
         return (text, url)

@@ -87,6 +87,8 @@ public actor ResearchLoop {
     var started = 0
     var stopReasons: [RunSummary.StopReason] = []
     var deadline: Date?
+    /// True once the baseline is done and the workers run.
+    public private(set) var swarmStarted = false
 
     public var branch: String { "autoresearch/\(options.tag)" }
     var branchRef: String { "refs/heads/\(branch)" }
@@ -136,10 +138,11 @@ public actor ResearchLoop {
         if try ledger.experiments(tag: tag).first(where: { $0.experimentStatus == .baseline }) == nil {
             guard try await runBaseline() else { return try await summary(.interrupted, started: 0) }
         }
-        deadline = options.hours.map { Date().addingTimeInterval($0 * 3600) }
+        if deadline == nil { deadline = options.hours.map { Date().addingTimeInterval($0 * 3600) } }
         if workers.count > 1 {
             await note("\(workers.count) researchers (\(workers.map(\.researcher.name).joined(separator: ", "))) over \(slots.count) slot(s): \(slots.map(\.name).joined(separator: ", "))")
         }
+        swarmStarted = true
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in workers {
                 group.addTask { try await self.workerLoop(worker) }
@@ -251,7 +254,10 @@ public actor ResearchLoop {
     /// The best commit so far and its metric: the last kept experiment's, else the baseline's.
     func bestSoFar() throws -> (commit: String, metric: Double?) {
         let records = try ledger.experiments(tag: tag)
-        if let keep = records.last(where: { $0.experimentStatus == .keep }), let commit = keep.commit {
+        // The latest keep in time (in a swarm, numbers are not the order in which experiments were decided).
+        let keeps = records.filter { $0.experimentStatus == .keep }
+        if let keep = keeps.max(by: { ($0.finishedAt ?? .distantPast, $0.number) < ($1.finishedAt ?? .distantPast, $1.number) }),
+           let commit = keep.commit {
             return (commit, keep.metric)
         }
         guard let tagRecord = try ledger.tag(tag) else { throw HarnessError.unknownTag(tag: tag, known: []) }
@@ -445,16 +451,25 @@ public actor ResearchLoop {
         }
     }
 
-    /// Replays the candidate's change on `base` in its worktree; false when it does not apply (or repeats files
-    /// already tried). On success the experiment's parent, commit, diff and files hash describe the rebased change.
+    /// Replays the candidate's change on `base` in its worktree (a git cherry-pick, else its hyperparameter values);
+    /// false when it does not apply (or repeats files already tried). On success the experiment's parent, commit, diff and files hash describe the rebased change.
     func rebase(_ experiment: inout Experiment, onto base: String) throws -> Bool {
         guard let commit = experiment.record.commit else { return false }
         let git = Git(experiment.worktree)
+        let parent = experiment.record.parentCommit ?? "HEAD"
         try git.run(["checkout", "-q", "--detach", "--force", base])
-        guard git.attempt(["cherry-pick", "--no-commit", commit]) != nil else {
+        if git.attempt(["cherry-pick", "--no-commit", commit]) == nil {
+            // Neighbouring lines of a hyperparameter block always conflict for git; replay the values instead.
             _ = git.attempt(["cherry-pick", "--abort"])
             _ = git.attempt(["reset", "-q", "--hard", base])
-            return false
+            for path in manifest.editable {
+                guard let before = git.attempt(["show", "\(parent):\(path)"]), let after = git.attempt(["show", "\(commit):\(path)"]),
+                      let now = git.attempt(["show", "\(base):\(path)"]) else { return false }
+                if before == after { continue }
+                guard let replayed = SubjectBridge.replayHyperparameters(parent: before, candidate: after, onto: now, path: path) else { return false }
+                try replayed.write(to: experiment.worktree.appendingPathComponent(path), atomically: true, encoding: .utf8)
+            }
+            try git.run(["add", "--"] + manifest.editable.sorted())
         }
         var files: [String: String] = [:]
         for path in manifest.editable {

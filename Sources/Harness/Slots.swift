@@ -76,7 +76,7 @@ public actor SlotPool {
     private var heldSince: [Int: Date] = [:]
     /// Seconds each slot was held.
     public private(set) var busySeconds: [Double]
-    public let createdAt = Date()
+    public private(set) var createdAt = Date()
 
     public init(_ slots: [Slot]) {
         precondition(!slots.isEmpty, "a slot pool needs at least one slot")
@@ -128,6 +128,14 @@ public actor SlotPool {
         for (_, since) in heldSince { busy += end.timeIntervalSince(since) }
         let span = end.timeIntervalSince(createdAt) * Double(slots.count)
         return span > 0 ? busy / span : 0
+    }
+
+    /// Starts the utilisation figures afresh (e.g. once the baseline is done and every worker runs).
+    public func resetStatistics() {
+        let now = Date()
+        createdAt = now
+        busySeconds = Array(repeating: 0, count: slots.count)
+        for index in heldSince.keys { heldSince[index] = now }
     }
 
     /// How many experiments are waiting for a slot now.

@@ -89,8 +89,31 @@ public enum SubjectBridge {
         } catch { throw HarnessError.other("\(error)") }
     }
 
+    /// Replays a change of hyperparameter values onto another version of the file: every parameter whose value
+    /// differs between `parent` and `candidate` is set to the candidate's value in `base`. Nil when the change is
+    /// more than parameter values, or when `base` moved one of the same parameters (a real conflict).
+    public static func replayHyperparameters(parent: String, candidate: String, onto base: String, path: String) -> String? {
+        guard let p = try? HyperparameterBlock.parse(parent, path: path),
+              let c = try? HyperparameterBlock.parse(candidate, path: path),
+              let b = try? HyperparameterBlock.parse(base, path: path) else { return nil }
+        var replayedOnParent = parent, replayed = base
+        for parameter in c.parameters {
+            guard let before = p.parameter(named: parameter.name), before.value != parameter.value else { continue }
+            guard let there = b.parameter(named: parameter.name), there.value == before.value else { return nil }
+            replayedOnParent = p.replacing(parameter.name, with: parameter.value, in: replayedOnParent)
+            replayed = b.replacing(parameter.name, with: parameter.value, in: replayed)
+        }
+        // Anything else the candidate changed cannot be replayed this way.
+        return replayedOnParent == candidate ? replayed : nil
+    }
+
     /// autoresearch's results.tsv for these outcomes.
-    public static func resultsTSV(_ outcomes: [ExperimentOutcome]) -> String { ResultsTSV.render(outcomes) }
+    public static func resultsTSV(_ outcomes: [ExperimentOutcome], wide: Bool = false) -> String { ResultsTSV.render(outcomes, wide: wide) }
+
+    /// Workers, slots, utilisation and experiments per hour of a tag.
+    public static func swarmSummary(_ outcomes: [ExperimentOutcome], slotCount: Int) -> SwarmSummary {
+        SwarmSummary(outcomes: outcomes, slotCount: slotCount)
+    }
 
     /// Writes report.md and progress.svg into `directory`.
     public static func writeReport(outcomes: [ExperimentOutcome], title: String, noiseSigma: Double?,

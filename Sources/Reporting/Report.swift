@@ -59,6 +59,8 @@ public enum Report {
                     + String(format: "%+.6f", -item.delta) + " | \(cell(o.description)) |\n"
             }
         }
+        let swarm = SwarmSummary(outcomes: outcomes)
+        if swarm.isSwarm { md += "\n" + swarm.markdown }
         return md
     }
 

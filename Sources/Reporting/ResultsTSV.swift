@@ -21,6 +21,19 @@ public enum ResultsTSV {
     /// The header line, without its newline.
     public static let header = "commit\tval_bpb\tmemory_gb\tstatus\tdescription"
 
+    /// The whole file: the header and one row per finished experiment. `wide` adds two columns after
+    /// autoresearch's five: the worker (researcher) and the slot of each experiment, for swarms.
+    public static func render(_ outcomes: [ExperimentOutcome], wide: Bool = false) -> String {
+        guard wide else { return render(outcomes) }
+        var out = header + "\tworker\tslot\n"
+        for outcome in outcomes {
+            if let row = row(outcome) {
+                out += row + "\t" + (outcome.worker.map { "w\($0):\(outcome.researcher)" } ?? outcome.researcher) + "\t" + (outcome.slot ?? "-") + "\n"
+            }
+        }
+        return out
+    }
+
     /// The whole file: the header and one row per finished experiment.
     public static func render(_ outcomes: [ExperimentOutcome]) -> String {
         var out = header + "\n"

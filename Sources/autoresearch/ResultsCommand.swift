@@ -12,8 +12,11 @@ struct ResultsCommand: AsyncParsableCommand {
     @Option(help: "The tag (default: the latest).")
     var tag: String?
 
+    @Flag(help: "Add the worker (researcher) and the slot of each experiment as two more columns.")
+    var wide = false
+
     func run() async throws {
         let reports = try TagReports(workspace: try workspaceOption.open(), tag: tag)
-        print(try reports.writeResults().text, terminator: "")
+        print(try reports.writeResults(wide: wide).text, terminator: "")
     }
 }

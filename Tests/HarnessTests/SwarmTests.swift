@@ -23,6 +23,22 @@ import Testing
         #expect(branch == best)
     }
 
+    @Test func neighbouringParameterChangesAreReplayedOnTheNewBest() async throws {
+        let standIn = try StandIn(noise: 0.001); defer { standIn.remove() }
+        let workspace = try standIn.makeWorkspace()
+        // LEARNING_RATE (line 1) and WIDTH (line 2) are neighbours, so git cannot cherry-pick B onto A;
+        // the harness replays B's parameter values instead and runs it again there.
+        let a = ScriptedResearcher([.set([("LEARNING_RATE", "0.003")], "LR 0.01 → 0.003")])
+        let b = ScriptedResearcher([.set([("WIDTH", "128")], "WIDTH 64 → 128")], delay: 0.3)
+        let (_, records, _) = try await swarm(workspace, [a, b], experiments: 2)
+        let keepA = try #require(records.first { $0.description == "LR 0.01 → 0.003" })
+        let keepB = try #require(records.first { $0.description == "WIDTH 64 → 128" })
+        #expect(keepB.experimentStatus == .keep, "\(keepB.error ?? "")")
+        #expect(keepB.parentCommit == keepA.commit)
+        #expect(keepB.diff?.contains("-WIDTH = 64") == true && keepB.diff?.contains("-LEARNING_RATE") == false)
+        #expect(abs((keepB.metric ?? 0) - StandIn.quality(learningRate: 0.003, width: 128)) < 0.01)
+    }
+
     @Test func aCandidateWhoseBaseMovedIsRebasedAndRunAgainOnTheNewBest() async throws {
         let standIn = try StandIn(noise: 0.001); defer { standIn.remove() }
         let workspace = try standIn.makeWorkspace()
@@ -48,10 +64,10 @@ import Testing
     @Test func aCandidateThatNoLongerAppliesOnTheNewBestIsStale() async throws {
         let standIn = try StandIn(noise: 0.001); defer { standIn.remove() }
         let workspace = try standIn.makeWorkspace()
-        // A keeps LEARNING_RATE 0.003 (line 1); B's WIDTH 128 (line 2) beat the old base by more, but its hunk
-        // touches the line next to A's, so it cannot be replayed on A: stale, and the branch stays at A.
+        // A keeps LEARNING_RATE 0.003; B (LEARNING_RATE 0.004 and WIDTH 128) beat the old base by more, but A moved
+        // the same parameter, so B cannot be replayed on A: stale, and the branch stays at A.
         let a = ScriptedResearcher([.set([("LEARNING_RATE", "0.003")], "LR 0.01 → 0.003")])
-        let b = ScriptedResearcher([.set([("WIDTH", "128")], "WIDTH 64 → 128")], delay: 0.3)
+        let b = ScriptedResearcher([.set([("LEARNING_RATE", "0.004"), ("WIDTH", "128")], "WIDTH 64 → 128")], delay: 0.3)
         let (_, records, _) = try await swarm(workspace, [a, b], experiments: 2)
         let keepA = try #require(records.first { $0.description == "LR 0.01 → 0.003" })
         let staleB = try #require(records.first { $0.description == "WIDTH 64 → 128" })
@@ -185,5 +201,42 @@ import Testing
         #expect(throws: HarnessError.other("--workers must be at least 1 (got 0)")) {
             _ = try Researchers.makeSwarm(workspace: ws, workers: "0", overrides: .init(), seed: 1)
         }
+    }
+}
+
+@Suite struct SimulationTests {
+    @Test func hyperparameterChangesReplayOntoAMovedBest() {
+        let parent = "A = 1  # range: 0..9\nB = 2  # range: 0..9\nC = 3\nprint(A)\n"
+        let candidate = "A = 1  # range: 0..9\nB = 5  # range: 0..9\nC = 3\nprint(A)\n"
+        let base = "A = 4  # range: 0..9\nB = 2  # range: 0..9\nC = 3\nprint(A)\n"
+        #expect(SubjectBridge.replayHyperparameters(parent: parent, candidate: candidate, onto: base, path: "t.py")
+                == "A = 4  # range: 0..9\nB = 5  # range: 0..9\nC = 3\nprint(A)\n")
+        // The best moved the same parameter: a real conflict.
+        #expect(SubjectBridge.replayHyperparameters(parent: parent, candidate: candidate, onto: candidate.replacingOccurrences(of: "B = 5", with: "B = 7"), path: "t.py") == nil)
+        // More than values changed: not replayable this way.
+        #expect(SubjectBridge.replayHyperparameters(parent: parent, candidate: candidate + "print(B)\n", onto: base, path: "t.py") == nil)
+    }
+
+    @Test func aSmallSwarmKeepsItsSlotsBusyAndItsLedgerConsistent() async throws {
+        let report = try await Simulation.run(
+            Simulation.Settings(researchers: 6, slots: 3, seconds: 12, runSeconds: 0.5...1.0), display: RecordingDisplay())
+        #expect(report.problems == [])
+        #expect(report.experiments >= 12, "\(report.text)")
+        #expect(report.utilisation > 0.8, "slots stood idle while experiments waited: \(report.text)")
+        #expect(report.byStatus["keep", default: 0] >= 1)
+    }
+
+    @Test func theLedgerCheckFindsBrokenInvariants() {
+        var a = ExperimentRecord(tag: "t", number: 0, parentCommit: nil, description: "baseline", researcher: "h", status: .baseline)
+        a.commit = "base"
+        var keep = ExperimentRecord(tag: "t", number: 2, parentCommit: "other", description: "k", researcher: "s", status: .keep)
+        keep.commit = "k1"; keep.finishedAt = Date()
+        let running = ExperimentRecord(tag: "t", number: 3, parentCommit: "base", description: "r", researcher: "s", status: .running)
+        #expect(Simulation.check([a, keep, running], branch: "base") == [
+            "experiment numbers are not 0…2 once each",
+            "1 experiment(s) left running",
+            "keep 2 was judged against other, not the best of its time",
+            "the branch is at base, not at the last keep",
+        ])
     }
 }

@@ -1,0 +1,113 @@
+import AutoResearchCore
+import Foundation
+
+/// A swarm simulation: many search researchers over many slots on the quadratic subject, whose runs sleep a
+/// random time instead of training. It measures what the scheduler and the ledger must guarantee: slots stay
+/// busy while work waits (utilisation), no experiment is lost or duplicated, no keep skipped re-validation.
+public enum Simulation {
+    public struct Settings: Sendable {
+        public var researchers: Int
+        public var slots: Int
+        /// How long the swarm starts new experiments.
+        public var seconds: Double
+        /// The length of one run, drawn uniformly from this range (seconds).
+        public var runSeconds: ClosedRange<Double>
+        public var seed: UInt64 = 1
+        public init(researchers: Int, slots: Int, seconds: Double, runSeconds: ClosedRange<Double>) {
+            self.researchers = researchers; self.slots = slots; self.seconds = seconds; self.runSeconds = runSeconds
+        }
+    }
+
+    public struct Report: Sendable {
+        public var settings: Settings
+        public var experiments: Int
+        public var byStatus: [String: Int]
+        /// Busy slot-seconds / (slots × seconds) while the swarm was starting experiments (the drain excluded).
+        public var utilisation: Double
+        public var experimentsPerHour: Double
+        /// slots × 3600 / (mean run length + the subject's start-up), the rate with zero overhead.
+        public var idealPerHour: Double
+        public var problems: [String]
+        public var wallSeconds: Double
+        /// Why experiments ended stale or as researcher errors, with counts.
+        public var reasons: [String: Int] = [:]
+
+        public var text: String {
+            var lines = [String(format: "%d researchers over %d slots, runs of %.0f–%.0f s, %.0f s of starting experiments (%.0f s wall)",
+                                settings.researchers, settings.slots, settings.runSeconds.lowerBound, settings.runSeconds.upperBound,
+                                settings.seconds, wallSeconds)]
+            lines.append("experiments: \(experiments) (" + byStatus.keys.sorted().map { "\($0) \(byStatus[$0]!)" }.joined(separator: ", ") + ")")
+            for reason in reasons.keys.sorted(by: { reasons[$0]! > reasons[$1]! }) { lines.append("  \(reasons[reason]!) × \(reason)") }
+            lines.append(String(format: "slot utilisation: %.1f %%", utilisation * 100))
+            lines.append(String(format: "experiments per hour: %.0f (ideal %.0f: %.0f %%)", experimentsPerHour, idealPerHour, 100 * experimentsPerHour / idealPerHour))
+            lines.append(problems.isEmpty ? "ledger consistent: every number once, nothing left running, every keep judged against the best of its time"
+                                          : "PROBLEMS:\n  " + problems.joined(separator: "\n  "))
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    /// Runs one simulation in a fresh temporary workspace (removed afterwards).
+    public static func run(_ settings: Settings, sourceRoot: URL? = nil, display: any Display = LineDisplay()) async throws -> Report {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("autoresearch-sim-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let root = base.appendingPathComponent("ws")
+        _ = try Workspace.create(at: root, options: WorkspaceOptions(template: "quadratic", timeBudget: settings.runSeconds.upperBound,
+                                                                    dataDirectory: "", sourceRoot: sourceRoot))
+        // Simulated slots: each stands for one machine's worth of compute (no pinning).
+        var manifest = try Manifest.load(workspace: root)
+        manifest.slots = (0..<settings.slots).map { Slot(name: "sim\($0)") }
+        try manifest.render().write(to: root.appendingPathComponent(Manifest.fileName), atomically: true, encoding: .utf8)
+        try Git(root).run(["commit", "-q", "-a", "-m", "simulated slots"])
+        let workspace = try Workspace.open(root)
+
+        setenv("AUTORESEARCH_SIM_SECONDS", "\(settings.runSeconds.lowerBound),\(settings.runSeconds.upperBound)", 1)
+        let researchers = try Researchers.makeSwarm(workspace: workspace, workers: String(settings.researchers),
+                                                    overrides: .init(kind: "search"), seed: settings.seed)
+        var options = RunOptions(tag: "sim", hours: settings.seconds / 3600, baselineRuns: 2, seed: settings.seed)
+        options.researcherFailurePause = 1
+        options.maxResearcherFailures = 1000
+        let loop = try ResearchLoop(workspace: workspace, researchers: researchers, options: options, display: display)
+        let started = Date()
+        // Utilisation is sampled when the swarm stops starting experiments (the drain afterwards is not idle time).
+        let sampler = Task { () -> Double in
+            while await !loop.swarmStarted { try await Task.sleep(nanoseconds: 100_000_000) }
+            await loop.slotPool.resetStatistics()
+            try await Task.sleep(nanoseconds: UInt64(settings.seconds * 1e9))
+            return await loop.slotPool.utilisation()
+        }
+        _ = try await loop.run()
+        let utilisation = (try? await sampler.value) ?? 0
+        let records = try loop.ledger.experiments(tag: "sim")
+        let ran = records.filter { $0.experimentStatus != .baseline }
+        var byStatus: [String: Int] = [:]
+        for r in ran { byStatus[r.status, default: 0] += 1 }
+        var reasons: [String: Int] = [:]
+        for r in ran where [.stale, .researcherError].contains(r.experimentStatus) {
+            let reason = (r.error ?? "?").replacingOccurrences(of: #"[0-9a-f]{7,}"#, with: "…", options: .regularExpression)
+            reasons[reason, default: 0] += 1
+        }
+        let trained = ran.filter { [.keep, .discard, .crash, .stale].contains($0.experimentStatus) }
+        let meanRun = trained.compactMap(\.runSeconds).reduce(0, +) / Double(max(1, trained.count))
+        return Report(settings: settings, experiments: ran.count, byStatus: byStatus, utilisation: utilisation,
+                      experimentsPerHour: Double(trained.count) / (Date().timeIntervalSince(started) / 3600),
+                      idealPerHour: Double(settings.slots) * 3600 / max(0.001, meanRun),
+                      problems: try check(records, branch: Git(root).revParse("refs/heads/autoresearch/sim")),
+                      wallSeconds: Date().timeIntervalSince(started), reasons: reasons)
+    }
+
+    /// The ledger's invariants after a swarm: numbers 0…n once each, nothing running, and the keeps form one
+    /// chain from the baseline (each judged against the best of its time) that ends where the branch points.
+    public static func check(_ records: [ExperimentRecord], branch: String) -> [String] {
+        var problems: [String] = []
+        if records.map(\.number) != Array(0..<records.count) { problems.append("experiment numbers are not 0…\(records.count - 1) once each") }
+        let running = records.filter { $0.experimentStatus == .running }
+        if !running.isEmpty { problems.append("\(running.count) experiment(s) left running") }
+        var best = records.first?.commit
+        for r in records.sorted(by: { ($0.finishedAt ?? .distantFuture) < ($1.finishedAt ?? .distantFuture) }) where r.experimentStatus == .keep {
+            if r.parentCommit != best { problems.append("keep \(r.number) was judged against \(r.parentCommit?.prefix(7) ?? "-"), not the best of its time") }
+            best = r.commit
+        }
+        if best != branch { problems.append("the branch is at \(branch.prefix(7)), not at the last keep") }
+        return problems
+    }
+}
