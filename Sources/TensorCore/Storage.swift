@@ -21,8 +21,10 @@ enum BufferPool {
     /// How many buffers were allocated from the system (not the pool) so far.
     nonisolated(unsafe) static private(set) var systemAllocations = 0
     private static let lock = NSLock()
-    /// Buffers beyond this many floats in total (1 GiB) are released to the system instead of pooled.
-    static let limit = 1 << 28
+    /// Buffers beyond this many floats in total (a quarter of physical memory, at least 1 GiB) are
+    /// released to the system instead of pooled. A training step's buffers must all fit, or every step
+    /// returns the excess to the system and page-faults it back in (config (c) of the bench needs 1.3 GB).
+    static let limit = max(1 << 28, Int(ProcessInfo.processInfo.physicalMemory / 4) / MemoryLayout<Float>.stride)
 
     static func take(_ capacity: Int) -> UnsafeMutablePointer<Float> {
         lock.lock()

@@ -9,16 +9,16 @@ func vexp(_ x: F8) -> F8 {
     var x = x.replacing(with: -87.3, where: x .< -87.3)
     x.replace(with: 88.3, where: x .> 88.3)
     let n = (x * 1.442_695_04).rounded(.toNearestOrEven)
-    var r = x - n * 0.693_359_375          // ln2 split in two for an exact reduction
-    r = r + n * 2.121_944_4e-4
+    // r = x − n·ln2, ln2 split in two for an exact reduction (fused multiply-adds throughout)
+    var r = x.addingProduct(n, F8(repeating: -0.693_359_375))
+    r = r.addingProduct(n, F8(repeating: 2.121_944_4e-4))
     // eʳ ≈ 1 + r + r²/2 + r³/6 + r⁴/24 + r⁵/120 + r⁶/720 (Horner)
-    var p = F8(repeating: 1.0 / 720)
-    p = p * r + 1.0 / 120
-    p = p * r + 1.0 / 24
-    p = p * r + 1.0 / 6
-    p = p * r + 0.5
-    p = p * r + 1
-    p = p * r + 1
+    var p = F8(repeating: 1.0 / 120).addingProduct(F8(repeating: 1.0 / 720), r)
+    p = F8(repeating: 1.0 / 24).addingProduct(p, r)
+    p = F8(repeating: 1.0 / 6).addingProduct(p, r)
+    p = F8(repeating: 0.5).addingProduct(p, r)
+    p = F8(repeating: 1).addingProduct(p, r)
+    p = F8(repeating: 1).addingProduct(p, r)
     // n is integral and |n| < 2²²: adding 1.5·2²³ puts it in the low mantissa bits (a branch-free convert).
     let ni = unsafeBitCast(n + 12_582_912, to: SIMD8<Int32>.self) &- 0x4B40_0000
     let bits = (ni &+ 127) &<< 23
