@@ -114,16 +114,7 @@ public struct SlurmClient: Sendable {
         let squeue = try command("squeue")
         let result = try capture([squeue, "--noheader", "--states=all", "--jobs=\(jobID)",
                                   "--Format=State:0|,exit_code:0|,TimeLimit:0|,Reason:0"], in: Self.neutralDirectory)
-        if result.status == 0, let line = result.stdout.split(whereSeparator: \.isNewline).first {
-            let fields = line.split(separator: "|", maxSplits: 3, omittingEmptySubsequences: false).map {
-                $0.trimmingCharacters(in: .whitespaces)
-            }
-            if fields.count == 4 {
-                let raw = Int32(fields[1]) ?? 0 // a wait status: exit code << 8 | signal
-                return SlurmJobState.from(state: fields[0], reason: fields[3], exitStatus: (raw >> 8) & 0xff,
-                                          signal: raw & 0x7f, timeLimit: fields[2])
-            }
-        }
+        if result.status == 0, let state = Self.parseSqueue(result.stdout) { return state }
         if result.status != 0 && !result.stderr.contains("Invalid job id") {
             throw failure("squeue", result, doing: "read the state of job \(jobID)")
         }
@@ -139,15 +130,35 @@ public struct SlurmClient: Sendable {
         for extra in [[], ["--completion"]] {
             let args = [sacct] + extra + ["--noheader", "--parsable2", "--jobs=\(jobID)", "--format=JobID,State,ExitCode,Timelimit"]
             guard let result = try? capture(args, in: Self.neutralDirectory), result.status == 0 else { continue }
-            for line in result.stdout.split(whereSeparator: \.isNewline) {
-                let f = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-                guard f.count >= 4, f[0] == jobID else { continue } // skip the steps (42.batch)
-                let codes = f[2].split(separator: ":").map { Int32($0) ?? 0 }
-                return SlurmJobState.from(state: f[1], reason: "", exitStatus: codes.first ?? 0,
-                                          signal: codes.count > 1 ? codes[1] : 0, timeLimit: f[3])
-            }
+            if let state = Self.parseSacct(result.stdout, jobID: jobID) { return state }
         }
         return nil
+    }
+
+    /// The state in `squeue --Format=State:0|,exit_code:0|,TimeLimit:0|,Reason:0` output (exit_code is a wait
+    /// status: exit code << 8 | signal); nil when there is no such line.
+    static func parseSqueue(_ stdout: String) -> SlurmJobState? {
+        guard let line = stdout.split(whereSeparator: \.isNewline).first else { return nil }
+        let fields = line.split(separator: "|", maxSplits: 3, omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        guard fields.count == 4, let raw = Int32(fields[1]) else { return nil }
+        return SlurmJobState.from(state: fields[0], reason: fields[3], exitStatus: (raw >> 8) & 0xff,
+                                  signal: raw & 0x7f, timeLimit: fields[2])
+    }
+
+    /// The state in `sacct --parsable2 --format=JobID,State,ExitCode,Timelimit` output (ExitCode is
+    /// `code:signal`): the job's own line, not its steps (42.batch); the last one when a reused id appears twice.
+    static func parseSacct(_ stdout: String, jobID: String) -> SlurmJobState? {
+        var found: SlurmJobState?
+        for line in stdout.split(whereSeparator: \.isNewline) {
+            let f = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            guard f.count >= 4, f[0] == jobID else { continue }
+            let codes = f[2].split(separator: ":").map { Int32($0) ?? 0 }
+            found = SlurmJobState.from(state: f[1], reason: "", exitStatus: codes.first ?? 0,
+                                       signal: codes.count > 1 ? codes[1] : 0, timeLimit: f[3])
+        }
+        return found
     }
 
     /// Cancels job `jobID` (`scancel`). Cancelling a job that already ended is not an error.
