@@ -92,6 +92,14 @@ stop_all() {
   stop_daemon "$munge_pid" munged
 }
 
+# Never take over a real cluster's node: its slurm.conf was written by someone else.
+header="# Written by scripts/slurm-cluster.sh"
+if [ "$action" != status ] && [ -f "$conf" ] && [ "$(head -c ${#header} "$conf")" != "$header" ] && [ -z "${SLURM_CLUSTER_FORCE:-}" ]; then
+  echo "slurm-cluster: $conf was not written by this script (is this a real cluster's node?); it is left alone." >&2
+  echo "slurm-cluster: move it away, or run with SLURM_CLUSTER_FORCE=1 to replace it with the single-node configuration." >&2
+  exit 1
+fi
+
 if [ "$action" = stop ]; then
   stop_all
   exit 0
@@ -129,7 +137,7 @@ def_mem_per_cpu=$(( real_mb / cpus ))
 install -d -m 0755 "$conf_dir"
 install -d -o slurm -g slurm -m 0755 "$log_dir" "$state_dir" "$state_dir/slurmctld" "$state_dir/slurmd"
 new_conf="$(cat <<EOF
-# Written by scripts/slurm-cluster.sh for this machine ($node); it rewrites this file when it changes.
+$header for this machine ($node); it rewrites this file when it changes.
 ClusterName=autoresearch
 SlurmctldHost=$node(127.0.0.1)
 SlurmUser=slurm
