@@ -15,6 +15,8 @@ public enum Termination: Sendable, Equatable, CustomStringConvertible {
     case timedOut
     /// The task that waited for it was cancelled (Ctrl-C); its whole process group was killed.
     case cancelled
+    /// It ran elsewhere (a Slurm job) and ended badly there; the text is the scheduler's state and reason.
+    case endedRemotely(String)
 
     public var description: String {
         switch self {
@@ -22,6 +24,7 @@ public enum Termination: Sendable, Equatable, CustomStringConvertible {
         case .signaled(let sig): return "killed by signal \(sig)"
         case .timedOut: return "ran past its hard limit and was killed"
         case .cancelled: return "was interrupted"
+        case .endedRemotely(let reason): return "ended on the cluster: \(reason)"
         }
     }
 }
@@ -44,6 +47,10 @@ public struct ProcessResult: Sendable, Equatable {
     public var termination: Termination
     public var seconds: Double
     public var succeeded: Bool { termination == .exited(0) }
+
+    public init(termination: Termination, seconds: Double) {
+        self.termination = termination; self.seconds = seconds
+    }
 }
 
 /// Starts child processes with `posix_spawn`, each in its own process group, and makes sure that

@@ -167,6 +167,25 @@ public struct Manifest: Sendable, Equatable {
                 slots = Slot.splitting(cores: cores, into: count)
             }
         }
+        if table.contains(key: "slurm") {
+            let t = try reader.section("slurm")
+            var r = SlurmResources()
+            r.partition = try t.optionalString("partition")
+            r.cpusPerTask = try t.optionalInt("cpus_per_task") ?? 1
+            r.gpus = try t.optionalInt("gpus") ?? 0
+            r.memoryMB = try t.optionalInt("memory_mb")
+            r.pollSeconds = try t.optionalNumber("poll_seconds") ?? 2
+            let jobs = try t.optionalInt("jobs") ?? 1
+            guard jobs >= 1 else { throw HarnessError.manifestKey(key: "slurm.jobs", problem: "must be at least 1 (the Slurm jobs that may run at once).") }
+            guard r.cpusPerTask >= 1 else { throw HarnessError.manifestKey(key: "slurm.cpus_per_task", problem: "must be at least 1.") }
+            guard r.gpus >= 0 else { throw HarnessError.manifestKey(key: "slurm.gpus", problem: "must be 0 or more.") }
+            if let memory = r.memoryMB, memory < 1 { throw HarnessError.manifestKey(key: "slurm.memory_mb", problem: "must be at least 1.") }
+            guard r.pollSeconds > 0 else { throw HarnessError.manifestKey(key: "slurm.poll_seconds", problem: "must be positive.") }
+            if let partition = r.partition, partition.isEmpty || partition.contains(where: { $0.isWhitespace || $0 == "," }) {
+                throw HarnessError.manifestKey(key: "slurm.partition", problem: "is '\(partition)', not a partition name.")
+            }
+            slots += (0..<jobs).map { Slot(name: "slurm\($0)", slurm: r) }
+        }
         if let value = table["slot"] {
             guard let array = value.array else {
                 throw HarnessError.manifestKey(key: "slot", problem: "must be an array of tables ([[slot]]).")
@@ -301,9 +320,21 @@ public struct Manifest: Sendable, Equatable {
         lines.append("max_reruns = \(noise.maxReruns)")
         lines.append("seed_parameter = \(tomlString(noise.seedParameter))")
         lines.append("")
-        if !slots.isEmpty {
+        let slurmSlots = slots.filter { $0.slurm != nil }
+        if let r = slurmSlots.first?.slurm {
+            lines.append("# Every build and run is a Slurm batch job; `jobs` of them run at once (the Slurm slots).")
+            lines.append("[slurm]")
+            if let partition = r.partition { lines.append("partition = \(tomlString(partition))") }
+            lines.append("jobs = \(slurmSlots.count)")
+            lines.append("cpus_per_task = \(r.cpusPerTask)")
+            lines.append("gpus = \(r.gpus)")
+            if let memory = r.memoryMB { lines.append("memory_mb = \(memory)") }
+            lines.append("poll_seconds = \(tomlNumber(r.pollSeconds))")
+            lines.append("")
+        }
+        if slots.contains(where: { $0.slurm == nil }) {
             lines.append("# Compute slots: each experiment builds and trains alone in one (CPU sets pinned with taskset, or GPUs).")
-            for slot in slots {
+            for slot in slots where slot.slurm == nil {
                 lines.append("[[slot]]")
                 lines.append("name = \(tomlString(slot.name))")
                 if let cpus = slot.cpus { lines.append("cpus = \(tomlString(cpus))") }

@@ -108,6 +108,9 @@ public actor ResearchLoop {
         guard SubjectBridge.metricNames.contains(workspace.manifest.metric) else {
             throw HarnessError.manifestKey(key: "metric.name", problem: "is '\(workspace.manifest.metric)', which the summary block does not have; use one of \(SubjectBridge.metricNames.joined(separator: ", ")).")
         }
+        if let slurm = workspace.manifest.slots.first(where: { $0.slurm != nil })?.slurm {
+            try SlurmClient.check(partition: slurm.partition)
+        }
         try workspace.ensureClean()
         try workspace.verifyFixed(in: workspace.root)
         try workspace.validateEditable()
@@ -664,6 +667,9 @@ public actor ResearchLoop {
         let slot = experiment.slotIndex.map { slots[$0] }
         var env = environment
         for (key, value) in slot?.environment ?? [:] { env[key] = value }
+        if let slot, let resources = slot.slurm {
+            return try await runAsSlurmJob(command, resources: resources, slot: slot, environment: env, timeout: timeout, for: &experiment)
+        }
         let result = try await ProcessRunner.run(
             shell: slot?.wrap(command) ?? command, in: experiment.worktree, environment: env, removing: ["AUTORESEARCH_EVAL_TEST"],
             log: experiment.log, timeout: timeout,
@@ -672,6 +678,42 @@ public actor ResearchLoop {
             })
         experiment.record.pid = nil
         return result
+    }
+
+    /// Runs a subject command as a Slurm batch job in the worktree (which must be on a path the nodes share), waits
+    /// for it, and appends its output to the experiment's log. Slurm's own end (TIMEOUT, NODE_FAIL, …) comes back as
+    /// `.endedRemotely` with Slurm's reason; the job id is in the log.
+    func runAsSlurmJob(_ command: String, resources: SlurmResources, slot: Slot, environment: [String: String],
+                       timeout: Double, for experiment: inout Experiment) async throws -> ProcessResult {
+        let start = Date()
+        let jobLog = experiment.log.deletingLastPathComponent()
+            .appendingPathComponent("\(experiment.record.number)-job-\(UUID().uuidString.prefix(6)).log")
+        let spec = SlurmJobSpec(name: "autoresearch-\(tag)-\(experiment.record.number)", command: command,
+                                workingDirectory: experiment.worktree, log: jobLog, partition: resources.partition,
+                                cpusPerTask: resources.cpusPerTask, gpus: resources.gpus, memoryMB: resources.memoryMB,
+                                timeLimitSeconds: timeout, environment: environment, removedEnvironment: ["AUTORESEARCH_EVAL_TEST"])
+        let client = SlurmClient()
+        let id: String
+        do { id = try client.submit(spec) } catch {
+            appendLog(experiment.log, "# slurm: sbatch failed: \(error)\n")
+            return ProcessResult(termination: .endedRemotely("sbatch failed: \(error)"), seconds: Date().timeIntervalSince(start))
+        }
+        appendLog(experiment.log, "# slurm: job \(id) in slot \(slot.name)\n")
+        let state = try await client.wait(for: id, pollInterval: resources.pollSeconds)
+        if let output = FileManager.default.contents(atPath: jobLog.path) {
+            appendLog(experiment.log, String(decoding: output, as: UTF8.self))
+            try? FileManager.default.removeItem(at: jobLog)
+        }
+        try? FileManager.default.removeItem(at: spec.batchScript)
+        appendLog(experiment.log, "# slurm: job \(id) \(state)\n")
+        let termination: Termination
+        switch state {
+        case .completed(let code): termination = .exited(code)
+        case .failed(let code, _) where code > 0 && code < 128: termination = .exited(code)
+        case .cancelled where Task.isCancelled: termination = .cancelled
+        default: termination = .endedRemotely("Slurm job \(id): \(state)")
+        }
+        return ProcessResult(termination: termination, seconds: Date().timeIntervalSince(start))
     }
 
     /// Builds in the worktree. A failed build is a crash whose message is the compiler's last lines.

@@ -11,9 +11,11 @@ public struct Slot: Sendable, Equatable {
     public var cpus: String?
     /// GPU ids for `CUDA_VISIBLE_DEVICES` (e.g. "0" or "0,1"); nil = none.
     public var gpus: String?
+    /// Set for a Slurm slot: every build and run of an experiment in it is a batch job with these resources.
+    public var slurm: SlurmResources?
 
-    public init(name: String, cpus: String? = nil, gpus: String? = nil) {
-        self.name = name; self.cpus = cpus; self.gpus = gpus
+    public init(name: String, cpus: String? = nil, gpus: String? = nil, slurm: SlurmResources? = nil) {
+        self.name = name; self.cpus = cpus; self.gpus = gpus; self.slurm = slurm
     }
 
     /// The cores of `cpus` (e.g. "0-2,5" → [0, 1, 2, 5]); nil when it is not a valid list.
@@ -29,6 +31,7 @@ public struct Slot: Sendable, Equatable {
 
     /// Slots of the same kind are interchangeable for the noise estimate: same core count, same GPU count.
     public var kind: String {
+        if let slurm { return "slurm:\(slurm.partition ?? "default")/cpu\(slurm.cpusPerTask)/gpu\(slurm.gpus)" }
         if let gpus { return "gpu\(gpus.split(separator: ",").count)" }
         if let cpus, let cores = Slot.cores(cpus) { return "cpu\(cores.count)" }
         return "machine"
@@ -42,6 +45,10 @@ public struct Slot: Sendable, Equatable {
             env["OMP_NUM_THREADS"] = String(n)
         }
         if let gpus { env["CUDA_VISIBLE_DEVICES"] = gpus }
+        if let slurm {
+            env["AUTORESEARCH_THREADS"] = String(slurm.cpusPerTask)
+            env["OMP_NUM_THREADS"] = String(slurm.cpusPerTask)
+        }
         env["AUTORESEARCH_SLOT"] = name
         return env
     }
@@ -60,6 +67,21 @@ public struct Slot: Sendable, Equatable {
             let hi = i == count - 1 ? max(lo, cores - 1) : lo + each - 1
             return Slot(name: "cpu\(i)", cpus: lo == hi ? "\(lo)" : "\(lo)-\(hi)")
         }
+    }
+}
+
+/// What each Slurm job of a Slurm slot asks for (the manifest's `[slurm]` table).
+public struct SlurmResources: Sendable, Equatable {
+    /// nil = the cluster's default partition.
+    public var partition: String?
+    public var cpusPerTask = 1
+    public var gpus = 0
+    public var memoryMB: Int?
+    /// Seconds between `squeue` polls while a job runs.
+    public var pollSeconds: Double = 2
+
+    public init(partition: String? = nil, cpusPerTask: Int = 1, gpus: Int = 0, memoryMB: Int? = nil, pollSeconds: Double = 2) {
+        self.partition = partition; self.cpusPerTask = cpusPerTask; self.gpus = gpus; self.memoryMB = memoryMB; self.pollSeconds = pollSeconds
     }
 }
 
