@@ -41,7 +41,7 @@ import Glibc
     }
 
     /// Polls until the job is running (at most `seconds`).
-    func waitUntilRunning(_ id: String, seconds: Double = 60) async throws {
+    func waitUntilRunning(_ id: String, seconds: Double = 180) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             let state = try client.state(id)
@@ -88,7 +88,8 @@ import Glibc
         #expect(try String(contentsOf: dir.appendingPathComponent("logs/exit3.log"), encoding: .utf8).contains("failing\n"))
     }
 
-    /// Slurm checks time limits about every 30 s, so a 1-minute limit ends the job 60–100 s after it started.
+    /// Slurm checks time limits about every 30 s, so a 1-minute limit ends the job 60–100 s after it started
+    /// (more when other suites' jobs hold the node's CPUs and this one waits).
     @Test func jobPastItsTimeLimitTimesOut() async throws {
         try requireCluster()
         let dir = try tempDir()
@@ -98,7 +99,7 @@ import Glibc
         let state = try await client.wait(for: id, pollInterval: 1)
         #expect(state == .timedOut(reason: "TIMEOUT: job ran past its time limit of 1 min"))
         let elapsed = Date().timeIntervalSince(start)
-        #expect(elapsed >= 59 && elapsed < 180, "the job took \(Int(elapsed)) s to time out")
+        #expect(elapsed >= 59 && elapsed < 300, "the job took \(Int(elapsed)) s to time out")
     }
 
     @Test func cancelledJobIsCancelled() async throws {
