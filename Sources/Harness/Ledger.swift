@@ -74,6 +74,8 @@ public struct ExperimentRecord: Codable, Sendable, Equatable, FetchableRecord, M
     public var slotKind: String?
     /// How many times it was rebased onto a newer best for re-validation.
     public var rebases: Int?
+    /// Its worker's island when the swarm builds on islands.
+    public var island: Int?
 
     public init(tag: String, number: Int, parentCommit: String?, description: String, researcher: String,
                 status: ExperimentStatus = .running, startedAt: Date = Date()) {
@@ -196,6 +198,9 @@ public final class Ledger: Sendable {
                 t.add(column: "slotKind", .text)
                 t.add(column: "rebases", .integer)
             }
+        }
+        migrator.registerMigration("v4-islands") { db in
+            try db.alter(table: "experiments") { t in t.add(column: "island", .integer) }
         }
         return migrator
     }

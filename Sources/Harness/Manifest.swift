@@ -61,6 +61,8 @@ public struct Manifest: Sendable, Equatable {
     public var researcher = ResearcherSection()
     /// The compute slots (`[[slot]]` tables, or `[slots] count = N` to split the cores); empty = one slot, the whole machine.
     public var slots: [Slot] = []
+    /// What a swarm's researchers build on (`[swarm]`; not part of the evaluation, so not in the tag's hash).
+    public var swarm = SwarmPolicy()
 
     public init(name: String, editable: [String], build: String, run: String, ideas: String? = nil,
                 metric: String = "val_bpb", direction: Direction = .lower) {
@@ -140,6 +142,18 @@ public struct Manifest: Sendable, Equatable {
         }
 
         manifest.slots = try parseSlots(table, reader)
+        if table.contains(key: "swarm") {
+            let t = try reader.section("swarm")
+            let base = try t.optionalString("base") ?? "best"
+            guard let mode = SwarmPolicy.Base(rawValue: base) else {
+                throw HarnessError.manifestKey(key: "swarm.base", problem: "is '\(base)'; use \"best\" (everyone builds on the global best) or \"islands\".")
+            }
+            manifest.swarm.base = mode
+            manifest.swarm.islands = try t.optionalInt("islands") ?? manifest.swarm.islands
+            manifest.swarm.exchangeEvery = try t.optionalInt("exchange_every") ?? manifest.swarm.exchangeEvery
+            guard manifest.swarm.islands >= 1 else { throw HarnessError.manifestKey(key: "swarm.islands", problem: "must be at least 1.") }
+            guard manifest.swarm.exchangeEvery >= 1 else { throw HarnessError.manifestKey(key: "swarm.exchange_every", problem: "must be at least 1.") }
+        }
         if table.contains(key: "researcher") {
             manifest.researcher = try parseResearcher(try reader.section("researcher"))
         }
@@ -341,6 +355,14 @@ public struct Manifest: Sendable, Equatable {
                 if let gpus = slot.gpus { lines.append("gpus = \(tomlString(gpus))") }
                 lines.append("")
             }
+        }
+        if swarm != SwarmPolicy() {
+            lines.append("[swarm]")
+            lines.append("# What researchers build on: \"best\" (the global best) or \"islands\" exchanging their best every exchange_every experiments.")
+            lines.append("base = \(tomlString(swarm.base.rawValue))")
+            lines.append("islands = \(swarm.islands)")
+            lines.append("exchange_every = \(swarm.exchangeEvery)")
+            lines.append("")
         }
         lines.append("[researcher]")
         lines.append("# Who proposes the changes: \"search\" (built in, no LLM), \"anthropic\", \"openai\" (any OpenAI-compatible")

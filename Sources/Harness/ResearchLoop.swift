@@ -87,6 +87,12 @@ public actor ResearchLoop {
     var started = 0
     var stopReasons: [RunSummary.StopReason] = []
     var deadline: Date?
+    /// Islands mode: each island's best so far (filled from the ledger on first use), and decided experiments
+    /// since the session began (for the exchange).
+    var islandBests: [Int: (commit: String, metric: Double?)] = [:]
+    var decidedInSession = 0
+    var islandsMode: Bool { manifest.swarm.base == .islands }
+
     /// True once the baseline is done and the workers run.
     public private(set) var swarmStarted = false
 
@@ -123,6 +129,9 @@ public actor ResearchLoop {
         self.workers = researchers.enumerated().map { i, researcher in
             Worker(index: i, researcher: researcher,
                    worktree: worktrees.appendingPathComponent(i == 0 ? "slot-0" : "worker-\(i)"))
+        }
+        if workspace.manifest.swarm.base == .islands {
+            for worker in workers { worker.island = worker.index % workspace.manifest.swarm.islands }
         }
         let slots = workspace.manifest.slots.isEmpty ? [Slot(name: "local")] : workspace.manifest.slots
         self.slots = slots
@@ -257,14 +266,53 @@ public actor ResearchLoop {
     /// The best commit so far and its metric: the last kept experiment's, else the baseline's.
     func bestSoFar() throws -> (commit: String, metric: Double?) {
         let records = try ledger.experiments(tag: tag)
-        // The latest keep in time (in a swarm, numbers are not the order in which experiments were decided).
+        // The latest keep in time (in a swarm, numbers are not the order in which experiments were decided);
+        // with islands, the keep with the best metric (islands keep against their own bests).
         let keeps = records.filter { $0.experimentStatus == .keep }
-        if let keep = keeps.max(by: { ($0.finishedAt ?? .distantPast, $0.number) < ($1.finishedAt ?? .distantPast, $1.number) }),
-           let commit = keep.commit {
+        let chosen = islandsMode
+            ? keeps.filter { $0.metric != nil }.min { better($0.metric!, than: $1.metric!) }
+            : keeps.max(by: { ($0.finishedAt ?? .distantPast, $0.number) < ($1.finishedAt ?? .distantPast, $1.number) })
+        if let keep = chosen, let commit = keep.commit {
             return (commit, keep.metric)
         }
         guard let tagRecord = try ledger.tag(tag) else { throw HarnessError.unknownTag(tag: tag, known: []) }
         return (tagRecord.baselineCommit, records.first { $0.experimentStatus == .baseline }?.metric)
+    }
+
+    /// Whether metric `a` is better than `b` in the manifest's direction.
+    nonisolated func better(_ a: Double, than b: Double) -> Bool {
+        workspace.manifest.direction == .lower ? a < b : a > b
+    }
+
+    /// What `worker` builds on: the global best, or its island's best.
+    func base(for worker: Worker) throws -> (commit: String, metric: Double?) {
+        guard islandsMode else { return try bestSoFar() }
+        if let best = islandBests[worker.island] { return best }
+        let records = try ledger.experiments(tag: tag)
+        let keeps = records.filter { $0.experimentStatus == .keep && $0.island == worker.island }
+        if let keep = keeps.max(by: { ($0.finishedAt ?? .distantPast) < ($1.finishedAt ?? .distantPast) }), let commit = keep.commit {
+            islandBests[worker.island] = (commit, keep.metric)
+        } else if let tagRecord = try ledger.tag(tag) {
+            islandBests[worker.island] = (tagRecord.baselineCommit, records.first { $0.experimentStatus == .baseline }?.metric)
+        }
+        if let best = islandBests[worker.island] { return best }
+        return try bestSoFar()
+    }
+
+    /// Islands: every `exchange_every` decided experiments, each island whose best is worse than the global best adopts it.
+    func exchangeIfDue() async throws {
+        guard islandsMode else { return }
+        decidedInSession += 1
+        guard decidedInSession % manifest.swarm.exchangeEvery == 0 else { return }
+        let global = try bestSoFar()
+        guard let globalMetric = global.metric else { return }
+        for island in 0..<manifest.swarm.islands {
+            let own = islandBests[island]
+            if own == nil || own!.metric.map({ better(globalMetric, than: $0) }) ?? true, own?.commit != global.commit {
+                islandBests[island] = global
+                await note("islands exchange: island \(island) adopts the global best \(global.commit.prefix(7)) (\(String(format: "%.6f", globalMetric)))")
+            }
+        }
     }
 
     /// σ of one run, pooled over every commit of this tag that ran more than once.
@@ -363,11 +411,12 @@ public actor ResearchLoop {
 
     /// Runs one experiment of `worker` to its end and returns its status.
     func runExperiment(_ worker: Worker) async throws -> ExperimentStatus {
-        let best = try bestSoFar()
+        let best = try base(for: worker)
         guard let bestMetric = best.metric else { throw HarnessError.other("tag \(tag) has no baseline metric; run again to measure it") }
         var record = ExperimentRecord(tag: tag, number: -1, parentCommit: best.commit,
                                       description: "(proposing)", researcher: worker.researcher.name)
         record.worker = worker.index
+        if islandsMode { record.island = worker.island }
         record = try ledger.start(record)
         var experiment = Experiment(record: record, log: logURL(record.number), worker: worker)
         await display.show(.experiment(number: record.number, description: "(proposing)"))
@@ -389,6 +438,7 @@ public actor ResearchLoop {
             try checkIntegrity(experiment, parent: best.commit)
             let runs = try await runCandidate(&experiment, against: bestMetric)
             let status = try await decide(&experiment, runs: runs)
+            try await exchangeIfDue()
             await showStanding()
             return status
         } catch let stop as ExperimentStop {
@@ -423,7 +473,7 @@ public actor ResearchLoop {
         var runs = runs
         var rebases = 0
         while true {
-            let best = try bestSoFar()
+            let best = try base(for: experiment.worker)
             guard let bestMetric = best.metric else { throw HarnessError.other("tag \(tag) has no baseline metric") }
             let decision = Decision.judge(runs: runs, best: bestMetric, sigma: try pooledSigma(including: runs, kind: experiment.record.slotKind),
                                           settings: manifest.noise, direction: manifest.direction)
@@ -434,8 +484,17 @@ public actor ResearchLoop {
                 let reason = decision.evidence.reason + (current ? "" : " (against the best \(best.commit.prefix(7)), which another researcher kept meanwhile)")
                 try record(&experiment, status: status, evidence: decision.evidence, reason: reason)
                 if status == .keep, let commit = experiment.record.commit {
-                    // The ledger says keep first; a crash between the two is repaired by `recover`.
-                    try workspace.git.updateRef(branchRef, to: commit, from: best.commit)
+                    if islandsMode {
+                        // The island moves; the branch (the global best) only when this beats every island.
+                        islandBests[experiment.worker.island] = (commit, experiment.record.metric)
+                        let head = workspace.git.resolve(branchRef)
+                        if commit == (try bestSoFar()).commit, let head, head != commit {
+                            try workspace.git.updateRef(branchRef, to: commit, from: head)
+                        }
+                    } else {
+                        // The ledger says keep first; a crash between the two is repaired by `recover`.
+                        try workspace.git.updateRef(branchRef, to: commit, from: best.commit)
+                    }
                 }
                 if runs.count > 1 { try ledger.setNoiseSigma(try pooledSigma(), tag: tag) }
                 await announce(experiment, status: status, reason: reason)
@@ -691,7 +750,8 @@ public actor ResearchLoop {
         let spec = SlurmJobSpec(name: "autoresearch-\(tag)-\(experiment.record.number)", command: command,
                                 workingDirectory: experiment.worktree, log: jobLog, partition: resources.partition,
                                 cpusPerTask: resources.cpusPerTask, gpus: resources.gpus, memoryMB: resources.memoryMB,
-                                timeLimitSeconds: timeout, environment: environment, removedEnvironment: ["AUTORESEARCH_EVAL_TEST"])
+                                timeLimitSeconds: timeout, environment: environment,
+                                removedEnvironment: Set(["AUTORESEARCH_EVAL_TEST"] + Self.secretVariables()))
         let client = SlurmClient()
         let id: String
         do { id = try client.submit(spec) } catch {
@@ -714,6 +774,12 @@ public actor ResearchLoop {
         default: termination = .endedRemotely("Slurm job \(id): \(state)")
         }
         return ProcessResult(termination: termination, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// Names of the harness's environment variables that hold secrets (API keys, tokens, passwords): a Slurm job
+    /// must not get them, since `--export=ALL` would store them in Slurm's spool.
+    nonisolated static func secretVariables(_ env: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
+        env.keys.filter { name in ["_KEY", "_TOKEN", "_SECRET", "_PASSWORD"].contains { name.uppercased().hasSuffix($0) } }.sorted()
     }
 
     /// Builds in the worktree. A failed build is a crash whose message is the compiler's last lines.

@@ -70,6 +70,21 @@ public struct Slot: Sendable, Equatable {
     }
 }
 
+/// What a swarm's researchers build on: the global best (default), or islands — groups of workers with a best
+/// of their own that adopt the global best every `exchangeEvery` experiments (`[swarm]` in the manifest).
+public struct SwarmPolicy: Sendable, Equatable {
+    public enum Base: String, Sendable, CaseIterable { case best, islands }
+    public var base: Base = .best
+    /// Workers are dealt round-robin onto this many islands.
+    public var islands = 2
+    /// Every this many decided experiments, each island whose best is worse than the global best adopts it.
+    public var exchangeEvery = 10
+
+    public init(base: Base = .best, islands: Int = 2, exchangeEvery: Int = 10) {
+        self.base = base; self.islands = islands; self.exchangeEvery = exchangeEvery
+    }
+}
+
 /// What each Slurm job of a Slurm slot asks for (the manifest's `[slurm]` table).
 public struct SlurmResources: Sendable, Equatable {
     /// nil = the cluster's default partition.

@@ -12,6 +12,8 @@ final class Worker: @unchecked Sendable {
     /// Researcher errors in a row, and whether its researcher has nothing left to try.
     var failures = 0
     var exhausted = false
+    /// Its island when the swarm's base policy is islands (else 0).
+    var island = 0
 
     init(index: Int, researcher: any Researcher, worktree: URL) {
         self.index = index; self.researcher = researcher; self.worktree = worktree

@@ -240,3 +240,44 @@ import Testing
         ])
     }
 }
+
+@Suite struct IslandTests {
+    @Test func islandsKeepAgainstTheirOwnBestAndAdoptTheGlobalBestAtTheExchange() async throws {
+        let standIn = try StandIn(noise: 0.001); defer { standIn.remove() }
+        _ = try standIn.makeWorkspace()
+        let ws = try standIn.editManifest { $0.swarm = SwarmPolicy(base: .islands, islands: 2, exchangeEvery: 2) }
+        #expect(try Manifest.parse(ws.manifest.render()).swarm == SwarmPolicy(base: .islands, islands: 2, exchangeEvery: 2))
+        let a = ScriptedResearcher([.set([("LEARNING_RATE", "0.003")], "LR 0.003"), .set([("WIDTH", "96")], "WIDTH 96")])
+        let b = ScriptedResearcher([.set([("BONUS", "0.2")], "BONUS 0.2"), .set([("WIDTH", "100")], "WIDTH 100")], delay: 0.3)
+        var options = RunOptions(tag: "i", experiments: 4, baselineRuns: 2)
+        options.researcherFailurePause = 0
+        let loop = try ResearchLoop(workspace: ws, researchers: [a, b], options: options, display: RecordingDisplay())
+        _ = try await loop.run()
+        let records = try loop.ledger.experiments(tag: "i")
+        let baseline = records[0].commit
+        let lr = try #require(records.first { $0.description == "LR 0.003" })
+        let bonus = try #require(records.first { $0.description == "BONUS 0.2" })
+        let second = try #require(records.first { $0.description == "WIDTH 100" })
+        #expect((lr.island, bonus.island, second.island) == (0, 1, 1))
+        #expect(lr.experimentStatus == .keep && bonus.experimentStatus == .keep, "\(records.map { ($0.description, $0.status, $0.error ?? "") })")
+        #expect(bonus.parentCommit == baseline, "island 1 builds on its own best, not on island 0's keep")
+        #expect(second.parentCommit == lr.commit, "after the exchange island 1 builds on the global best (LR 0.003 beats BONUS 0.2)")
+        // The branch holds the best keep by metric over all islands.
+        let best = records.filter { $0.experimentStatus == .keep }.min { $0.metric! < $1.metric! }
+        #expect(try Git(standIn.workspaceURL).revParse("refs/heads/autoresearch/i") == best?.commit)
+    }
+
+    @Test func theSwarmTableIsCheckedAndLeftOutOfTheTagHash() throws {
+        let standIn = try StandIn(); defer { standIn.remove() }
+        let before = try standIn.makeWorkspace()
+        let after = try standIn.editManifest { $0.swarm = SwarmPolicy(base: .islands, islands: 3, exchangeEvery: 5) }
+        #expect(after.manifestHash == before.manifestHash)
+        let text = after.manifest.render()
+        #expect(throws: HarnessError.manifestKey(key: "swarm.base", problem: "is 'ring'; use \"best\" (everyone builds on the global best) or \"islands\".")) {
+            try Manifest.parse(text.replacingOccurrences(of: "base = \"islands\"", with: "base = \"ring\""))
+        }
+        #expect(throws: HarnessError.manifestKey(key: "swarm.exchange_every", problem: "must be at least 1.")) {
+            try Manifest.parse(text.replacingOccurrences(of: "exchange_every = 5", with: "exchange_every = 0"))
+        }
+    }
+}
