@@ -22,6 +22,17 @@ extension TensorCoreTests { @Suite struct GradientTests {
         checkGradients([a, b], atol: 5e-3) { matmul($0[0], $0[1]) }
     }
 
+    @Test func matmulInRowBlocks() {
+        // C = A·B with C over 512 KB per thread: each thread's rows go to BLAS in blocks (of 128 rows here).
+        let a = randn([600, 9], seed: 36), b = randn([9, 1024], seed: 37)
+        let c = Tensor.noGrad { matmul(a, b) }
+        for i in [0, 127, 128, 299, 300, 555, 599] { for j in [0, 511, 1023] {
+            var s: Float = 0
+            for k in 0..<9 { s += a.pointer[i * 9 + k] * b.pointer[k * 1024 + j] }
+            #expect(abs(c.pointer[i * 1024 + j] - s) < 1e-4)
+        } }
+    }
+
     @Test func linearWithBias() {
         let x = randn([2, 3, 9], seed: 5), w = randn([4, 9], seed: 6), b = randn([4], seed: 7)
         checkGradients([x, w, b]) { linear($0[0], $0[1], bias: $0[2]) }

@@ -10,8 +10,29 @@
 func gemmSerial(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int,
                 _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, beta: Float, alpha: Float = 1) {
     BLAS.configure()
-    BLAS.sgemm(transA: tA, transB: tB, m: m, n: n, k: k, alpha: alpha,
-               a: a, lda: tA ? m : k, b: b, ldb: tB ? k : n, beta: beta, c: c, ldc: n)
+    sgemmRows(tA, tB, m, n, k, alpha: alpha, a: a, lda: tA ? m : k, b: b, ldb: tB ? k : n, beta: beta, c: c, ldc: n)
+}
+
+/// One thread's BLAS call(s) for C[m×n] = alpha·op(A)·op(B) + beta·C. With beta = 0 OpenBLAS first
+/// zero-fills C in a pass of its own; for a C larger than about 512 KB the rows go in blocks of that
+/// size, so each block is still in cache when the product accumulates into it (one trip to memory
+/// instead of two). Every element is still computed by one call over the whole K, in the same order.
+@inline(__always)
+func sgemmRows(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int, alpha: Float,
+               a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+               beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    let block = max(64, (1 << 17) / max(1, n) / 16 * 16)
+    if beta != 0 || m < 2 * block {
+        BLAS.sgemm(transA: tA, transB: tB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        return
+    }
+    var lo = 0
+    while lo < m {
+        let rows = min(block, m - lo)
+        BLAS.sgemm(transA: tA, transB: tB, m: rows, n: n, k: k, alpha: alpha, a: a + (tA ? lo : lo * lda), lda: lda,
+                   b: b, ldb: ldb, beta: beta, c: c + lo * ldc, ldc: ldc)
+        lo += rows
+    }
 }
 
 /// As `gemmSerial`, but large products are split into row blocks (or column blocks) of C, one
@@ -24,15 +45,15 @@ func gemm(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int,
     let lda = tA ? m : k, ldb = tB ? k : n
     let threads = Parallel.threads
     if threads == 1 || m * n * k < 1 << 17 {
-        BLAS.sgemm(transA: tA, transB: tB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: n)
+        sgemmRows(tA, tB, m, n, k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: n)
         return
     }
     if m >= n {
         // Row blocks of C: rows [lo, hi) of op(A).
         Parallel.forEachChunk(m, grain: 16, perThread: 1) { r in
             let aOff = tA ? r.lowerBound : r.lowerBound * lda
-            BLAS.sgemm(transA: tA, transB: tB, m: r.count, n: n, k: k, alpha: alpha, a: a + aOff, lda: lda,
-                       b: b, ldb: ldb, beta: beta, c: c + r.lowerBound * n, ldc: n)
+            sgemmRows(tA, tB, r.count, n, k, alpha: alpha, a: a + aOff, lda: lda,
+                      b: b, ldb: ldb, beta: beta, c: c + r.lowerBound * n, ldc: n)
         }
     } else {
         // Column blocks of C: columns [lo, hi) of op(B).
