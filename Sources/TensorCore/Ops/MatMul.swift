@@ -14,15 +14,16 @@ func gemmSerial(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int,
 }
 
 /// One thread's BLAS call(s) for C[m×n] = alpha·op(A)·op(B) + beta·C. With beta = 0 OpenBLAS first
-/// zero-fills C in a pass of its own; for a C larger than about 512 KB the rows go in blocks of that
-/// size, so each block is still in cache when the product accumulates into it (one trip to memory
-/// instead of two). Every element is still computed by one call over the whole K, in the same order.
+/// zero-fills C in a pass of its own; for a narrow C (n ≤ 256) larger than 512 KB the rows go in
+/// blocks of 512 KB (at least 512 rows), so each block is still in cache when the product accumulates
+/// into it (one trip to memory instead of two). Every call repacks op(B), which is why wide products
+/// (many short row blocks) are left whole. Each element is still computed by one call over the whole K.
 @inline(__always)
 func sgemmRows(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int, alpha: Float,
                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    let block = max(64, (1 << 17) / max(1, n) / 16 * 16)
-    if beta != 0 || m < 2 * block {
+    let block = (1 << 17) / max(1, n) / 16 * 16
+    if beta != 0 || n > 256 || m < 2 * block {
         BLAS.sgemm(transA: tA, transB: tB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         return
     }
