@@ -81,6 +81,36 @@ extension TensorCoreTests { @Suite struct EndToEndTests {
         #expect(train(steps: 5, seed: 3) == train(steps: 5, seed: 3))
     }
 
+    @Test func nanoGPTBlockTrainsBitIdenticallyTwice() {
+        // Large enough that every op is split over the threads (dynamically claimed chunks, concurrent
+        // dX/dW products, fresh-gradient overwrites): two runs from one seed must agree bit for bit.
+        func run() -> [Float] {
+            var rng = RNG(seed: 5)
+            let b = 4, t = 64, c = 64
+            let wte = Tensor.randn([64, c], std: 0.02, rng: &rng, requiresGrad: true)
+            let ln = Tensor.full([c], 1, requiresGrad: true)
+            let attn = Tensor.randn([3 * c, c], std: 0.02, rng: &rng, requiresGrad: true)
+            let fc = Tensor.randn([4 * c, c], std: 0.02, rng: &rng, requiresGrad: true)
+            let proj = Tensor.randn([c, 4 * c], std: 0.02, rng: &rng, requiresGrad: true)
+            let params = [wte, ln, attn, fc, proj]
+            let opt = AdamW([ParameterGroup(params, learningRate: 1e-2, weightDecay: 0.1)])
+            let ids = (0..<(b * t + 1)).map { _ in Int32(rng.next() % 64) }
+            var losses: [Float] = []
+            for _ in 0..<3 {
+                var x = embedding(wte, Array(ids.dropLast()), shape: [b, t])
+                x = add(x, fusedSelfAttention(linear(layerNorm(x, weight: ln, bias: nil), attn), heads: 4))
+                x = add(x, linear(gelu(linear(layerNorm(x, weight: ln, bias: nil), fc)), proj))
+                let loss = crossEntropy(linear(x, wte), Array(ids.dropFirst()))
+                loss.backward(); opt.step(); opt.zeroGrad()
+                losses.append(loss.item)
+            }
+            return losses + params.flatMap(\.array)
+        }
+        let first = run(), second = run()
+        #expect(first.map(\.bitPattern) == second.map(\.bitPattern))
+        #expect(first[2] < first[0])
+    }
+
     @Test func noPerStepMemoryGrowth() {
         let model = TinyGPT(seed: 2)
         let (x, y) = fixedBatch()
