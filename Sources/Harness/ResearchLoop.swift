@@ -171,6 +171,17 @@ public actor ResearchLoop {
         return .interrupted
     }
 
+    /// Workers waiting for a new best because their researcher had nothing left; workers that stopped; keeps so far.
+    var exhaustedWorkers = 0
+    var finishedWorkers = 0
+    var keepsDecided = 0
+
+    /// Whether the session may still start experiments (not cancelled, no limit reached).
+    func nextExperimentAllowed() -> Bool {
+        !(Task.isCancelled || stopReasons.contains(.interrupted)
+          || options.experiments.map { started >= $0 } == true || deadline.map { Date() >= $0 } == true)
+    }
+
     /// Starts the next experiment of the session, or says why not (the limits are shared by every worker).
     func nextExperiment() -> RunSummary.StopReason? {
         if Task.isCancelled || stopReasons.contains(.interrupted) { return .interrupted }
@@ -183,13 +194,31 @@ public actor ResearchLoop {
     /// One worker: experiment after experiment until a limit, an interruption, or its researcher gives up.
     func workerLoop(_ worker: Worker) async throws {
         while true {
-            if let reason = nextExperiment() { stopReasons.append(reason); return }
+            if let reason = nextExperiment() { stopReasons.append(reason); finishedWorkers += 1; return }
             let status = try await runExperiment(worker)
-            if status == .interrupted { stopReasons.append(.interrupted); return }
+            if status == .interrupted { stopReasons.append(.interrupted); finishedWorkers += 1; return }
             if status == .researcherError {
                 worker.failures += 1
-                if worker.exhausted { stopReasons.append(.researcherExhausted); return }
-                if worker.failures >= options.maxResearcherFailures { stopReasons.append(.researcherFailing); return }
+                if worker.exhausted {
+                    // Alone, an exhausted researcher ends the run. In a swarm it waits for a new best (new moves
+                    // open up from there); the run ends when every worker is exhausted at once.
+                    exhaustedWorkers += 1
+                    if workers.count == 1 || exhaustedWorkers == workers.count - finishedWorkers {
+                        stopReasons.append(.researcherExhausted)
+                        exhaustedWorkers -= 1
+                        finishedWorkers += 1
+                        return
+                    }
+                    let seen = keepsDecided
+                    while keepsDecided == seen, exhaustedWorkers < workers.count - finishedWorkers, nextExperimentAllowed() {
+                        try? await Task.sleep(nanoseconds: 200_000_000)
+                    }
+                    exhaustedWorkers -= 1
+                    worker.exhausted = false
+                    worker.failures = 0
+                    continue
+                }
+                if worker.failures >= options.maxResearcherFailures { stopReasons.append(.researcherFailing); finishedWorkers += 1; return }
                 let pause = min(600, options.researcherFailurePause * pow(2, Double(worker.failures - 1)))
                 if pause > 0 {
                     await note("\(worker.label)the researcher failed \(worker.failures) time(s) in a row; pausing \(Int(pause)) s before the next experiment")
@@ -438,6 +467,7 @@ public actor ResearchLoop {
             try checkIntegrity(experiment, parent: best.commit)
             let runs = try await runCandidate(&experiment, against: bestMetric)
             let status = try await decide(&experiment, runs: runs)
+            if status == .keep { keepsDecided += 1 }
             try await exchangeIfDue()
             await showStanding()
             return status
@@ -567,22 +597,33 @@ public actor ResearchLoop {
         context.keepMargin = Decision.threshold(sigma: context.noiseSigma, settings: manifest.noise)
         context.lastCrash = lastCrash(records.filter { $0.id != experiment.record.id })
         context.records = LedgerRecords(ledger: ledger, tag: tag)
-        experiment.worker.lastContext = context
-        let proposal: Proposal
-        do {
-            defer { recordSession(&experiment) }
-            proposal = try await experiment.worker.researcher.propose(context)
-        } catch is CancellationError {
-            throw ExperimentStop(status: .interrupted, message: "interrupted while the researcher was proposing")
-        } catch let error as ResearcherError {
-            if case .nothingLeftToTry = error { experiment.worker.exhausted = true }
-            throw ExperimentStop(status: .researcherError, message: error.description)
-        } catch {
-            throw ExperimentStop(status: .researcherError, message: "the researcher failed: \(error)")
+        // In a swarm another worker may claim the same files while this researcher thinks: ask again (up to
+        // 3 times, with the claims as they are now) before recording the experiment as a researcher error.
+        for attempt in 1...3 {
+            experiment.worker.lastContext = context
+            let proposal: Proposal
+            do {
+                defer { recordSession(&experiment) }
+                proposal = try await experiment.worker.researcher.propose(context)
+            } catch is CancellationError {
+                throw ExperimentStop(status: .interrupted, message: "interrupted while the researcher was proposing")
+            } catch let error as ResearcherError {
+                if case .nothingLeftToTry = error { experiment.worker.exhausted = true }
+                throw ExperimentStop(status: .researcherError, message: error.description)
+            } catch {
+                throw ExperimentStop(status: .researcherError, message: "the researcher failed: \(error)")
+            }
+            if Task.isCancelled { throw ExperimentStop(status: .interrupted, message: "interrupted") }
+            // Read the ledger again: other workers may have claimed files while this researcher was thinking.
+            let now = try ledger.experiments(tag: tag)
+            do {
+                try commitProposal(proposal, &experiment, records: now, status: .researcherError)
+                return
+            } catch let stop as ExperimentStop where stop.message.hasPrefix("the proposal repeats files") && attempt < 3 && workers.count > 1 {
+                context.triedFilesHashes = Set(now.compactMap(\.filesHash))
+                context.history = now.filter { $0.id != experiment.record.id }.map(\.outcome)
+            }
         }
-        if Task.isCancelled { throw ExperimentStop(status: .interrupted, message: "interrupted") }
-        // Read the ledger again: other workers may have claimed files while this researcher was thinking.
-        try commitProposal(proposal, &experiment, records: try ledger.experiments(tag: tag), status: .researcherError)
     }
 
     /// Checks a proposal (only editable files, a real change, never files already tried), writes it into the
