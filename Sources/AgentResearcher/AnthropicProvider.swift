@@ -94,18 +94,10 @@ public struct AnthropicProvider: ChatProvider {
     public func complete(system: String, messages: [ChatMessage], tools: [ToolSpec], maxTokens: Int,
                          timeout: TimeInterval, log: TranscriptLog) async throws -> AssistantTurn {
         let body = requestBody(system: system, messages: messages, tools: tools, maxTokens: maxTokens)
-        let response = try await transport.post(
+        let json = try await transport.postJSON(
             baseURL.appendingPathComponent("v1/messages"),
             headers: ["x-api-key": apiKey, "anthropic-version": AnthropicProvider.version],
-            body: Data(body.text.utf8), timeout: timeout, log: log)
-        let json = JSONValue.parse(String(decoding: response.body, as: UTF8.self))
-        guard (200..<300).contains(response.status) else {
-            let message = json?["error"]?["message"]?.string ?? String(decoding: response.body.prefix(300), as: UTF8.self)
-            throw ProviderError.rejected(status: response.status, message: message)
-        }
-        guard let json else {
-            throw ProviderError.malformedResponse("the body is not JSON: \(String(decoding: response.body.prefix(200), as: UTF8.self))")
-        }
+            body: body, timeout: timeout, log: log)
         return try AnthropicProvider.parseResponse(json)
     }
 }

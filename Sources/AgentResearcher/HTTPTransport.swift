@@ -64,6 +64,21 @@ public struct HTTPTransport: Sendable {
         public var body: Data
     }
 
+    /// POSTs a JSON body and returns the JSON answer of a 2xx response. Both providers report errors as
+    /// `{"error": {"message": …}}`, which becomes `ProviderError.rejected` with that message.
+    /// - Throws: `ProviderError.rejected` (4xx and the like), `.malformedResponse` (not JSON), `.unavailable` (see `post`).
+    public func postJSON(_ url: URL, headers: [String: String], body: JSONValue, timeout: TimeInterval,
+                         log: TranscriptLog) async throws -> JSONValue {
+        let response = try await post(url, headers: headers, body: Data(body.text.utf8), timeout: timeout, log: log)
+        let text = String(decoding: response.body, as: UTF8.self)
+        let json = JSONValue.parse(text)
+        guard (200..<300).contains(response.status) else {
+            throw ProviderError.rejected(status: response.status, message: json?["error"]?["message"]?.string ?? String(text.prefix(300)))
+        }
+        guard let json else { throw ProviderError.malformedResponse("the body is not JSON: \(text.prefix(200))") }
+        return json
+    }
+
     /// POSTs `body` to `url` and returns the first response that is not retryable (2xx or a 4xx like 400/401).
     /// Throws `ProviderError.unavailable` when every attempt failed, `CancellationError` when cancelled.
     public func post(_ url: URL, headers: [String: String], body: Data, timeout: TimeInterval,

@@ -90,16 +90,8 @@ public struct OpenAIProvider: ChatProvider {
         let body = requestBody(system: system, messages: messages, tools: tools, maxTokens: maxTokens)
         var headers: [String: String] = [:]
         if let apiKey, !apiKey.isEmpty { headers["authorization"] = "Bearer \(apiKey)" }
-        let response = try await transport.post(baseURL.appendingPathComponent("chat/completions"), headers: headers,
-                                                body: Data(body.text.utf8), timeout: timeout, log: log)
-        let json = JSONValue.parse(String(decoding: response.body, as: UTF8.self))
-        guard (200..<300).contains(response.status) else {
-            let message = json?["error"]?["message"]?.string ?? String(decoding: response.body.prefix(300), as: UTF8.self)
-            throw ProviderError.rejected(status: response.status, message: message)
-        }
-        guard let json else {
-            throw ProviderError.malformedResponse("the body is not JSON: \(String(decoding: response.body.prefix(200), as: UTF8.self))")
-        }
+        let json = try await transport.postJSON(baseURL.appendingPathComponent("chat/completions"), headers: headers,
+                                                body: body, timeout: timeout, log: log)
         return try OpenAIProvider.parseResponse(json)
     }
 }

@@ -65,18 +65,7 @@ import Testing
     }
 
     @Test func slurmSettingsAreReadAndChecked() throws {
-        let base = """
-        name = "x"
-        editable = ["train.py"]
-        build = "true"
-        run = "true"
-        [metric]
-        name = "val_bpb"
-        [budget]
-        seconds = 1.0
-        [fixed]
-
-        """
+        let base = minimalManifest
         let manifest = try Manifest.parse(base + "[slurm]\npartition = \"debug\"\njobs = 3\ncpus_per_task = 2\ngpus = 1\nmemory_mb = 4096\n")
         #expect(manifest.slots.map(\.name) == ["slurm0", "slurm1", "slurm2"])
         #expect(manifest.slots.first?.slurm == SlurmResources(partition: "debug", cpusPerTask: 2, gpus: 1, memoryMB: 4096))

@@ -216,3 +216,17 @@ func processIsRunning(_ pid: pid_t) -> Bool {
     }
     return true
 }
+
+/// The smallest valid manifest text (no [fixed] entries), to which a test appends the tables it checks.
+let minimalManifest = """
+name = "x"
+editable = ["train.py"]
+build = "true"
+run = "true"
+[metric]
+name = "val_bpb"
+[budget]
+seconds = 1.0
+[fixed]
+
+"""

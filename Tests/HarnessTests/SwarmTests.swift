@@ -161,18 +161,7 @@ import Testing
     }
 
     @Test func slotsInTheManifestAreChecked() throws {
-        let base = """
-        name = "x"
-        editable = ["train.py"]
-        build = "true"
-        run = "true"
-        [metric]
-        name = "val_bpb"
-        [budget]
-        seconds = 1.0
-        [fixed]
-
-        """
+        let base = minimalManifest
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let manifest = try Manifest.parse(base + "[[slot]]\nname = \"c0\"\ncpus = \"0\"\n[[slot]]\nname = \"g\"\ngpus = \"1\"\n")
         #expect(manifest.slots == [Slot(name: "c0", cpus: "0"), Slot(name: "g", gpus: "1")])
