@@ -111,6 +111,18 @@ import Testing
         expectKeepChain(records, branch: try Git(standIn.workspaceURL).revParse("refs/heads/autoresearch/s"))
         #expect(await loop.slotPool.held == 0)
         #expect(await loop.slotPool.utilisation() > 0.5)
+
+        // status, results --wide and the report show the workers and the slots.
+        let reports = try TagReports(workspace: workspace, tag: "s")
+        let status = try reports.status().text
+        #expect(status.contains("slots: 2, utilisation "), "\(status)")
+        #expect(status.contains("workers: w0 scripted 3 run, "))
+        let wide = try reports.writeResults(wide: true).text
+        #expect(wide.hasPrefix("commit\tval_bpb\tmemory_gb\tstatus\tdescription\tworker\tslot\n"))
+        #expect(wide.contains("\tw3:scripted\t"))
+        let report = try String(contentsOf: try reports.writeReport().markdown, encoding: .utf8)
+        #expect(report.contains("## Workers and slots\n\nSlot utilisation "))
+        #expect(report.contains("| 3 | scripted | 3 |"))
     }
 }
 
