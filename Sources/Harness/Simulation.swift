@@ -1,7 +1,9 @@
 import AutoResearchCore
 import Foundation
+import SearchResearcher
+import SubjectKit
 
-/// A swarm simulation: many search researchers over many slots on the quadratic subject, whose runs sleep a
+/// A swarm simulation: many researchers over many slots on the quadratic subject, whose runs sleep a
 /// random time instead of training. It measures what the scheduler and the ledger must guarantee: slots stay
 /// busy while work waits (utilisation), no experiment is lost or duplicated, no keep skipped re-validation.
 public enum Simulation {
@@ -61,8 +63,9 @@ public enum Simulation {
         let workspace = try Workspace.open(root)
 
         setenv("AUTORESEARCH_SIM_SECONDS", "\(settings.runSeconds.lowerBound),\(settings.runSeconds.upperBound)", 1)
-        let researchers = try Researchers.makeSwarm(workspace: workspace, workers: String(settings.researchers),
-                                                    overrides: .init(kind: "search"), seed: settings.seed)
+        let researchers: [any Researcher] = (0..<settings.researchers).map {
+            PerturbationResearcher(seed: settings.seed &* 1_000_003 &+ UInt64($0))
+        }
         var options = RunOptions(tag: "sim", hours: settings.seconds / 3600, baselineRuns: 2, seed: settings.seed)
         options.researcherFailurePause = 1
         options.maxResearcherFailures = 1000
@@ -109,5 +112,39 @@ public enum Simulation {
         }
         if best != branch { problems.append("the branch is at \(branch.prefix(7)), not at the last keep") }
         return problems
+    }
+}
+
+/// The simulation's researcher: moves one numeric hyperparameter by a random Gaussian step (a quarter of its
+/// range) within its range. Its proposals are practically never the same twice, so a large swarm always has
+/// distinct work for every slot (the search researcher has only a handful of moves from one best).
+final class PerturbationResearcher: Researcher, @unchecked Sendable {
+    let name = "perturb"
+    private let lock = NSLock()
+    private var rng: SplitMix64
+
+    init(seed: UInt64) { rng = SplitMix64(seed: seed) }
+
+    func propose(_ context: ResearchContext) async throws -> Proposal {
+        guard let path = context.editableFiles.first,
+              let source = try? String(contentsOf: context.worktree.appendingPathComponent(path), encoding: .utf8),
+              let block = try? HyperparameterBlock.parse(source, path: path) else {
+            throw ResearcherError.failed("no hyperparameter block to perturb")
+        }
+        let numeric = block.parameters.filter { $0.range != nil && $0.value.number != nil }
+        guard !numeric.isEmpty else { throw ResearcherError.nothingLeftToTry("no numeric hyperparameter with a range") }
+        let (index, step) = lock.withLock { () -> (Int, Double) in
+            let i = Int(rng.next() % UInt64(numeric.count))
+            // Box–Muller from two uniforms in (0, 1].
+            let u1 = Double(rng.next() >> 11 | 1) / Double(1 << 53), u2 = Double(rng.next() >> 11) / Double(1 << 53)
+            return (i, (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2))
+        }
+        let parameter = numeric[index]
+        let range = parameter.range!, old = parameter.value.number!
+        let new = min(range.upperBound, max(range.lowerBound, old + step * (range.upperBound - range.lowerBound) / 4))
+        let rounded = (new * 1e4).rounded() / 1e4
+        let value: HyperparameterValue = { if case .int = parameter.value { return .int(Int(rounded.rounded())) }; return .double(rounded) }()
+        return Proposal(files: [path: block.replacing(parameter.name, with: value, in: source)],
+                        description: "\(parameter.name) \(parameter.value) → \(value)", hypothesis: "a random step", move: "perturb:\(parameter.name)")
     }
 }
