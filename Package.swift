@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Release builds of the numeric code: no overflow/bounds checks, whole-module optimisation, and the
-// build machine's vector instructions (AVX2/FMA on x86-64) — the trainer runs where it is built.
+// build machine's vector instructions (-march=native: AVX-512 where the CPU has it) — the trainer runs where it is built.
 let optimize: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked", "-wmo", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
     .unsafeFlags(["-Xcc", "-march=native"], .when(platforms: [.linux])),
