@@ -3,7 +3,7 @@ import Foundation
 /// A compute slot: where one experiment builds and trains, alone.
 ///
 /// A local slot is a set of CPU cores (the subject is pinned to them with `taskset`, and its thread counts —
-/// `AUTORESEARCH_THREADS` for our tensor core, `OMP_NUM_THREADS`, `OPENBLAS_NUM_THREADS` — match their number)
+/// `AUTORESEARCH_THREADS` for our tensor core, `OMP_NUM_THREADS` and `OPENBLAS_NUM_THREADS` for other subjects — match their number)
 /// or a set of GPUs (`CUDA_VISIBLE_DEVICES`). A slot with neither takes the whole machine (the default: one slot).
 public struct Slot: Sendable, Equatable {
     public var name: String
@@ -43,6 +43,7 @@ public struct Slot: Sendable, Equatable {
         if let cpus, let n = Slot.cores(cpus)?.count {
             env["AUTORESEARCH_THREADS"] = String(n)
             env["OMP_NUM_THREADS"] = String(n)
+            env["OPENBLAS_NUM_THREADS"] = String(n)
         }
         if let gpus { env["CUDA_VISIBLE_DEVICES"] = gpus }
         if let slurm {

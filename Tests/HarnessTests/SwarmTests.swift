@@ -132,7 +132,7 @@ import Testing
         #expect(Slot.cores("0-1,3") == [0, 1, 3])
         #expect(Slot.cores("2-1") == nil && Slot.cores("x") == nil && Slot.cores("") == nil)
         #expect(slot.kind == "cpu3")
-        #expect(slot.environment == ["AUTORESEARCH_THREADS": "3", "OMP_NUM_THREADS": "3", "AUTORESEARCH_SLOT": "cpu0"])
+        #expect(slot.environment == ["AUTORESEARCH_THREADS": "3", "OMP_NUM_THREADS": "3", "OPENBLAS_NUM_THREADS": "3", "AUTORESEARCH_SLOT": "cpu0"])
         #expect(slot.wrap("echo 'hi'") == "exec taskset -c 0-1,3 /bin/sh -c 'echo '\\''hi'\\'''")
         #expect(Slot(name: "g", gpus: "0,1").environment["CUDA_VISIBLE_DEVICES"] == "0,1")
         #expect(Slot(name: "g", gpus: "0,1").kind == "gpu2")
