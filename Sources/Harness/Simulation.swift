@@ -26,6 +26,8 @@ public enum Simulation {
         public var byStatus: [String: Int]
         /// Busy slot-seconds / (slots × seconds) while the swarm was starting experiments (the drain excluded).
         public var utilisation: Double
+        /// The most slots in use at one moment (all of them, unless the scheduler serialises work).
+        public var peakSlotsInUse: Int
         public var experimentsPerHour: Double
         /// slots × 3600 / (mean run length + the subject's start-up), the rate with zero overhead.
         public var idealPerHour: Double
@@ -40,7 +42,7 @@ public enum Simulation {
                                 settings.seconds, wallSeconds)]
             lines.append("experiments: \(experiments) (" + byStatus.keys.sorted().map { "\($0) \(byStatus[$0]!)" }.joined(separator: ", ") + ")")
             for reason in reasons.keys.sorted(by: { reasons[$0]! > reasons[$1]! }) { lines.append("  \(reasons[reason]!) × \(reason)") }
-            lines.append(String(format: "slot utilisation: %.1f %%", utilisation * 100))
+            lines.append(String(format: "slot utilisation: %.1f %% (at most %d of %d slots in use at once)", utilisation * 100, peakSlotsInUse, settings.slots))
             lines.append(String(format: "experiments per hour: %.0f (ideal %.0f: %.0f %%)", experimentsPerHour, idealPerHour, 100 * experimentsPerHour / idealPerHour))
             lines.append(problems.isEmpty ? "ledger consistent: every number once, nothing left running, every keep judged against the best of its time"
                                           : "PROBLEMS:\n  " + problems.joined(separator: "\n  "))
@@ -72,14 +74,14 @@ public enum Simulation {
         let loop = try ResearchLoop(workspace: workspace, researchers: researchers, options: options, display: display)
         let started = Date()
         // Utilisation is sampled when the swarm stops starting experiments (the drain afterwards is not idle time).
-        let sampler = Task { () -> Double in
+        let sampler = Task { () -> (Double, Int) in
             while await !loop.swarmStarted { try await Task.sleep(nanoseconds: 100_000_000) }
             await loop.slotPool.resetStatistics()
             try await Task.sleep(nanoseconds: UInt64(settings.seconds * 1e9))
-            return await loop.slotPool.utilisation()
+            return (await loop.slotPool.utilisation(), await loop.slotPool.peakHeld)
         }
         _ = try await loop.run()
-        let utilisation = (try? await sampler.value) ?? 0
+        let (utilisation, peak) = (try? await sampler.value) ?? (0, 0)
         let records = try loop.ledger.experiments(tag: "sim")
         let ran = records.filter { $0.experimentStatus != .baseline }
         var byStatus: [String: Int] = [:]
@@ -91,7 +93,7 @@ public enum Simulation {
         }
         let trained = ran.filter { [.keep, .discard, .crash, .stale].contains($0.experimentStatus) }
         let meanRun = trained.compactMap(\.runSeconds).reduce(0, +) / Double(max(1, trained.count))
-        return Report(settings: settings, experiments: ran.count, byStatus: byStatus, utilisation: utilisation,
+        return Report(settings: settings, experiments: ran.count, byStatus: byStatus, utilisation: utilisation, peakSlotsInUse: peak,
                       experimentsPerHour: Double(trained.count) / (Date().timeIntervalSince(started) / 3600),
                       idealPerHour: Double(settings.slots) * 3600 / max(0.001, meanRun),
                       problems: try check(records, branch: Git(root).revParse("refs/heads/autoresearch/sim")),

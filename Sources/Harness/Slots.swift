@@ -145,8 +145,12 @@ public actor SlotPool {
 
     private func take(_ index: Int) -> Int {
         heldSince[index] = Date()
+        peakHeld = max(peakHeld, heldSince.count)
         return index
     }
+
+    /// The most slots held at the same moment since the pool was made (or its statistics reset).
+    public private(set) var peakHeld = 0
 
     /// Gives the slot back; the longest waiter gets it at once.
     public func release(_ index: Int) {
@@ -174,6 +178,7 @@ public actor SlotPool {
         createdAt = now
         busySeconds = Array(repeating: 0, count: slots.count)
         for index in heldSince.keys { heldSince[index] = now }
+        peakHeld = heldSince.count
     }
 
     /// How many experiments are waiting for a slot now.

