@@ -72,13 +72,8 @@ public final class LLMResearcher: Researcher, @unchecked Sendable {
         conversation.repairs += 1
         let message = ResearchPrompt.buildFailed(compilerOutput, attempt: conversation.repairs, of: limits.buildFixAttempts)
         conversation.log.append("user", message)
-        append(.user(message), to: conversation)
+        conversation.messages.append(.user(message))
         return try await converse(conversation)
-    }
-
-    /// Appends a message; consecutive user-side messages stay separate (each provider merges as its format needs).
-    private func append(_ message: ChatMessage, to conversation: Conversation) {
-        conversation.messages.append(message)
     }
 
     private func converse(_ c: Conversation) async throws -> Proposal {
@@ -112,20 +107,20 @@ public final class LLMResearcher: Researcher, @unchecked Sendable {
             }
             record(turn, in: c)
             if turn.stopReason == .maxTokens {
-                append(.assistant(text: turn.text, toolCalls: []), to: c)
+                c.messages.append(.assistant(text: turn.text, toolCalls: []))
                 let message = "Your reply was cut off at the limit of \(maxTokens) output tokens, and any tool call in it was dropped. "
                     + "Reply briefly: one tool call at a time, and edit_file with a small old_string rather than rewriting whole files."
                 c.log.append("harness", message)
-                append(.user(message), to: c)
+                c.messages.append(.user(message))
                 continue
             }
-            append(.assistant(text: turn.text, toolCalls: turn.toolCalls), to: c)
+            c.messages.append(.assistant(text: turn.text, toolCalls: turn.toolCalls))
             if turn.toolCalls.isEmpty {
                 nudges += 1
                 guard nudges <= 2 else { throw fail(c, "the model stopped without calling finish (3 times)") }
                 let message = "Use the tools to make your change in the editable files, then call finish with a description and a hypothesis."
                 c.log.append("harness", message)
-                append(.user(message), to: c)
+                c.messages.append(.user(message))
                 continue
             }
             var results: [ToolResult] = []
@@ -137,7 +132,7 @@ public final class LLMResearcher: Researcher, @unchecked Sendable {
                 results.append(outcome.result)
                 if let f = outcome.finish { finished = f }
             }
-            append(.toolResults(results), to: c)
+            c.messages.append(.toolResults(results))
             if let finished {
                 let files = c.toolbox.changedFiles()
                 return Proposal(files: files, description: finished.description, hypothesis: finished.hypothesis, move: "llm")
