@@ -531,9 +531,8 @@ public actor ResearchLoop {
                 return status
             }
             rebases += 1
-            guard rebases <= 3, try rebase(&experiment, onto: best.commit) else {
-                let reason = rebases > 3 ? "the best moved 3 times while this candidate was re-validated"
-                    : "it beat its base, but the best moved to \(best.commit.prefix(7)) and the change no longer applies there"
+            let refused = rebases > 3 ? "the best moved 3 times while this candidate was re-validated" : try rebase(&experiment, onto: best.commit)
+            if let reason = refused {
                 try record(&experiment, status: .stale, evidence: decision.evidence, reason: reason)
                 await announce(experiment, status: .stale, reason: reason)
                 return .stale
@@ -544,9 +543,10 @@ public actor ResearchLoop {
     }
 
     /// Replays the candidate's change on `base` in its worktree (a git cherry-pick, else its hyperparameter values);
-    /// false when it does not apply (or repeats files already tried). On success the experiment's parent, commit, diff and files hash describe the rebased change.
-    func rebase(_ experiment: inout Experiment, onto base: String) throws -> Bool {
-        guard let commit = experiment.record.commit else { return false }
+    /// returns why not when it does not apply or gives files already tried, nil on success. On success the experiment's parent, commit, diff and files hash describe the rebased change.
+    func rebase(_ experiment: inout Experiment, onto base: String) throws -> String? {
+        let noLongerApplies = "it beat its base, but the best moved to \(base.prefix(7)) and the change no longer applies there"
+        guard let commit = experiment.record.commit else { return noLongerApplies }
         let git = Git(experiment.worktree)
         let parent = experiment.record.parentCommit ?? "HEAD"
         try git.run(["checkout", "-q", "--detach", "--force", base])
@@ -556,9 +556,9 @@ public actor ResearchLoop {
             _ = git.attempt(["reset", "-q", "--hard", base])
             for path in manifest.editable {
                 guard let before = git.attempt(["show", "\(parent):\(path)"]), let after = git.attempt(["show", "\(commit):\(path)"]),
-                      let now = git.attempt(["show", "\(base):\(path)"]) else { return false }
+                      let now = git.attempt(["show", "\(base):\(path)"]) else { return noLongerApplies }
                 if before == after { continue }
-                guard let replayed = SubjectBridge.replayHyperparameters(parent: before, candidate: after, onto: now, path: path) else { return false }
+                guard let replayed = SubjectBridge.replayHyperparameters(parent: before, candidate: after, onto: now, path: path) else { return noLongerApplies }
                 try replayed.write(to: experiment.worktree.appendingPathComponent(path), atomically: true, encoding: .utf8)
             }
             try git.run(["add", "--"] + manifest.editable.sorted())
@@ -568,7 +568,9 @@ public actor ResearchLoop {
             files[path] = (try? String(contentsOf: experiment.worktree.appendingPathComponent(path), encoding: .utf8)) ?? ""
         }
         let hash = filesFingerprint(files)
-        if try ledger.experiments(tag: tag).contains(where: { $0.filesHash == hash && $0.id != experiment.record.id }) { return false }
+        if try ledger.experiments(tag: tag).contains(where: { $0.filesHash == hash && $0.id != experiment.record.id }) {
+            return "it beat its base, but on the new best \(base.prefix(7)) it gives files already tried"
+        }
         let rebased = try git.commit(experiment.record.description + "\n\nRebased onto \(base.prefix(7)) for re-validation.")
         experiment.record.parentCommit = base
         experiment.record.commit = rebased
@@ -577,7 +579,7 @@ public actor ResearchLoop {
         experiment.record.rebases = (experiment.record.rebases ?? 0) + 1
         try ledger.save(experiment.record)
         try checkIntegrity(experiment, parent: base)
-        return true
+        return nil
     }
 
     /// Asks the researcher for a change, checks it, writes it into the worktree and commits it (detached).
