@@ -16,9 +16,12 @@ import Testing
     @Test func twoResearchersRunFourExperimentsAsSlurmJobs() async throws {
         let standIn = try StandIn(noise: 0.002); defer { standIn.remove() }
         let ws = try slurmWorkspace(standIn, jobs: 2)
+        // Which worker takes the next experiment number is a race, so either may run all four: each has four ideas.
         let researchers: [any Researcher] = [
-            ScriptedResearcher([.set([("LEARNING_RATE", "0.003")], "LR 0.003"), .set([("WIDTH", "96")], "WIDTH 96")]),
-            ScriptedResearcher([.set([("BONUS", "0.2")], "BONUS 0.2"), .set([("WIDTH", "16")], "WIDTH 16")]),
+            ScriptedResearcher([.set([("LEARNING_RATE", "0.003")], "LR 0.003"), .set([("WIDTH", "96")], "WIDTH 96"),
+                                .set([("LEARNING_RATE", "0.002")], "LR 0.002"), .set([("WIDTH", "48")], "WIDTH 48")]),
+            ScriptedResearcher([.set([("BONUS", "0.2")], "BONUS 0.2"), .set([("WIDTH", "16")], "WIDTH 16"),
+                                .set([("BONUS", "0.1")], "BONUS 0.1"), .set([("WIDTH", "24")], "WIDTH 24")]),
         ]
         var options = RunOptions(tag: "slurm", experiments: 4, baselineRuns: 2)
         options.researcherFailurePause = 0
