@@ -74,8 +74,11 @@ public struct ExperimentRecord: Codable, Sendable, Equatable, FetchableRecord, M
     public var slotKind: String?
     /// How many times it was rebased onto a newer best for re-validation.
     public var rebases: Int?
-    /// Its worker's island when the swarm builds on islands.
+    /// Its worker's island when the swarm builds on islands; with the meta-loop, its arm (0 the candidate program, 1 the control).
     public var island: Int?
+    /// The archived program that steered its researcher, and the meta-loop's window it ran in (nil outside the meta-loop).
+    public var program: Int?
+    public var window: Int?
 
     public init(tag: String, number: Int, parentCommit: String?, description: String, researcher: String,
                 status: ExperimentStatus = .running, startedAt: Date = Date()) {
@@ -115,7 +118,7 @@ public enum Phase: String, Sendable {
 /// so killing the harness at any moment loses at most the experiment in flight.
 public final class Ledger: Sendable {
     public let url: URL
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     /// Opens (creating and migrating as needed) the ledger at `url`.
     public init(url: URL) throws {
@@ -202,6 +205,7 @@ public final class Ledger: Sendable {
         migrator.registerMigration("v4-islands") { db in
             try db.alter(table: "experiments") { t in t.add(column: "island", .integer) }
         }
+        registerProgramMigration(&migrator)
         return migrator
     }
 

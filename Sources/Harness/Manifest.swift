@@ -63,6 +63,8 @@ public struct Manifest: Sendable, Equatable {
     public var slots: [Slot] = []
     /// What a swarm's researchers build on (`[swarm]`; not part of the evaluation, so not in the tag's hash).
     public var swarm = SwarmPolicy()
+    /// The meta-loop's settings (`[meta]`; not part of the evaluation, so not in the tag's hash); used with `run --meta`.
+    public var meta = MetaSettings()
 
     public init(name: String, editable: [String], build: String, run: String, ideas: String? = nil,
                 metric: String = "val_bpb", direction: Direction = .lower) {
@@ -156,6 +158,16 @@ public struct Manifest: Sendable, Equatable {
         }
         if table.contains(key: "researcher") {
             manifest.researcher = try parseResearcher(try reader.section("researcher"))
+        }
+        if table.contains(key: "meta") {
+            let t = try reader.section("meta")
+            manifest.meta.window = try t.optionalInt("window") ?? manifest.meta.window
+            manifest.meta.minWindows = try t.optionalInt("min_windows") ?? manifest.meta.minWindows
+            manifest.meta.maxWindows = try t.optionalInt("max_windows") ?? manifest.meta.maxWindows
+            manifest.meta.population = try t.optionalInt("population") ?? manifest.meta.population
+            manifest.meta.exploration = try t.optionalNumber("exploration") ?? manifest.meta.exploration
+            manifest.meta.researcher = try t.optionalString("researcher")
+            try manifest.meta.validate()
         }
 
         let fixed = try reader.section("fixed")
@@ -355,6 +367,17 @@ public struct Manifest: Sendable, Equatable {
                 if let gpus = slot.gpus { lines.append("gpus = \(tomlString(gpus))") }
                 lines.append("")
             }
+        }
+        if meta != MetaSettings() {
+            lines.append("[meta]")
+            lines.append("# The meta-loop (run --meta): programs judged in windows of this many experiments per arm against a control.")
+            lines.append("window = \(meta.window)")
+            lines.append("min_windows = \(meta.minWindows)")
+            lines.append("max_windows = \(meta.maxWindows)")
+            lines.append("population = \(meta.population)")
+            lines.append("exploration = \(tomlNumber(meta.exploration))")
+            if let r = meta.researcher { lines.append("researcher = \(tomlString(r))") }
+            lines.append("")
         }
         if swarm != SwarmPolicy() {
             lines.append("[swarm]")

@@ -113,7 +113,9 @@ public struct TagReports: Sendable {
     @discardableResult
     public func writeReport() throws -> (markdown: URL, chart: URL) {
         let title = "\(workspace.manifest.name): autoresearch/\(tag)"
-        return try SubjectBridge.writeReport(outcomes: try ledger.outcomes(tag: tag), title: title,
-                                             noiseSigma: try ledger.tag(tag)?.noiseSigma, to: workspace.root)
+        let written = try SubjectBridge.writeReport(outcomes: try ledger.outcomes(tag: tag), title: title,
+                                                    noiseSigma: try ledger.tag(tag)?.noiseSigma, to: workspace.root)
+        try appendProgramSection(to: written.markdown)
+        return written
     }
 }

@@ -23,6 +23,12 @@ public struct RunOptions: Sendable {
     /// 10 minutes), so a provider outage does not burn through experiments; it stops after `maxResearcherFailures` in a row.
     public var researcherFailurePause: Double = 30
     public var maxResearcherFailures = 10
+    /// The meta-loop (`run --meta`): programs judged in windows against a control; nil for a plain run.
+    public var meta: MetaSettings?
+    /// Start no new experiment once the best reaches this metric value (`run --until`); nil = no target.
+    public var target: Double?
+    /// A plain run's researchers follow this archived program (`run --program N`); nil: the workspace's program.md.
+    public var program: Int?
 
     public init(tag: String, experiments: Int? = nil, hours: Double? = nil, baselineRuns: Int? = nil, seed: UInt64 = 0) {
         self.tag = tag; self.experiments = experiments; self.hours = hours; self.baselineRuns = baselineRuns; self.seed = seed
@@ -46,13 +52,14 @@ public struct RunOptions: Sendable {
 /// How a session of the loop ended.
 public struct RunSummary: Sendable, Equatable {
     public enum StopReason: String, Sendable {
-        case experimentLimit, timeLimit, interrupted, researcherExhausted, researcherFailing
+        case experimentLimit, timeLimit, targetReached, interrupted, researcherExhausted, researcherFailing
 
         /// In words, for the end of `autoresearch run`.
         public var text: String {
             switch self {
             case .experimentLimit: return "reached --experiments"
             case .timeLimit: return "reached --hours"
+            case .targetReached: return "reached the --until target"
             case .interrupted: return "interrupted"
             case .researcherExhausted: return "the researcher has nothing left to try"
             case .researcherFailing: return "the researcher failed too many times in a row"
@@ -91,7 +98,10 @@ public actor ResearchLoop {
     /// since the session began (for the exchange).
     var islandBests: [Int: (commit: String, metric: Double?)] = [:]
     var decidedInSession = 0
-    var islandsMode: Bool { manifest.swarm.base == .islands }
+    var islandsMode: Bool { manifest.swarm.base == .islands || options.meta != nil }
+    /// The meta-loop's proposer of programs, and its current window.
+    nonisolated let programResearcher: (any ProgramResearcher)?
+    var metaState: MetaState?
 
     /// True once the baseline is done and the workers run.
     public private(set) var swarmStarted = false
@@ -108,8 +118,17 @@ public actor ResearchLoop {
     }
 
     /// A swarm: one worker per researcher (of one kind or mixed), all writing one ledger, sharing the slots.
-    public init(workspace: Workspace, researchers: [any Researcher], options: RunOptions, display: any Display) throws {
+    /// With `options.meta`, the first half of `researchers` work for the candidate program and the second half for the
+    /// control, so their count must be even; `programResearcher` proposes the programs.
+    public init(workspace: Workspace, researchers: [any Researcher], options: RunOptions, display: any Display,
+                programResearcher: (any ProgramResearcher)? = nil) throws {
         guard !researchers.isEmpty else { throw HarnessError.other("a run needs at least one researcher (--workers 1 or more)") }
+        if let meta = options.meta {
+            try meta.validate()
+            guard researchers.count % 2 == 0 else {
+                throw HarnessError.other("the meta-loop runs a candidate and a control arm with as many researchers each; it got \(researchers.count) researchers")
+            }
+        }
         guard RunOptions.isValidTag(options.tag) else { throw HarnessError.invalidTag(options.tag) }
         guard SubjectBridge.metricNames.contains(workspace.manifest.metric) else {
             throw HarnessError.manifestKey(key: "metric.name", problem: "is '\(workspace.manifest.metric)', which the summary block does not have; use one of \(SubjectBridge.metricNames.joined(separator: ", ")).")
@@ -130,9 +149,12 @@ public actor ResearchLoop {
             Worker(index: i, researcher: researcher,
                    worktree: worktrees.appendingPathComponent(i == 0 ? "slot-0" : "worker-\(i)"))
         }
-        if workspace.manifest.swarm.base == .islands {
+        if options.meta != nil {
+            for worker in workers { worker.island = worker.index < researchers.count / 2 ? 0 : 1 }
+        } else if workspace.manifest.swarm.base == .islands {
             for worker in workers { worker.island = worker.index % workspace.manifest.swarm.islands }
         }
+        self.programResearcher = programResearcher
         let slots = workspace.manifest.slots.isEmpty ? [Slot(name: "local")] : workspace.manifest.slots
         self.slots = slots
         self.slotPool = SlotPool(slots)
@@ -151,6 +173,11 @@ public actor ResearchLoop {
             guard try await runBaseline() else { return try await summary(.interrupted, started: 0) }
         }
         if deadline == nil { deadline = options.hours.map { Date().addingTimeInterval($0 * 3600) } }
+        if options.meta != nil {
+            try await startMeta()
+        } else if let program = options.program {
+            try await steerAll(withProgram: program)
+        }
         if workers.count > 1 {
             await note("\(workers.count) researchers (\(workers.map(\.researcher.name).joined(separator: ", "))) over \(slots.count) slot(s): \(slots.map(\.name).joined(separator: ", "))")
         }
@@ -166,7 +193,7 @@ public actor ResearchLoop {
 
     /// Why the session ended: an interruption wins, then a limit, then the researchers giving up.
     func finalReason() -> RunSummary.StopReason {
-        for reason in [RunSummary.StopReason.interrupted, .experimentLimit, .timeLimit, .researcherExhausted, .researcherFailing]
+        for reason in [RunSummary.StopReason.interrupted, .experimentLimit, .timeLimit, .targetReached, .researcherExhausted, .researcherFailing]
         where stopReasons.contains(reason) { return reason }
         return .interrupted
     }
@@ -175,11 +202,13 @@ public actor ResearchLoop {
     var exhaustedWorkers = 0
     var finishedWorkers = 0
     var keepsDecided = 0
+    /// Whether a keep reached `options.target`.
+    var targetReached = false
 
     /// Whether the session may still start experiments (not cancelled, no limit reached).
     func nextExperimentAllowed() -> Bool {
         !(Task.isCancelled || stopReasons.contains(.interrupted)
-          || options.experiments.map { started >= $0 } == true || deadline.map { Date() >= $0 } == true)
+          || options.experiments.map { started >= $0 } == true || deadline.map { Date() >= $0 } == true || targetReached)
     }
 
     /// Starts the next experiment of the session, or says why not (the limits are shared by every worker).
@@ -187,6 +216,7 @@ public actor ResearchLoop {
         if Task.isCancelled || stopReasons.contains(.interrupted) { return .interrupted }
         if let limit = options.experiments, started >= limit { return .experimentLimit }
         if let deadline, Date() >= deadline { return .timeLimit }
+        if targetReached { return .targetReached }
         started += 1
         return nil
     }
@@ -194,11 +224,20 @@ public actor ResearchLoop {
     /// One worker: experiment after experiment until a limit, an interruption, or its researcher gives up.
     func workerLoop(_ worker: Worker) async throws {
         while true {
+            try await metaGate(worker)
             if let reason = nextExperiment() { stopReasons.append(reason); finishedWorkers += 1; return }
             let status = try await runExperiment(worker)
+            metaExperimentFinished()
             if status == .interrupted { stopReasons.append(.interrupted); finishedWorkers += 1; return }
             if status == .researcherError {
                 worker.failures += 1
+                if worker.exhausted, options.meta != nil {
+                    // In the meta-loop an exhausted researcher spends its arm's experiments (its program made no
+                    // progress); waiting for a keep could wait on the other arm, which waits for the window to end.
+                    worker.exhausted = false
+                    worker.failures = 0
+                    continue
+                }
                 if worker.exhausted {
                     // Alone, an exhausted researcher ends the run. In a swarm it waits for a new best (new moves
                     // open up from there); the run ends when every worker is exhausted at once.
@@ -231,6 +270,7 @@ public actor ResearchLoop {
     }
 
     private func summary(_ reason: RunSummary.StopReason, started: Int) async throws -> RunSummary {
+        try await endMeta()
         await display.finish()
         let records = try ledger.experiments(tag: tag)
         let best = try bestSoFar()
@@ -330,7 +370,7 @@ public actor ResearchLoop {
 
     /// Islands: every `exchange_every` decided experiments, each island whose best is worse than the global best adopts it.
     func exchangeIfDue() async throws {
-        guard islandsMode else { return }
+        guard islandsMode, options.meta == nil else { return }
         decidedInSession += 1
         guard decidedInSession % manifest.swarm.exchangeEvery == 0 else { return }
         let global = try bestSoFar()
@@ -446,6 +486,8 @@ public actor ResearchLoop {
                                       description: "(proposing)", researcher: worker.researcher.name)
         record.worker = worker.index
         if islandsMode { record.island = worker.island }
+        record.program = worker.program?.number
+        record.window = metaState?.window.number
         record = try ledger.start(record)
         var experiment = Experiment(record: record, log: logURL(record.number), worker: worker)
         await display.show(.experiment(number: record.number, description: "(proposing)"))
@@ -467,7 +509,10 @@ public actor ResearchLoop {
             try checkIntegrity(experiment, parent: best.commit)
             let runs = try await runCandidate(&experiment, against: bestMetric)
             let status = try await decide(&experiment, runs: runs)
-            if status == .keep { keepsDecided += 1 }
+            if status == .keep {
+                keepsDecided += 1
+                if let target = options.target, let metric = experiment.record.metric, !better(target, than: metric) { targetReached = true }
+            }
             try await exchangeIfDue()
             await showStanding()
             return status
@@ -588,13 +633,14 @@ public actor ResearchLoop {
         let records = try ledger.experiments(tag: tag)
         var context = ResearchContext(
             worktree: experiment.worktree, editableFiles: manifest.editable,
-            history: records.filter { $0.id != experiment.record.id }.map(\.outcome),
+            history: history(records, for: experiment),
             bestMetric: bestMetric,
             noiseSigma: try ledger.tag(tag)?.noiseSigma,
             triedFilesHashes: Set(records.compactMap(\.filesHash)),
             seed: options.seed &+ UInt64(experiment.record.number))
         context.experimentNumber = experiment.record.number
-        context.program = programText()
+        context.program = experiment.worker.program?.text ?? programText()
+
         context.metricName = manifest.metric
         context.keepMargin = Decision.threshold(sigma: context.noiseSigma, settings: manifest.noise)
         context.lastCrash = lastCrash(records.filter { $0.id != experiment.record.id })
@@ -623,9 +669,16 @@ public actor ResearchLoop {
                 return
             } catch let stop as ExperimentStop where stop.message.hasPrefix("the proposal repeats files") && attempt < 3 && workers.count > 1 {
                 context.triedFilesHashes = Set(now.compactMap(\.filesHash))
-                context.history = now.filter { $0.id != experiment.record.id }.map(\.outcome)
+                context.history = history(now, for: experiment)
             }
         }
+    }
+
+    /// What a researcher sees of the ledger: every other experiment; in a meta-loop window, the shared past and its own
+    /// arm's experiments of the window, not the other program's.
+    func history(_ records: [ExperimentRecord], for experiment: Experiment) -> [ExperimentOutcome] {
+        let window = experiment.record.window, island = experiment.worker.island
+        return records.filter { $0.id != experiment.record.id && (window == nil || $0.window != window || $0.island == island) }.map(\.outcome)
     }
 
     /// Checks a proposal (only editable files, a real change, never files already tried), writes it into the

@@ -39,14 +39,14 @@ public struct ResearcherSection: Sendable, Equatable {
         return s
     }
 
-    /// Removes the `[researcher]` tables (and their sub-tables) and `[swarm]` from manifest text, for the tag's hash.
+    /// Removes the `[researcher]` tables (and their sub-tables), `[swarm]` and `[meta]` from manifest text, for the tag's hash.
     static func strip(from text: String) -> String {
         var out: [Substring] = []
         var skipping = false
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             let t = line.trimmingCharacters(in: .whitespaces)
             if t.hasPrefix("[") {
-                skipping = t.hasPrefix("[researcher]") || t.hasPrefix("[researcher.") || t.hasPrefix("[swarm]")
+                skipping = t.hasPrefix("[researcher]") || t.hasPrefix("[researcher.") || t.hasPrefix("[swarm]") || t.hasPrefix("[meta]")
             }
             if !skipping { out.append(line) }
         }

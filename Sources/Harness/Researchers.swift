@@ -1,6 +1,7 @@
 import AgentResearcher
 import AutoResearchCore
 import Foundation
+import SearchResearcher
 
 /// Builds the researcher `autoresearch run` asked for, from the manifest's `[researcher]` table and the
 /// command line's overrides; a missing key, a bad URL or an empty command is a clear error here, before anything runs.
@@ -75,22 +76,45 @@ public enum Researchers {
             return CommandResearcher(template: settings.command, timeout: settings.commandTimeout,
                                      buildFixAttempts: settings.limits.buildFixAttempts, secrets: secrets)
         case .anthropic, .openai:
-            guard let url = URL(string: settings.baseURL), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
-                throw HarnessError.other("'\(settings.baseURL)' is not an http(s) base URL for the \(settings.backend.rawValue) researcher; e.g. \(AgentSettings(backend: settings.backend).baseURL).")
-            }
-            guard !settings.model.isEmpty else {
-                throw HarnessError.other("the \(settings.backend.rawValue) researcher needs a model: set [researcher] model or pass --model.")
-            }
-            let key = environment[settings.apiKeyVariable].flatMap { $0.isEmpty ? nil : $0 }
-            if key == nil, settings.requiresKey {
-                throw HarnessError.other(ProviderError.missingKey(variable: settings.apiKeyVariable, provider: settings.backend.rawValue).description)
-            }
-            let http = transport ?? HTTPTransport(retry: settings.retry)
-            let provider: any ChatProvider = settings.backend == .anthropic
-                ? AnthropicProvider(model: settings.model, baseURL: url, apiKey: key ?? "", transport: http)
-                : OpenAIProvider(model: settings.model, baseURL: url, apiKey: key, maxTokensField: settings.maxTokensField, transport: http)
+            let (provider, key) = try chatProvider(settings, environment: environment, transport: transport)
             return LLMResearcher(provider: provider, limits: settings.limits, prices: settings.prices,
                                  secrets: secrets + [key].compactMap { $0 })
         }
+    }
+
+    /// The chat provider of an anthropic or openai `settings`, and the API key it uses (a secret never to store).
+    static func chatProvider(_ settings: AgentSettings, environment: [String: String],
+                             transport: HTTPTransport? = nil) throws -> (provider: any ChatProvider, key: String?) {
+        guard let url = URL(string: settings.baseURL), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+            throw HarnessError.other("'\(settings.baseURL)' is not an http(s) base URL for the \(settings.backend.rawValue) researcher; e.g. \(AgentSettings(backend: settings.backend).baseURL).")
+        }
+        guard !settings.model.isEmpty else {
+            throw HarnessError.other("the \(settings.backend.rawValue) researcher needs a model: set [researcher] model or pass --model.")
+        }
+        let key = environment[settings.apiKeyVariable].flatMap { $0.isEmpty ? nil : $0 }
+        if key == nil, settings.requiresKey {
+            throw HarnessError.other(ProviderError.missingKey(variable: settings.apiKeyVariable, provider: settings.backend.rawValue).description)
+        }
+        let http = transport ?? HTTPTransport(retry: settings.retry)
+        let provider: any ChatProvider = settings.backend == .anthropic
+            ? AnthropicProvider(model: settings.model, baseURL: url, apiKey: key ?? "", transport: http)
+            : OpenAIProvider(model: settings.model, baseURL: url, apiKey: key, maxTokensField: settings.maxTokensField, transport: http)
+        return (provider, key)
+    }
+
+    /// The meta-loop's proposer of programs: `kind` "mutation" (offline), "anthropic" or "openai" (an LLM rewrites
+    /// program.md, with the `[researcher]` table's model, URL, limits and prices, and the command line's overrides).
+    public static func makeProgramResearcher(kind: String, workspace: Workspace, overrides: Overrides,
+                                             environment: [String: String] = ProcessInfo.processInfo.environment) throws -> any ProgramResearcher {
+        guard MetaSettings.researchers.contains(kind) else {
+            throw HarnessError.other("unknown meta-researcher '\(kind)'; use one of \(MetaSettings.researchers.joined(separator: ", ")) (--meta-researcher or [meta] researcher).")
+        }
+        guard let backend = AgentSettings.Backend(rawValue: kind), backend != .command else { return SettingsMutator() }
+        var settings = workspace.manifest.researcher.settings(for: backend)
+        if let model = overrides.model { settings.model = model }
+        if let url = overrides.baseURL { settings.baseURL = url }
+        let (provider, key) = try chatProvider(settings, environment: environment)
+        return LLMProgramWriter(provider: provider, limits: settings.limits, prices: settings.prices,
+                                secrets: TranscriptLog.environmentSecrets(environment) + [key].compactMap { $0 })
     }
 }

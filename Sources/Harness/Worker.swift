@@ -5,7 +5,8 @@ import Foundation
 /// in whichever slot they get). A worker runs one experiment at a time, so its state needs no lock.
 final class Worker: @unchecked Sendable {
     let index: Int
-    let researcher: any Researcher
+    /// Its researcher; the meta-loop replaces a search researcher when a new program steers it.
+    var researcher: any Researcher
     let worktree: URL
     /// The context of its latest proposal, for a build repair.
     var lastContext: ResearchContext?
@@ -14,6 +15,8 @@ final class Worker: @unchecked Sendable {
     var exhausted = false
     /// Its island when the swarm's base policy is islands (else 0).
     var island = 0
+    /// The archived program steering it (the meta-loop, or `run --program N`); nil: the workspace's program.md.
+    var program: ProgramRecord?
 
     init(index: Int, researcher: any Researcher, worktree: URL) {
         self.index = index; self.researcher = researcher; self.worktree = worktree

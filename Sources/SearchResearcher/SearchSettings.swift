@@ -38,7 +38,8 @@ public struct SearchSettings: Codable, Sendable, Equatable {
     /// The settings the search researcher uses unless told otherwise.
     public static let `default` = SearchSettings()
 
-    enum CodingKeys: String, CodingKey {
+    /// The settings' names as they appear in JSON settings objects (and so in research programs).
+    public enum CodingKeys: String, CodingKey, CaseIterable {
         case hyperparameterPrior, ideaPrior, priorWeight, exploration, ideaProbability, stepSize, momentum,
              combineProbability, nearMissSigmas
     }

@@ -10,7 +10,8 @@ struct AutoResearch: AsyncParsableCommand {
         commandName: "autoresearch",
         abstract: "Autonomous ML research: propose, train, keep what beats the noise, repeat.",
         subcommands: [InitCommand.self, PrepareCommand.self, RunCommand.self, ResultsCommand.self,
-                      StatusCommand.self, ReportCommand.self, ShowCommand.self, SimulateCommand.self])
+                      StatusCommand.self, ReportCommand.self, ShowCommand.self, ProgramsCommand.self, ShowProgramCommand.self,
+                      SimulateCommand.self, MetaBenchCommand.self])
 
     /// Parses, runs, and reports any failure as `error: <message>` with exit status 1 (never a stack trace).
     static func main() async {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import AutoResearchCore
 import Harness
 
 /// `autoresearch run`: the research loop, until Ctrl-C, `--experiments` or `--hours`.
@@ -17,6 +18,9 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: "Start no new experiment after this many hours.")
     var hours: Double?
+
+    @Option(help: "Start no new experiment once a keep reaches this metric value (e.g. --until 0.95 for val_bpb).")
+    var until: Double?
 
     @Option(name: .customLong("baseline-runs"), help: "Baseline runs of a new tag, to estimate the noise (default: the manifest's, 3).")
     var baselineRuns: Int?
@@ -39,6 +43,18 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Seed for the researcher's randomness.")
     var seed: UInt64 = 0
 
+    @Flag(help: "The meta-loop: research programs judged in windows against a control arm (each arm gets --workers researchers); see `autoresearch programs`.")
+    var meta = false
+
+    @Option(help: "With --meta: experiments per arm in one window (default: the manifest's [meta] window, 10).")
+    var window: Int?
+
+    @Option(name: .customLong("meta-researcher"), help: "With --meta: who proposes programs: mutation (offline, mutates the search researcher's settings), anthropic or openai (an LLM rewrites program.md).")
+    var metaResearcher: String?
+
+    @Option(help: "Without --meta: the researchers follow this archived program of the tag (see `autoresearch programs`).")
+    var program: Int?
+
     func validate() throws {
         if let experiments, experiments < 0 { throw ValidationError("--experiments must be 0 or more") }
         if let hours, hours <= 0 { throw ValidationError("--hours must be positive") }
@@ -46,16 +62,36 @@ struct RunCommand: AsyncParsableCommand {
         if let researcher, !ResearcherSection.kinds.contains(researcher) {
             throw ValidationError("unknown researcher '\(researcher)'; available: \(ResearcherSection.kinds.joined(separator: ", "))")
         }
+        if let window, window < 1 { throw ValidationError("--window must be at least 1 experiment per arm") }
+        if !meta, window != nil || metaResearcher != nil { throw ValidationError("--window and --meta-researcher belong to the meta-loop; add --meta") }
+        if meta, program != nil { throw ValidationError("--program runs one archived program; the meta-loop (--meta) chooses programs itself, so use one or the other") }
+        if let metaResearcher, !MetaSettings.researchers.contains(metaResearcher) {
+            throw ValidationError("unknown meta-researcher '\(metaResearcher)'; available: \(MetaSettings.researchers.joined(separator: ", "))")
+        }
     }
 
     func run() async throws {
         let workspace = try workspaceOption.open()
         let tag = self.tag ?? RunOptions.defaultTag()
-        let options = RunOptions(tag: tag, experiments: experiments, hours: hours, baselineRuns: baselineRuns, seed: seed)
-        let researchers = try Researchers.makeSwarm(
-            workspace: workspace, workers: workers,
-            overrides: .init(kind: self.researcher, model: model, baseURL: baseURL, command: agentCommand), seed: seed)
-        let loop = try ResearchLoop(workspace: workspace, researchers: researchers, options: options, display: makeDisplay())
+        var options = RunOptions(tag: tag, experiments: experiments, hours: hours, baselineRuns: baselineRuns, seed: seed)
+        options.program = program
+        options.target = until
+        let overrides = Researchers.Overrides(kind: self.researcher, model: model, baseURL: baseURL, command: agentCommand)
+        var researchers = try Researchers.makeSwarm(workspace: workspace, workers: workers, overrides: overrides, seed: seed)
+        var programResearcher: (any ProgramResearcher)?
+        if meta {
+            var settings = workspace.manifest.meta
+            if let window { settings.window = window }
+            // The control arm: as many researchers again, of the same kinds, with their own seeds.
+            researchers += try Researchers.makeSwarm(workspace: workspace, workers: workers, overrides: overrides, seed: seed &+ 10_000)
+            let kinds = Set(researchers.map(\.name))
+            let kind = metaResearcher ?? settings.researcher
+                ?? (kinds == ["search"] ? "mutation" : kinds.first { MetaSettings.researchers.contains($0) } ?? "mutation")
+            programResearcher = try Researchers.makeProgramResearcher(kind: kind, workspace: workspace, overrides: overrides)
+            options.meta = settings
+        }
+        let loop = try ResearchLoop(workspace: workspace, researchers: researchers, options: options, display: makeDisplay(),
+                                    programResearcher: programResearcher)
         let summary = try await Interrupts.cancellingOnSignal { try await loop.run() }
         let reports = try TagReports(workspace: workspace, tag: tag)
         try reports.writeResults()

@@ -43,3 +43,49 @@ actor QuietDisplay: Display {
     func show(_ event: LoopEvent) {}
     func finish() {}
 }
+
+/// `autoresearch meta-bench`: the meta-loop against the default search settings on the quadratic subject.
+struct MetaBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "meta-bench",
+        abstract: "Benchmark the meta-loop on the quadratic subject: experiments to reach a target with the default search settings and with the settings it keeps, over seeds.")
+
+    @Option(help: "How many seeds (1, 2, …).")
+    var seeds = 5
+
+    @Option(name: .customLong("meta-experiments"), help: "Experiments of each meta-loop run (both arms together).")
+    var metaExperiments = 300
+
+    @Option(help: "Experiments per arm in one window.")
+    var window = 10
+
+    @Option(help: "The target val_bpb.")
+    var target = 1.15
+
+    @Option(name: .customLong("evaluation-limit"), help: "The most experiments a plain run may take to reach the target.")
+    var evaluationLimit = 200
+
+    func validate() throws {
+        guard seeds >= 1, metaExperiments >= 1, window >= 1, evaluationLimit >= 1 else {
+            throw ValidationError("--seeds, --meta-experiments, --window and --evaluation-limit must be at least 1")
+        }
+    }
+
+    func run() async throws {
+        var settings = MetaBenchmark.Settings()
+        settings.seeds = (1...seeds).map(UInt64.init)
+        settings.metaExperiments = metaExperiments
+        settings.meta.window = window
+        settings.target = target
+        settings.evaluationLimit = evaluationLimit
+        let started = Date()
+        let fixed = settings
+        let rows = try await Interrupts.cancellingOnSignal {
+            try await MetaBenchmark.run(fixed, display: QuietDisplay()) { row in
+                print("seed \(row.seed): incumbent program \(row.program) (\(row.programDescription)); experiments to \(fixed.target): default \(row.defaultExperiments), found \(row.foundExperiments.map { "\($0)" } ?? "(default)")")
+            }
+        }
+        print(MetaBenchmark.report(rows, settings: settings))
+        print(String(format: "(%.0f s)", Date().timeIntervalSince(started)))
+    }
+}

@@ -1,13 +1,19 @@
-X1 = 0.5  # range: -4..4
-X2 = -1.0  # range: -4..4
-X3 = 2.0  # range: -4..4
-LOG_SCALE = -2.0  # range: -5..1
+LR = 0.0001  # range: 1e-6..100
+WD = 10.0  # range: 1e-6..100
+WARMUP = 0.001  # range: 1e-6..100
+BETA = 50.0  # range: 1e-6..100
+INIT_SCALE = 0.0003  # range: 1e-6..100
+CLIP = 0.003  # range: 1e-6..100
 SEED = 1
 
-# The fast benchmark subject. val_bpb = 1 + Σ w·(x − x*)² + 0.05·(LOG_SCALE + 3)² + noise: its optimum is
-# 1.0 at X1 = 1.5, X2 = 0.25, X3 = -0.75, LOG_SCALE = -3; the noise is Gaussian with σ = 0.004, drawn from SEED.
+# The fast benchmark subject. Six positive hyperparameters, each starting about 1.5 to 2.5 decades from its best
+# value, like learning rates and weight decays do. val_bpb = 1 + Σ w·(log10 x − log10 x*)² + noise: the optimum is
+# 1.0 at LR = 0.01, WD = 0.1, WARMUP = 0.1, BETA = 1, INIT_SCALE = 0.02, CLIP = 1; the weights w are 0.12, 0.08,
+# 0.05, 0.1, 0.15, 0.06; the noise is Gaussian with σ = 0.004, drawn from SEED and the values. Research speed depends on the search:
+# small steps need many keeps to cover two decades, large steps overshoot near the optimum.
 # A run sleeps like a training run would: AUTORESEARCH_SIM_SECONDS = "a,b" draws its length uniformly in [a, b]
 # seconds (default "2,4"), so a swarm simulation can size its experiments.
+import math
 import os
 import random
 import sys
@@ -17,8 +23,15 @@ start = time.time()
 low, high = (float(v) for v in os.environ.get("AUTORESEARCH_SIM_SECONDS", "2,4").split(","))
 rng = random.Random("%d:%s" % (SEED, os.environ.get("AUTORESEARCH_SLOT", "")))
 time.sleep(rng.uniform(low, high))
-loss = 1.0 + 0.5 * (X1 - 1.5) ** 2 + 0.3 * (X2 - 0.25) ** 2 + 0.2 * (X3 + 0.75) ** 2 + 0.05 * (LOG_SCALE + 3) ** 2
-noise = random.Random(SEED * 7919 + 17).gauss(0.0, 0.004)
+terms = [(LR, 0.01, 0.12), (WD, 0.1, 0.08), (WARMUP, 0.1, 0.05), (BETA, 1.0, 0.1), (INIT_SCALE, 0.02, 0.15), (CLIP, 1.0, 0.06)]
+loss = 1.0
+for value, best, weight in terms:
+    if value <= 0:
+        print("FAIL: hyperparameters must be positive")
+        sys.exit(1)
+    loss += weight * (math.log10(value) - math.log10(best)) ** 2
+# The noise depends on the seed and on the values, as a real run's does on the seed and on the model.
+noise = random.Random("%d|%r" % (SEED, [t[0] for t in terms])).gauss(0.0, 0.004)
 val = loss + noise
 if val != val:
     print("FAIL: val_bpb is NaN")

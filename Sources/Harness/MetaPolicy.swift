@@ -1,0 +1,135 @@
+import Foundation
+
+/// The meta-loop's settings (`[meta]` in autoresearch.toml, or `run --meta --window N`). Not part of the evaluation,
+/// so not in the tag's hash.
+public struct MetaSettings: Sendable, Equatable {
+    /// Experiments per arm in one window (the candidate program's and the control's each).
+    public var window = 10
+    /// A challenger is kept after at least this many windows, when its mean score minus one standard error is above 0.
+    public var minWindows = 2
+    /// A challenger not kept after this many windows is retired.
+    public var maxWindows = 4
+    /// How many challengers are judged at once; below it the meta-researcher proposes a new one.
+    public var population = 2
+    /// UCB exploration constant c: a live challenger is chosen by mean score + c·√(2·ln N / n).
+    public var exploration = 0.5
+    /// Who proposes programs: "mutation" (offline: mutates the search researcher's settings), "anthropic" or "openai"
+    /// (an LLM rewrites program.md, with the `[researcher]` table's model, URL and limits); nil = "mutation" when
+    /// every researcher is the search researcher, else the researchers' LLM kind.
+    public var researcher: String?
+
+    public init(window: Int = 10, minWindows: Int = 2, maxWindows: Int = 4, population: Int = 2, exploration: Double = 0.5,
+                researcher: String? = nil) {
+        self.window = window; self.minWindows = minWindows; self.maxWindows = maxWindows; self.population = population
+        self.exploration = exploration; self.researcher = researcher
+    }
+
+    /// The meta-researcher kinds.
+    public static let researchers = ["mutation", "anthropic", "openai"]
+
+    /// - Throws: `HarnessError.manifestKey` naming the first bad setting.
+    public func validate() throws {
+        guard window >= 1 else { throw HarnessError.manifestKey(key: "meta.window", problem: "must be at least 1 experiment per arm.") }
+        guard minWindows >= 1 else { throw HarnessError.manifestKey(key: "meta.min_windows", problem: "must be at least 1.") }
+        guard maxWindows >= minWindows else {
+            throw HarnessError.manifestKey(key: "meta.max_windows", problem: "is \(maxWindows), below min_windows (\(minWindows)).")
+        }
+        guard population >= 1 else { throw HarnessError.manifestKey(key: "meta.population", problem: "must be at least 1.") }
+        guard exploration.isFinite, exploration >= 0 else { throw HarnessError.manifestKey(key: "meta.exploration", problem: "must be 0 or more.") }
+        if let researcher, !Self.researchers.contains(researcher) {
+            throw HarnessError.manifestKey(key: "meta.researcher", problem: "is '\(researcher)'; use one of \(Self.researchers.joined(separator: ", ")).")
+        }
+    }
+}
+
+/// How the meta-loop judges programs: window scores, the bandit, and when a challenger is kept.
+///
+/// A window runs the candidate program and the control from the same base commit, `window` experiments each, on the
+/// same slots. Each arm's *progress* is how far its best keep moved the metric from the base (0 without a keep; keeps
+/// already beat the best by more than the noise margin). The score compares the two:
+/// `(p − q) / max(p, q)` for the candidate's progress p and the control's q, in -1…1, and 0 when |p − q| is within
+/// the keep margin (2σ), so a difference the noise could make counts for nothing. Per hour it is the same on progress
+/// divided by each arm's compute hours.
+/// Selection among live challengers is UCB1 (Auer, Cesa-Bianchi & Fischer 2002) over window scores.
+public enum MetaPolicy {
+    /// The score of one window, in -1…1 (see the type's documentation).
+    /// - Parameters:
+    ///   - program, control: each arm's progress in metric units (≥ 0).
+    ///   - margin: the keep margin (max(min delta, 2σ)) in metric units.
+    public static func score(program: Double, control: Double, margin: Double) -> Double {
+        let p = max(0, program), q = max(0, control)
+        guard abs(p - q) > margin, max(p, q) > 0 else { return 0 }
+        return (p - q) / max(p, q)
+    }
+
+    /// The per-hour score: the same comparison on progress per compute hour; 0 when either arm has no time recorded.
+    public static func scorePerHour(program: Double, programSeconds: Double, control: Double, controlSeconds: Double,
+                                    margin: Double) -> Double {
+        guard programSeconds > 0, controlSeconds > 0 else { return 0 }
+        guard abs(max(0, program) - max(0, control)) > margin else { return 0 }
+        let p = max(0, program) / programSeconds, q = max(0, control) / controlSeconds
+        guard max(p, q) > 0 else { return 0 }
+        return (p - q) / max(p, q)
+    }
+
+    /// Mean and standard error (sample standard deviation / √n; 0 for one score) of `scores`.
+    public static func meanAndStandardError(_ scores: [Double]) -> (mean: Double, standardError: Double) {
+        guard !scores.isEmpty else { return (0, 0) }
+        let n = Double(scores.count)
+        let mean = scores.reduce(0, +) / n
+        guard scores.count > 1 else { return (mean, 0) }
+        let variance = scores.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / (n - 1)
+        return (mean, (variance / n).squareRoot())
+    }
+
+    /// What to do with a challenger after a window.
+    public enum Verdict: Equatable, Sendable {
+        /// Becomes the incumbent (the control of new windows).
+        case keep(String)
+        /// Out of the running.
+        case retire(String)
+        /// Needs more windows.
+        case undecided
+    }
+
+    /// Keep after `minWindows` when mean − standard error > 0 and no window was lost (no score below 0); retire when
+    /// the mean is ≤ 0 after `minWindows`, or after `maxWindows` without a keep.
+    public static func verdict(scores: [Double], settings: MetaSettings) -> Verdict {
+        let (mean, se) = meanAndStandardError(scores)
+        let summary = String(format: "mean score %+.2f ± %.2f over %d window(s)", mean, se, scores.count)
+        guard scores.count >= settings.minWindows else { return .undecided }
+        if mean > 0, mean - se > 0, scores.allSatisfy({ $0 >= 0 }) { return .keep(summary + ": faster than the control beyond the noise") }
+        if mean <= 0 { return .retire(summary + ": no faster than the control") }
+        if scores.count >= settings.maxWindows { return .retire(summary + ": not clearly faster after \(settings.maxWindows) windows") }
+        return .undecided
+    }
+
+    /// The UCB1 index of a challenger: mean + c·√(2·ln N / n); +∞ for one never scored.
+    public static func ucb(scores: [Double], totalWindows: Int, exploration: Double) -> Double {
+        guard !scores.isEmpty else { return .infinity }
+        let n = Double(scores.count)
+        return meanAndStandardError(scores).mean + exploration * (2 * log(Double(max(totalWindows, 1))) / n).squareRoot()
+    }
+
+    /// What changed from `parent` to `child`: settings key by key (`stepSize: 1 → 2`), then program.md as removed
+    /// (`-`) and added (`+`) lines (Swift's `CollectionDifference`). Empty when nothing changed.
+    public static func diff(from parent: (text: String, settings: [String: String]), to child: (text: String, settings: [String: String])) -> String {
+        var lines: [String] = []
+        for key in Set(parent.settings.keys).union(child.settings.keys).sorted() where parent.settings[key] != child.settings[key] {
+            lines.append("settings.\(key): \(parent.settings[key] ?? "(default)") → \(child.settings[key] ?? "(default)")")
+        }
+        let old = parent.text.components(separatedBy: "\n"), new = child.text.components(separatedBy: "\n")
+        let changes = new.difference(from: old)
+        if !changes.isEmpty {
+            lines.append("--- program.md (parent)")
+            lines.append("+++ program.md")
+            for change in changes {
+                switch change {
+                case .remove(let offset, let line, _): lines.append("-\(offset + 1): \(line)")
+                case .insert(let offset, let line, _): lines.append("+\(offset + 1): \(line)")
+                }
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

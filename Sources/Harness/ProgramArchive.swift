@@ -1,0 +1,199 @@
+import AutoResearchCore
+import Foundation
+import GRDB
+
+/// Where a program stands in the archive.
+public enum ProgramStatus: String, Sendable, Codable, CaseIterable {
+    /// Program 1: what the tag started with (the workspace's program.md and the researcher's settings).
+    case original
+    /// A challenger still being judged in windows against the incumbent.
+    case live
+    /// Kept on evidence: it became the default (the control) for new windows. The latest kept is the incumbent.
+    case kept
+    /// Judged and not kept (no better than the control, or out of windows).
+    case retired
+    /// Refused before it ran: it tried to change a protected field (see `ProgramGuard`) or was malformed.
+    case refused
+}
+
+/// One research program in a tag's archive (the ledger's `programs` table), with its lineage.
+public struct ProgramRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "programs"
+    public var id: Int64?
+    public var tag: String
+    /// 1, 2, … in the order proposed.
+    public var number: Int
+    /// The program it was derived from; nil for the original.
+    public var parent: Int?
+    /// program.md as the LLM and command researchers get it.
+    public var text: String
+    /// The search researcher's settings, a JSON object of `SearchSettings` keys.
+    public var settings: String
+    /// What changed against the parent: settings key by key, then program.md line by line.
+    public var diff: String
+    /// Who proposed it: "workspace" for the original, "mutation", "anthropic:<model>", ….
+    public var proposer: String
+    public var description: String
+    public var hypothesis: String
+    /// A `ProgramStatus` raw value.
+    public var status: String
+    /// Why it was refused, retired or kept.
+    public var reason: String?
+    public var createdAt: Date
+    public var keptAt: Date?
+    /// What an LLM meta-researcher spent proposing it, and its transcript (secrets removed).
+    public var costUSD: Double?
+    public var transcript: String?
+
+    public init(tag: String, number: Int, parent: Int?, draft: ProgramDraft, diff: String, proposer: String,
+                description: String, hypothesis: String, status: ProgramStatus, createdAt: Date = Date()) {
+        self.tag = tag; self.number = number; self.parent = parent; self.text = draft.text; self.settings = draft.settings
+        self.diff = diff; self.proposer = proposer; self.description = description; self.hypothesis = hypothesis
+        self.status = status.rawValue; self.createdAt = createdAt
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    public var programStatus: ProgramStatus { ProgramStatus(rawValue: status) ?? .retired }
+    public var draft: ProgramDraft { ProgramDraft(text: text, settings: settings) }
+}
+
+/// One window of the meta-loop (the ledger's `windows` table): a candidate program and the control, each running
+/// `experiments` experiments from the same base commit on the same slots, and the score that came of it.
+public struct WindowRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "windows"
+    public var id: Int64?
+    public var tag: String
+    /// 1, 2, … in order.
+    public var number: Int
+    /// The candidate program and the control (the incumbent when the window began).
+    public var program: Int
+    public var control: Int
+    /// Both arms start here.
+    public var baseCommit: String
+    public var baseMetric: Double
+    /// Experiments per arm.
+    public var experiments: Int
+    /// "running", "done" or "interrupted" (the harness stopped; the window is not scored).
+    public var status: String
+    /// How far each arm moved the metric from the base (≥ 0, in metric units), its experiments and compute seconds.
+    public var programProgress: Double?
+    public var controlProgress: Double?
+    public var programExperiments: Int?
+    public var controlExperiments: Int?
+    public var programSeconds: Double?
+    public var controlSeconds: Double?
+    /// The score per experiment and per hour, in -1…1 (see `MetaPolicy.score`); the bandit uses `score`.
+    public var score: Double?
+    public var scorePerHour: Double?
+    public var startedAt: Date
+    public var finishedAt: Date?
+
+    public init(tag: String, number: Int, program: Int, control: Int, baseCommit: String, baseMetric: Double,
+                experiments: Int, startedAt: Date = Date()) {
+        self.tag = tag; self.number = number; self.program = program; self.control = control
+        self.baseCommit = baseCommit; self.baseMetric = baseMetric; self.experiments = experiments
+        self.status = "running"; self.startedAt = startedAt
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+extension Ledger {
+    static func registerProgramMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v5-programs") { db in
+            try db.create(table: "programs") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("tag", .text).notNull().references("tags", onDelete: .cascade)
+                t.column("number", .integer).notNull()
+                t.column("parent", .integer)
+                t.column("text", .text).notNull()
+                t.column("settings", .text).notNull()
+                t.column("diff", .text).notNull()
+                t.column("proposer", .text).notNull()
+                t.column("description", .text).notNull()
+                t.column("hypothesis", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("reason", .text)
+                t.column("createdAt", .datetime).notNull()
+                t.column("keptAt", .datetime)
+                t.column("costUSD", .double)
+                t.column("transcript", .text)
+                t.uniqueKey(["tag", "number"])
+            }
+            try db.create(table: "windows") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("tag", .text).notNull().references("tags", onDelete: .cascade)
+                t.column("number", .integer).notNull()
+                t.column("program", .integer).notNull()
+                t.column("control", .integer).notNull()
+                t.column("baseCommit", .text).notNull()
+                t.column("baseMetric", .double).notNull()
+                t.column("experiments", .integer).notNull()
+                t.column("status", .text).notNull()
+                for column in ["programProgress", "controlProgress", "programSeconds", "controlSeconds", "score", "scorePerHour"] {
+                    t.column(column, .double)
+                }
+                t.column("programExperiments", .integer)
+                t.column("controlExperiments", .integer)
+                t.column("startedAt", .datetime).notNull()
+                t.column("finishedAt", .datetime)
+                t.uniqueKey(["tag", "number"])
+            }
+            try db.alter(table: "experiments") { t in
+                t.add(column: "program", .integer)
+                t.add(column: "window", .integer)
+            }
+        }
+    }
+
+    /// The archive of `tag`, by number.
+    public func programs(tag: String) throws -> [ProgramRecord] {
+        try pool.read { try ProgramRecord.filter(Column("tag") == tag).order(Column("number")).fetchAll($0) }
+    }
+
+    /// Adds a program with the next free number of its tag (its `number` is ignored) and returns it.
+    public func addProgram(_ program: ProgramRecord) throws -> ProgramRecord {
+        try pool.write { db in
+            var record = program
+            let max = try Int.fetchOne(db, sql: "SELECT MAX(number) FROM programs WHERE tag = ?", arguments: [record.tag])
+            record.number = (max ?? 0) + 1
+            try record.insert(db)
+            return record
+        }
+    }
+
+    public func save(_ program: ProgramRecord) throws {
+        try pool.write { try program.update($0) }
+    }
+
+    /// The windows of `tag`, by number.
+    public func windows(tag: String) throws -> [WindowRecord] {
+        try pool.read { try WindowRecord.filter(Column("tag") == tag).order(Column("number")).fetchAll($0) }
+    }
+
+    /// Adds a window with the next free number of its tag and returns it.
+    public func addWindow(_ window: WindowRecord) throws -> WindowRecord {
+        try pool.write { db in
+            var record = window
+            let max = try Int.fetchOne(db, sql: "SELECT MAX(number) FROM windows WHERE tag = ?", arguments: [record.tag])
+            record.number = (max ?? 0) + 1
+            try record.insert(db)
+            return record
+        }
+    }
+
+    public func save(_ window: WindowRecord) throws {
+        try pool.write { try window.update($0) }
+    }
+
+    /// Marks the windows of `tag` still running as interrupted (the harness stopped mid-window) and returns how many.
+    @discardableResult
+    public func interruptWindows(tag: String) throws -> Int {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE windows SET status = 'interrupted', finishedAt = ? WHERE tag = ? AND status = 'running'",
+                           arguments: [Date(), tag])
+            return db.changesCount
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import AutoResearchCore
+import Foundation
+import SubjectKit
+
+/// The offline meta-researcher: proposes a new program by mutating the parent's search settings (the program's
+/// text is kept). One or two knobs change per proposal, drawn by weight (step size 3, exploration 2, the others 1,
+/// the two idea knobs ½ each: the knobs that change how far and how often the search moves come first): step size, exploration and prior weight multiplicatively
+/// (× e^{N(0, 0.6²)}), the probabilities and priors additively (+ N(0, 0.15²)), momentum flips, all clamped to
+/// their valid ranges — the Gaussian mutation of evolution strategies (Beyer & Schwefel 2002, "Evolution
+/// strategies: a comprehensive introduction"). Deterministic for a given `ProgramContext.seed` and parent.
+public struct SettingsMutator: ProgramResearcher {
+    public let name = "mutation"
+
+    public init() {}
+
+    /// - Throws: `ResearcherError.failed` when the parent's settings are not search settings.
+    public func proposeProgram(_ context: ProgramContext) async throws -> ProgramProposal {
+        let parent: SearchSettings
+        do {
+            parent = try JSONDecoder().decode(SearchSettings.self, from: Data(context.parent.settings.utf8))
+        } catch {
+            throw ResearcherError.failed("the parent program's settings are not search settings: \(error)")
+        }
+        var rng = SplitMix64(seed: context.seed ^ (UInt64(context.parentNumber) &* 0x9E37_79B9_7F4A_7C15))
+        var child = parent
+        var changes: [String] = []
+        var reasons: [String] = []
+        let count = rng.unit() < 0.5 ? 1 : 2
+        var picked: [Knob] = []
+        while picked.count < count {
+            let knob = Knob.draw(&rng)
+            if !picked.contains(knob) { picked.append(knob) }
+        }
+        for knob in picked {
+            let before = knob.shown(child)
+            knob.mutate(&child, &rng)
+            let after = knob.shown(child)
+            if before != after {
+                changes.append("\(knob.rawValue) \(before) → \(after)")
+                reasons.append(knob.hypothesis(up: (Double(after) ?? 0) > (Double(before) ?? 0)))
+            }
+        }
+        if changes.isEmpty {  // every draw clamped back to the same value: take a fixed step instead
+            child.stepSize = min(8, parent.stepSize * 1.5)
+            changes.append("stepSize \(Knob.stepSize.shown(parent)) → \(Knob.stepSize.shown(child))")
+            reasons.append(Knob.stepSize.hypothesis(up: true))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let settings = String(decoding: try encoder.encode(child), as: UTF8.self)
+        return ProgramProposal(draft: ProgramDraft(text: context.parent.text, settings: settings),
+                               description: changes.joined(separator: ", "),
+                               hypothesis: reasons.joined(separator: " "))
+    }
+
+    /// The settings a mutation may change.
+    enum Knob: String, CaseIterable {
+        case stepSize, exploration, priorWeight, hyperparameterPrior, ideaPrior, ideaProbability, combineProbability, momentum
+
+        /// How often each knob is drawn, relative to the others.
+        var weight: Double {
+            switch self {
+            case .stepSize: return 3
+            case .exploration: return 2
+            case .ideaPrior, .ideaProbability: return 0.5
+            default: return 1
+            }
+        }
+
+        static func draw(_ rng: inout SplitMix64) -> Knob {
+            var x = rng.unit() * allCases.reduce(0) { $0 + $1.weight }
+            for knob in allCases {
+                x -= knob.weight
+                if x < 0 { return knob }
+            }
+            return .stepSize
+        }
+
+        func shown(_ s: SearchSettings) -> String {
+            switch self {
+            case .stepSize: return Self.round(s.stepSize)
+            case .exploration: return Self.round(s.exploration)
+            case .priorWeight: return Self.round(s.priorWeight)
+            case .hyperparameterPrior: return Self.round(s.hyperparameterPrior)
+            case .ideaPrior: return Self.round(s.ideaPrior)
+            case .ideaProbability: return Self.round(s.ideaProbability)
+            case .combineProbability: return Self.round(s.combineProbability)
+            case .momentum: return s.momentum ? "on" : "off"
+            }
+        }
+
+        func mutate(_ s: inout SearchSettings, _ rng: inout SplitMix64) {
+            func scaled(_ v: Double, _ lo: Double, _ hi: Double) -> Double {
+                Double(Self.round(min(hi, max(lo, max(v, 0.01) * exp(0.6 * rng.gaussian())))))!
+            }
+            func shifted(_ v: Double) -> Double { Double(Self.round(min(1, max(0, v + 0.15 * rng.gaussian()))))! }
+            switch self {
+            case .stepSize: s.stepSize = scaled(s.stepSize, 0.25, 8)
+            case .exploration: s.exploration = scaled(s.exploration, 0, 3)
+            case .priorWeight: s.priorWeight = scaled(s.priorWeight, 0.1, 10)
+            case .hyperparameterPrior: s.hyperparameterPrior = shifted(s.hyperparameterPrior)
+            case .ideaPrior: s.ideaPrior = shifted(s.ideaPrior)
+            case .ideaProbability: s.ideaProbability = shifted(s.ideaProbability)
+            case .combineProbability: s.combineProbability = shifted(s.combineProbability)
+            case .momentum: s.momentum.toggle()
+            }
+        }
+
+        func hypothesis(up: Bool) -> String {
+            switch self {
+            case .stepSize: return up ? "Bigger steps cover the ranges in fewer experiments." : "Smaller steps stop overshooting near the optimum."
+            case .exploration: return up ? "More exploration finds moves the priors undervalue." : "Less exploration repeats what already pays off."
+            case .priorWeight: return up ? "Heavier priors keep one lucky result from dominating." : "Lighter priors let real results count sooner."
+            case .hyperparameterPrior: return up ? "Hyperparameter steps deserve more trust up front." : "Hyperparameter steps deserve less trust up front."
+            case .ideaPrior: return up ? "The template's ideas deserve more trust up front." : "The template's ideas deserve less trust up front."
+            case .ideaProbability: return up ? "Ideas pay off more than blind steps here." : "Blind steps pay off more than ideas here."
+            case .combineProbability: return up ? "Near-misses add up when combined." : "Combining near-misses wastes experiments."
+            case .momentum: return "Repeating a kept step is worth testing the other way."
+            }
+        }
+
+        static func round(_ v: Double) -> String { String(format: "%.3g", v) }
+    }
+}
+
+extension SplitMix64 {
+    /// A standard normal draw (Box–Muller).
+    mutating func gaussian() -> Double {
+        let u = max(unit(), 1e-12), v = unit()
+        return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
+    }
+}

@@ -1,0 +1,224 @@
+import AutoResearchCore
+import Foundation
+import SearchResearcher
+import Testing
+@testable import Harness
+
+/// A meta-researcher that proposes what it is told, in order, and records the contexts it got.
+final class ScriptedProgramResearcher: ProgramResearcher, @unchecked Sendable {
+    let name = "scripted-meta"
+    private var proposals: [ProgramProposal]
+    private(set) var contexts: [ProgramContext] = []
+    init(_ proposals: [ProgramProposal]) { self.proposals = proposals }
+
+    func proposeProgram(_ context: ProgramContext) async throws -> ProgramProposal {
+        contexts.append(context)
+        guard !proposals.isEmpty else { throw ResearcherError.nothingLeftToTry("the script is over") }
+        return proposals.removeFirst()
+    }
+}
+
+@Suite struct MetaPolicyTests {
+    @Test func aWindowScoresTheCandidatesProgressAgainstTheControlsBeyondTheNoise() {
+        #expect(MetaPolicy.score(program: 0.3, control: 0.1, margin: 0.01) == (0.3 - 0.1) / 0.3)
+        #expect(abs(MetaPolicy.score(program: 0.1, control: 0.4, margin: 0.01) + 0.75) < 1e-12)
+        #expect(MetaPolicy.score(program: 0.2, control: 0, margin: 0.01) == 1)
+        // Within the keep margin: the noise could make that difference, so it counts for nothing.
+        #expect(MetaPolicy.score(program: 0.105, control: 0.1, margin: 0.01) == 0)
+        #expect(MetaPolicy.score(program: 0, control: 0, margin: 0) == 0)
+        // Per hour: the candidate moved twice as far in four times the compute.
+        #expect(MetaPolicy.scorePerHour(program: 0.2, programSeconds: 400, control: 0.1, controlSeconds: 100, margin: 0.01) == -0.5)
+        #expect(MetaPolicy.scorePerHour(program: 0.2, programSeconds: 0, control: 0.1, controlSeconds: 100, margin: 0.01) == 0)
+    }
+
+    @Test func aChallengerIsKeptOnlyOnConsistentEvidence() {
+        let settings = MetaSettings(minWindows: 2, maxWindows: 3)
+        #expect(MetaPolicy.verdict(scores: [0.8], settings: settings) == .undecided)
+        #expect(MetaPolicy.verdict(scores: [0.4, 0.2], settings: settings)
+                == .keep("mean score +0.30 ± 0.10 over 2 window(s): faster than the control beyond the noise"))
+        // A lost window blocks the keep, however good the other.
+        #expect(MetaPolicy.verdict(scores: [0.9, -0.1], settings: settings) == .undecided)
+        #expect(MetaPolicy.verdict(scores: [0.9, -0.1, -0.05], settings: settings)
+                == .retire("mean score +0.25 ± 0.33 over 3 window(s): not clearly faster after 3 windows"))
+        #expect(MetaPolicy.verdict(scores: [0, 0], settings: settings) == .retire("mean score +0.00 ± 0.00 over 2 window(s): no faster than the control"))
+    }
+
+    @Test func theBanditPrefersUnscoredThenBetterThenLessTriedPrograms() {
+        #expect(MetaPolicy.ucb(scores: [], totalWindows: 5, exploration: 0.5) == .infinity)
+        let n = 9.0
+        #expect(abs(MetaPolicy.ucb(scores: [0.2, 0.4], totalWindows: 9, exploration: 0.5) - (0.3 + 0.5 * (2 * log(n) / 2).squareRoot())) < 1e-12)
+        #expect(MetaPolicy.ucb(scores: [0.1], totalWindows: 9, exploration: 0.5) > MetaPolicy.ucb(scores: [0.1, 0.1, 0.1], totalWindows: 9, exploration: 0.5))
+    }
+
+    @Test func theDiffShowsSettingsThenProgramLines() {
+        let diff = MetaPolicy.diff(from: ("a\nb\nc", ["stepSize": "1", "momentum": "true"]),
+                                   to: ("a\nB\nc", ["stepSize": "2", "momentum": "true"]))
+        #expect(diff == "settings.stepSize: 1 → 2\n--- program.md (parent)\n+++ program.md\n-2: b\n+2: B")
+        #expect(MetaPolicy.diff(from: ("x", [:]), to: ("x", [:])) == "")
+    }
+
+    @Test func metaSettingsAreReadCheckedAndLeftOutOfTheTagHash() throws {
+        let manifest = try Manifest.parse(minimalManifest + "[meta]\nwindow = 6\nmin_windows = 3\nmax_windows = 5\npopulation = 3\nexploration = 0.2\nresearcher = \"mutation\"\n")
+        #expect(manifest.meta == MetaSettings(window: 6, minWindows: 3, maxWindows: 5, population: 3, exploration: 0.2, researcher: "mutation"))
+        #expect(try Manifest.parse(manifest.render()).meta == manifest.meta)
+        #expect(ResearcherSection.strip(from: "a = 1\n[meta]\nwindow = 6\n[fixed]\n") == "a = 1\n[fixed]\n")
+        #expect(throws: HarnessError.manifestKey(key: "meta.max_windows", problem: "is 1, below min_windows (2).")) {
+            try Manifest.parse(minimalManifest + "[meta]\nmax_windows = 1\n")
+        }
+        #expect(throws: HarnessError.manifestKey(key: "meta.researcher", problem: "is 'gpt'; use one of mutation, anthropic, openai.")) {
+            try Manifest.parse(minimalManifest + "[meta]\nresearcher = \"gpt\"\n")
+        }
+    }
+}
+
+@Suite struct ProgramGuardTests {
+    func proposal(text: String = "# Program\nBe bold.\n", settings: String = "{\"stepSize\":2}") -> ProgramProposal {
+        ProgramProposal(draft: ProgramDraft(text: text, settings: settings), description: "bolder", hypothesis: "h")
+    }
+
+    @Test func aProgramThatTouchesProtectedFieldsIsRefused() {
+        let protected = "a program cannot change the evaluation, the editable files or the spending caps"
+        #expect(ProgramGuard.refusal(proposal(settings: "{\"stepSize\":2,\"maxCostPerSession\":100}"))
+                == "it sets the protected field 'maxCostPerSession'; \(protected)")
+        #expect(ProgramGuard.refusal(proposal(settings: "{\"editable\":[\"prepare.py\"]}")) == "it sets the protected field 'editable'; \(protected)")
+        #expect(ProgramGuard.refusal(proposal(text: "# P\nbudget.seconds = 600\n")) == "its program.md sets the protected field 'budget.seconds'; \(protected)")
+        #expect(ProgramGuard.refusal(proposal(text: "# P\n- `editable`: train.py, prepare.py\n")) == "its program.md sets the protected field 'editable'; \(protected)")
+        #expect(ProgramGuard.refusal(proposal(text: "# P\n[researcher.limits]\nmax_turns = 99\n")) == "its program.md sets the protected field 'researcher.limits'; \(protected)")
+        #expect(ProgramGuard.refusal(proposal(text: "# P\n[metric]\n")) == "its program.md sets the protected field 'metric'; \(protected)")
+    }
+
+    @Test func malformedProgramsAreRefusedWithTheReason() {
+        #expect(ProgramGuard.refusal(proposal(settings: "[1]"))?.hasPrefix("its settings are not a JSON object") == true)
+        #expect(ProgramGuard.refusal(proposal(settings: "{\"boldness\":1}"))?.hasPrefix("its settings name 'boldness', which is not a search setting") == true)
+        #expect(ProgramGuard.refusal(proposal(settings: "{\"stepSize\":20}")) == "its settings are out of range: invalid search settings: stepSize is 20.0; it must be above 0 and at most 8")
+        #expect(ProgramGuard.refusal(proposal(text: "  \n")) == "its program.md is empty")
+    }
+
+    @Test func ordinaryProgramsPass() {
+        #expect(ProgramGuard.refusal(proposal()) == nil)
+        // Prose about the budget is fine; only assignments and tables are refused.
+        #expect(ProgramGuard.refusal(proposal(text: "# P\nThe time budget is fixed: spend it on width.\nNote: keep changes small.\n")) == nil)
+    }
+}
+
+@Suite struct SettingsMutatorTests {
+    @Test func aMutationChangesOneOrTwoKnobsDeterministicallyAndStaysValid() async throws {
+        let context = ProgramContext(parent: ProgramDraft(text: "P", settings: "{}"), parentNumber: 1, archive: "", results: "", notes: "",
+                                     editableFiles: ["train.py"], protectedFields: [], seed: 42)
+        let a = try await SettingsMutator().proposeProgram(context)
+        let b = try await SettingsMutator().proposeProgram(context)
+        #expect(a == b)
+        #expect(a.draft.text == "P")
+        let settings = try JSONDecoder().decode(SearchSettings.self, from: Data(a.draft.settings.utf8))
+        try settings.validate()
+        let changed = ProgramGuard.settingsMap(a.draft.settings).filter { ProgramGuard.settingsMap(ProgramGuard.encode(.default))[$0.key] != $0.value }
+        #expect((1...2).contains(changed.count), "\(a.description)")
+        for key in changed.keys { #expect(a.description.contains("\(key) "), "\(a.description) names \(key)") }
+        var differs = false
+        for seed in 43...50 {
+            var c = context
+            c.seed = UInt64(seed)
+            if try await SettingsMutator().proposeProgram(c) != a { differs = true }
+        }
+        #expect(differs, "another seed gives another mutation")
+    }
+}
+
+/// The meta-loop inside the research loop, on the stand-in subject.
+@Suite(.serialized) struct MetaLoopTests {
+    func searchers(_ ws: Workspace) throws -> [any Researcher] {
+        [try SubjectBridge.searchResearcher(workspace: ws, seed: 1, keepsPolicy: false),
+         try SubjectBridge.searchResearcher(workspace: ws, seed: 2, keepsPolicy: false)]
+    }
+
+    @Test func windowsRunTheCandidateBesideTheControlFromTheSameBaseAndRefuseProtectedEdits() async throws {
+        let standIn = try StandIn(noise: 0.002); defer { standIn.remove() }
+        let ws = try standIn.makeWorkspace()
+        let meta = ScriptedProgramResearcher([
+            ProgramProposal(draft: ProgramDraft(text: "# Stand-in subject\nLower val_bpb.\n", settings: "{\"stepSize\":2,\"max_cost_per_session\":1000}"),
+                            description: "bigger steps and a bigger budget", hypothesis: "h"),
+            ProgramProposal(draft: ProgramDraft(text: "# Stand-in subject\nLower val_bpb.\n", settings: "{\"stepSize\":2}"),
+                            description: "bigger steps", hypothesis: "bigger steps cover the range sooner"),
+        ])
+        var options = RunOptions(tag: "meta", experiments: 8, baselineRuns: 2, seed: 5)
+        options.meta = MetaSettings(window: 2, minWindows: 2, maxWindows: 3, population: 1)
+        options.researcherFailurePause = 0
+        let loop = try ResearchLoop(workspace: ws, researchers: try searchers(ws), options: options, display: RecordingDisplay(), programResearcher: meta)
+        _ = try await loop.run()
+
+        let programs = try loop.ledger.programs(tag: "meta")
+        #expect(programs.map(\.number) == [1, 2, 3])
+        #expect(programs.map(\.programStatus) .prefix(2) == [.original, .refused])
+        #expect(programs[1].reason == "it sets the protected field 'max_cost_per_session'; a program cannot change the evaluation, the editable files or the spending caps")
+        #expect(programs[2].parent == 1 && programs[2].proposer == "scripted-meta")
+        #expect(programs[2].diff == "settings.stepSize: 1 → 2")
+        #expect(meta.contexts.first?.protectedFields.contains("editable") == true)
+
+        let windows = try loop.ledger.windows(tag: "meta")
+        #expect(windows.count == 2 && windows.allSatisfy { $0.status == "done" && $0.program == 3 && $0.control == 1 })
+        let records = try loop.ledger.experiments(tag: "meta").filter { $0.experimentStatus != .baseline }
+        for window in windows {
+            let mine = records.filter { $0.window == window.number }
+            // Two experiments per arm: the candidate's researcher (worker 0) and the control's (worker 1).
+            #expect(mine.filter { $0.island == 0 }.count == 2 && mine.filter { $0.island == 1 }.count == 2)
+            #expect(mine.filter { $0.island == 0 }.allSatisfy { $0.program == 3 && $0.worker == 0 })
+            #expect(mine.filter { $0.island == 1 }.allSatisfy { $0.program == 1 && $0.worker == 1 })
+            // Both arms' first experiments build on the window's base: the control starts where the candidate does.
+            for island in [0, 1] {
+                #expect(mine.first { $0.island == island }?.parentCommit == window.baseCommit)
+            }
+            #expect(window.programExperiments == 2 && window.controlExperiments == 2)
+        }
+        // The second window starts from the global best after the first.
+        let afterFirst = records.filter { $0.window == 1 && $0.experimentStatus == .keep }.compactMap(\.metric).min()
+        #expect(windows[1].baseMetric == afterFirst ?? windows[0].baseMetric)
+        #expect(try TagReports(workspace: ws, tag: "meta").programs().contains("2\t1\trefused\t0\t-\t-\tscripted-meta\tbigger steps and a bigger budget (refused: it sets the protected field"))
+    }
+
+    @Test func theArchiveAndLineageSurviveAKillAndResume() async throws {
+        let standIn = try StandIn(noise: 0.002, sleep: 0.3); defer { standIn.remove() }
+        let ws = try standIn.makeWorkspace()
+        var options = RunOptions(tag: "resume", baselineRuns: 2, seed: 5)
+        options.meta = MetaSettings(window: 3, population: 1)
+        options.researcherFailurePause = 0
+        let first = try ResearchLoop(workspace: ws, researchers: try searchers(ws), options: options, display: RecordingDisplay(),
+                                     programResearcher: SettingsMutator())
+        let task = Task { try await first.run() }
+        // Kill it mid-window: once the first window has begun and an experiment of it has started.
+        while try first.ledger.experiments(tag: "resume").filter({ $0.window == 1 }).count < 2 { try await Task.sleep(nanoseconds: 100_000_000) }
+        task.cancel()
+        _ = try? await task.value
+        let before = try first.ledger.programs(tag: "resume")
+        #expect(before.map(\.number) == [1, 2] && before[1].parent == 1)
+
+        // A new harness resumes the tag: the archive is as it was, the cut window is interrupted (not scored).
+        options.experiments = 6
+        let second = try ResearchLoop(workspace: ws, researchers: try searchers(ws), options: options, display: RecordingDisplay(),
+                                      programResearcher: SettingsMutator())
+        _ = try await second.run()
+        let after = try second.ledger.programs(tag: "resume")
+        #expect(Array(after.prefix(2)) == before.map { p in after.first { $0.number == p.number } ?? p })
+        #expect(after.prefix(2).map(\.settings) == before.map(\.settings))
+        let windows = try second.ledger.windows(tag: "resume")
+        #expect(windows.first?.status == "interrupted" && windows.first?.score == nil)
+        #expect(windows.dropFirst().first?.status == "done", "\(windows.map(\.status))")
+        #expect(windows.dropFirst().first?.program == 2, "the live challenger gets the next window")
+        let records = try second.ledger.experiments(tag: "resume")
+        #expect(records.map(\.number) == Array(0..<records.count))
+        #expect(!records.contains { $0.experimentStatus == .running })
+        #expect(try TagReports(workspace: ws, tag: "resume").showProgram(2).contains("lineage: 2 ← 1"))
+    }
+
+    @Test func aPlainRunCanFollowAnArchivedProgram() async throws {
+        let standIn = try StandIn(noise: 0.002); defer { standIn.remove() }
+        let ws = try standIn.makeWorkspace()
+        var options = RunOptions(tag: "p", experiments: 1, baselineRuns: 2)
+        options.program = 4
+        options.researcherFailurePause = 0
+        let loop = try ResearchLoop(workspace: ws, researchers: [try SubjectBridge.searchResearcher(workspace: ws, seed: 1)], options: options,
+                                    display: RecordingDisplay())
+        await #expect(throws: HarnessError.other("tag p has no program 4 (its archive is empty; run with --meta first)")) {
+            _ = try await loop.run()
+        }
+    }
+}
