@@ -181,4 +181,51 @@ import Testing
             }
         }
     }
+
+    /// The meta-loop with LLM researchers: an LLM rewrites program.md, the candidate arm's researcher gets the new text,
+    /// the control arm's the original.
+    @Test func anLLMRewrittenProgramSteersTheCandidateArmOnly() async throws {
+        let standIn = try StandIn(); defer { standIn.remove() }
+        let ws = try standIn.makeWorkspace()
+        let newProgram = "# Stand-in subject\nLower val_bpb. Try the learning rate first."
+        let writerServer = try FakeProvider([
+            FakeProvider.anthropic([FakeProvider.toolUse("p1", "propose_program", [
+                "program": .string(newProgram), "description": "program.md: learning rate first", "hypothesis": "LR moves kept most"])]),
+        ])
+        let candidateServer = try FakeProvider([
+            FakeProvider.anthropic([FakeProvider.toolUse("t1", "edit_file", Self.edit("LEARNING_RATE = 0.01", "LEARNING_RATE = 0.003")),
+                                    FakeProvider.toolUse("t2", "finish", Self.finish)]),
+        ])
+        let controlServer = try FakeProvider([
+            FakeProvider.anthropic([FakeProvider.toolUse("t1", "edit_file", Self.edit("WIDTH = 64", "WIDTH = 128")),
+                                    FakeProvider.toolUse("t2", "finish", ["description": "WIDTH 64 -> 128", "hypothesis": "wider"])]),
+        ])
+        var settings = AgentSettings(backend: .anthropic)
+        settings.model = "claude-test"
+        settings.baseURL = writerServer.baseURL.absoluteString
+        let (provider, _) = try Researchers.chatProvider(settings, environment: ["ANTHROPIC_API_KEY": Self.key],
+                                                         transport: RecordedSleeps().transport())
+        let writer = LLMProgramWriter(provider: provider, limits: settings.limits, prices: settings.prices, secrets: [Self.key])
+        var options = RunOptions(tag: "meta", experiments: 2, baselineRuns: 2)
+        options.meta = MetaSettings(window: 1)
+        options.researcherFailurePause = 0
+        let loop = try ResearchLoop(workspace: ws, researchers: [try researcher(candidateServer), try researcher(controlServer)],
+                                    options: options, display: RecordingDisplay(), programResearcher: writer)
+        _ = try await loop.run()
+
+        let programs = try loop.ledger.programs(tag: "meta")
+        #expect(programs.map(\.programStatus) == [.original, .live])
+        #expect(programs[1].text == newProgram && programs[1].proposer == "anthropic:claude-test")
+        #expect(programs[1].diff.contains("+2: Lower val_bpb. Try the learning rate first."))
+        #expect(programs[1].transcript?.contains(Self.key) == false)
+        func task(_ server: FakeProvider) -> String {
+            server.requests().first?["body"]?["messages"]?.array?.first?["content"]?.array?.first?["text"]?.string ?? ""
+        }
+        #expect(task(candidateServer).contains("# Research program\n\n" + newProgram))
+        #expect(task(controlServer).contains("# Research program\n\n# Stand-in subject\nLower val_bpb.\n"))
+        #expect(!task(controlServer).contains("learning rate first"))
+        let records = try loop.ledger.experiments(tag: "meta").filter { $0.window == 1 }
+        #expect(records.first { $0.island == 0 }?.program == 2 && records.first { $0.island == 1 }?.program == 1)
+        #expect(try loop.ledger.windows(tag: "meta").first?.status == "done")
+    }
 }

@@ -163,4 +163,33 @@ import Glibc
         #expect(missing == .exited(1))
         #expect(missingText == "error: tag s has no experiment 9 (experiments: 0–1); `autoresearch results` lists them.\n")
     }
+
+    @Test func theMetaLoopRunsFromTheCommandLineAndListsItsPrograms() async throws {
+        let standIn = try StandIn()
+        defer { standIn.remove() }
+        try standIn.makeWorkspace()
+        let ws = ["--workspace", standIn.workspaceURL.path]
+        let (misuse, misuseText) = try await autoresearch(["run"] + ws + ["--window", "3"], in: standIn.base)
+        #expect(misuse == .exited(64))
+        #expect(misuseText.contains("--window and --meta-researcher belong to the meta-loop; add --meta"))
+        let (empty, emptyText) = try await autoresearch(["programs"] + ws, in: standIn.base)
+        #expect(empty == .exited(1), "no tag yet: \(emptyText)")
+        let (ran, output) = try await autoresearch(["run"] + ws + ["--tag", "m", "--meta", "--window", "1", "--experiments", "2", "--baseline-runs", "1"],
+                                                   in: standIn.base)
+        #expect(ran == .exited(0), "\(output)")
+        #expect(output.contains("window 1: program 2 ("))
+        let (listed, table) = try await autoresearch(["programs"] + ws, in: standIn.base)
+        #expect(listed == .exited(0), "\(table)")
+        #expect(table.hasPrefix("program\tparent\tstatus\twindows\tscore\tper_hour\tproposer\tdescription\n1\t-\toriginal\t0\t-\t-\tworkspace\t"))
+        #expect(table.contains("\n2\t1\tlive\t1\t"))
+        #expect(table.contains("incumbent (the control of new windows): program 1"))
+        let (shown, text) = try await autoresearch(["show-program", "2"] + ws, in: standIn.base)
+        #expect(shown == .exited(0), "\(text)")
+        #expect(text.contains("lineage: 2 ← 1\nproposed by mutation"))
+        #expect(text.contains("## diff against its parent\n\nsettings."))
+        let (missing, missingText) = try await autoresearch(["show-program", "9"] + ws, in: standIn.base)
+        #expect(missing == .exited(1))
+        #expect(missingText == "error: tag m has no program 9 (programs: 1–2)\n")
+        #expect(FileManager.default.fileExists(atPath: standIn.workspaceURL.appendingPathComponent("programs.svg").path))
+    }
 }
