@@ -1,6 +1,7 @@
 import AgentResearcher
 import AutoResearchCore
 import Foundation
+import SearchResearcher
 import TOMLKit
 
 /// A workspace's `autoresearch.toml`: what the researchers may change, how to build and run the subject,
@@ -242,6 +243,37 @@ public struct Manifest: Sendable, Equatable {
         return slots
     }
 
+    /// The `[researcher.search]` table's lines for `section`'s search settings (none when it has none).
+    static func searchTable(_ section: ResearcherSection) -> [String] {
+        guard let search = section.search, let object = JSONValue.parse(search)?.object, !object.isEmpty else { return [] }
+        var lines = ["[researcher.search]", "# The search researcher's settings (its research program; see README.md, the meta-loop)."]
+        for key in object.keys.sorted() {
+            let snake = key.reduce(into: "") { $0 += $1.isUppercase ? "_" + $1.lowercased() : String($1) }
+            if case .bool(let flag)? = object[key] { lines.append("\(snake) = \(flag)") } else if let n = object[key]?.number { lines.append("\(snake) = \(tomlNumber(n))") }
+        }
+        return lines
+    }
+
+    /// `[researcher.search]`: snake_case names of `SearchSettings` (step_size, exploration, …) → a JSON object.
+    private static func parseSearchSettings(_ t: TableReader) throws -> String {
+        let known = SearchSettings.CodingKeys.allCases.map(\.rawValue)
+        func snake(_ camel: String) -> String { camel.reduce(into: "") { $0 += $1.isUppercase ? "_" + $1.lowercased() : String($1) } }
+        var object: [String: JSONValue] = [:]
+        for key in t.table.keys.sorted() {
+            guard let name = known.first(where: { snake($0) == key }) else {
+                throw HarnessError.manifestKey(key: t.key(key), problem: "is not a search setting; use \(known.map(snake).joined(separator: ", ")).")
+            }
+            if let flag = t.table[key]?.bool { object[name] = .bool(flag) } else { object[name] = .number(try t.optionalNumber(key) ?? 0) }
+        }
+        let json = JSONValue.object(object).text
+        do {
+            try JSONDecoder().decode(SearchSettings.self, from: Data(json.utf8)).validate()
+        } catch {
+            throw HarnessError.manifestKey(key: t.key("").trimmingCharacters(in: CharacterSet(charactersIn: ".")), problem: "\(error)")
+        }
+        return json
+    }
+
     private static func parseResearcher(_ r: TableReader) throws -> ResearcherSection {
         var section = ResearcherSection()
         section.kind = try r.optionalString("kind") ?? "search"
@@ -288,6 +320,9 @@ public struct Manifest: Sendable, Equatable {
                 throw HarnessError.manifestKey(key: "researcher.prices", problem: "prices must not be negative (USD per million tokens).")
             }
             section.prices = prices
+        }
+        if r.table.contains(key: "search") {
+            section.search = try parseSearchSettings(try r.section("search"))
         }
         if r.table.contains(key: "retry") {
             let t = try r.section("retry")
@@ -399,6 +434,8 @@ public struct Manifest: Sendable, Equatable {
         if let v = researcher.command { lines.append("command = \(tomlString(v))") }
         if let v = researcher.commandTimeout { lines.append("command_timeout_seconds = \(tomlNumber(v))") }
         lines.append("")
+        let search = Self.searchTable(researcher)
+        if !search.isEmpty { lines += search + [""] }
         lines.append("[researcher.limits]")
         lines.append("# Per experiment: model calls, output tokens, seconds, dollars; and dollars per `autoresearch run`.")
         let l = researcher.limits

@@ -10,13 +10,13 @@ public enum MetaBenchmark {
     public struct Settings: Sendable {
         public var seeds: [UInt64] = [1, 2, 3, 4, 5]
         /// Experiments of each meta-loop run (both arms together).
-        public var metaExperiments = 300
-        public var meta = MetaSettings(window: 10, minWindows: 2, maxWindows: 3, population: 2, exploration: 0.5)
+        public var metaExperiments = 480
+        public var meta = MetaSettings(window: 10, minWindows: 2, maxWindows: 4, population: 2, exploration: 0.5)
         /// Plain runs per settings and seed (researcher seeds seed + 100, seed + 200, …); their mean is compared.
         public var evaluationRuns = 2
         /// The target metric, and the most experiments a plain run may take to reach it.
-        public var target = 1.15
-        public var evaluationLimit = 200
+        public var target = 1.2
+        public var evaluationLimit = 300
         public init() {}
     }
 

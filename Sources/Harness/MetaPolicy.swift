@@ -92,13 +92,13 @@ public enum MetaPolicy {
         case undecided
     }
 
-    /// Keep after `minWindows` when mean − standard error > 0 and no window was lost (no score below 0); retire when
-    /// the mean is ≤ 0 after `minWindows`, or after `maxWindows` without a keep.
+    /// Keep after `minWindows` when mean − standard error > 0; retire when the mean is ≤ 0 after `minWindows`, or
+    /// after `maxWindows` without a keep.
     public static func verdict(scores: [Double], settings: MetaSettings) -> Verdict {
         let (mean, se) = meanAndStandardError(scores)
         let summary = String(format: "mean score %+.2f ± %.2f over %d window(s)", mean, se, scores.count)
         guard scores.count >= settings.minWindows else { return .undecided }
-        if mean > 0, mean - se > 0, scores.allSatisfy({ $0 >= 0 }) { return .keep(summary + ": faster than the control beyond the noise") }
+        if mean > 0, mean - se > 0 { return .keep(summary + ": faster than the control beyond the noise") }
         if mean <= 0 { return .retire(summary + ": no faster than the control") }
         if scores.count >= settings.maxWindows { return .retire(summary + ": not clearly faster after \(settings.maxWindows) windows") }
         return .undecided

@@ -75,7 +75,12 @@ extension TagReports {
             : String(format: "windows: %d, mean score %+.2f ± %.2f per experiment (", windows.count, mean, se)
                 + windows.map { String(format: "%+.2f", $0.score ?? 0) }.joined(separator: ", ") + ")\n"
         text += "\n## diff against its parent\n\n" + (p.diff.isEmpty ? "(none: the original program)" : p.diff) + "\n"
-        text += "\n## settings\n\n\(p.settings)\n\n## program.md\n\n\(p.text)\n"
+        text += "\n## settings\n\n\(p.settings)\n"
+        var toml = ResearcherSection()
+        toml.search = p.settings
+        let table = Manifest.searchTable(toml)
+        if !table.isEmpty { text += "\nTo make them a plain run's settings, put this in autoresearch.toml:\n\n" + table.joined(separator: "\n") + "\n" }
+        text += "\n## program.md\n\n\(p.text)\n"
         return text
     }
 

@@ -18,6 +18,9 @@ public struct ResearcherSection: Sendable, Equatable {
     public var limits = AgentLimits()
     public var prices: Prices?
     public var retry = RetryPolicy()
+    /// The search researcher's settings (`[researcher.search]`, e.g. `step_size = 2`), as a JSON object of
+    /// `SearchSettings` keys; nil for the defaults. The meta-loop's original program starts from them.
+    public var search: String?
 
     public init() {}
 

@@ -85,7 +85,8 @@ public enum SubjectBridge {
             }
         }
         do {
-            return try SearchResearcher(ideas: ideas, policyFile: keepsPolicy ? workspace.policyFile : nil, seed: seed)
+            let settings = try workspace.manifest.researcher.search.map { try JSONDecoder().decode(SearchSettings.self, from: Data($0.utf8)) } ?? .default
+            return try SearchResearcher(ideas: ideas, settings: settings, policyFile: keepsPolicy ? workspace.policyFile : nil, seed: seed)
         } catch { throw HarnessError.other("\(error)") }
     }
 

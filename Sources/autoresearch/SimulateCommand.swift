@@ -54,16 +54,16 @@ struct MetaBenchCommand: AsyncParsableCommand {
     var seeds = 5
 
     @Option(name: .customLong("meta-experiments"), help: "Experiments of each meta-loop run (both arms together).")
-    var metaExperiments = 300
+    var metaExperiments = 480
 
     @Option(help: "Experiments per arm in one window.")
     var window = 10
 
     @Option(help: "The target val_bpb.")
-    var target = 1.15
+    var target = 1.2
 
     @Option(name: .customLong("evaluation-limit"), help: "The most experiments a plain run may take to reach the target.")
-    var evaluationLimit = 200
+    var evaluationLimit = 300
 
     func validate() throws {
         guard seeds >= 1, metaExperiments >= 1, window >= 1, evaluationLimit >= 1 else {
@@ -72,6 +72,7 @@ struct MetaBenchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        setvbuf(stdout, nil, _IOLBF, 0)  // each seed's line as soon as it is done, also into a file
         var settings = MetaBenchmark.Settings()
         settings.seeds = (1...seeds).map(UInt64.init)
         settings.metaExperiments = metaExperiments

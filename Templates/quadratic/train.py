@@ -1,16 +1,20 @@
-LR = 0.0001  # range: 1e-6..100
-WD = 10.0  # range: 1e-6..100
-WARMUP = 0.001  # range: 1e-6..100
-BETA = 50.0  # range: 1e-6..100
-INIT_SCALE = 0.0003  # range: 1e-6..100
-CLIP = 0.003  # range: 1e-6..100
+LR = 3e-05  # range: 1e-6..1e4
+WD = 30.0  # range: 1e-6..1e4
+WARMUP = 0.0003  # range: 1e-6..1e4
+BETA = 300.0  # range: 1e-6..1e4
+INIT_SCALE = 6e-05  # range: 1e-6..1e4
+CLIP = 0.003  # range: 1e-6..1e4
+DROPOUT = 30.0  # range: 1e-6..1e4
+EPS = 0.3  # range: 1e-6..1e4
+MOMENTUM = 0.003  # range: 1e-6..1e4
+TEMPERATURE = 300.0  # range: 1e-6..1e4
 SEED = 1
 
-# The fast benchmark subject. Six positive hyperparameters, each starting about 1.5 to 2.5 decades from its best
-# value, like learning rates and weight decays do. val_bpb = 1 + Σ w·(log10 x − log10 x*)² + noise: the optimum is
-# 1.0 at LR = 0.01, WD = 0.1, WARMUP = 0.1, BETA = 1, INIT_SCALE = 0.02, CLIP = 1; the weights w are 0.12, 0.08,
-# 0.05, 0.1, 0.15, 0.06; the noise is Gaussian with σ = 0.004, drawn from SEED and the values. Research speed depends on the search:
-# small steps need many keeps to cover two decades, large steps overshoot near the optimum.
+# The fast benchmark subject. Ten positive hyperparameters, each starting about 2.5 decades from its best value,
+# like learning rates and weight decays do. val_bpb = 1 + Σ w·(log10 x − log10 x*)² + noise: the optimum is 1.0 at
+# the values in `terms` (LR = 0.01, WD = 0.1, …; each with its weight w); the noise is Gaussian with σ = 0.004, drawn
+# from SEED and the values. Research speed depends on the search: small steps need many keeps to cover the decades,
+# large steps overshoot near the optimum.
 # A run sleeps like a training run would: AUTORESEARCH_SIM_SECONDS = "a,b" draws its length uniformly in [a, b]
 # seconds (default "2,4"), so a swarm simulation can size its experiments.
 import math
@@ -23,7 +27,7 @@ start = time.time()
 low, high = (float(v) for v in os.environ.get("AUTORESEARCH_SIM_SECONDS", "2,4").split(","))
 rng = random.Random("%d:%s" % (SEED, os.environ.get("AUTORESEARCH_SLOT", "")))
 time.sleep(rng.uniform(low, high))
-terms = [(LR, 0.01, 0.12), (WD, 0.1, 0.08), (WARMUP, 0.1, 0.05), (BETA, 1.0, 0.1), (INIT_SCALE, 0.02, 0.15), (CLIP, 1.0, 0.06)]
+terms = [(LR, 0.01, 0.12), (WD, 0.1, 0.08), (WARMUP, 0.1, 0.05), (BETA, 1.0, 0.1), (INIT_SCALE, 0.02, 0.15), (CLIP, 1.0, 0.06), (DROPOUT, 0.1, 0.05), (EPS, 0.001, 0.04), (MOMENTUM, 0.9, 0.07), (TEMPERATURE, 1.0, 0.08)]
 loss = 1.0
 for value, best, weight in terms:
     if value <= 0:

@@ -36,7 +36,7 @@ final class ScriptedProgramResearcher: ProgramResearcher, @unchecked Sendable {
         #expect(MetaPolicy.verdict(scores: [0.8], settings: settings) == .undecided)
         #expect(MetaPolicy.verdict(scores: [0.4, 0.2], settings: settings)
                 == .keep("mean score +0.30 ± 0.10 over 2 window(s): faster than the control beyond the noise"))
-        // A lost window blocks the keep, however good the other.
+        // One good window and one lost: the mean is within one standard error of 0, so more windows are needed.
         #expect(MetaPolicy.verdict(scores: [0.9, -0.1], settings: settings) == .undecided)
         #expect(MetaPolicy.verdict(scores: [0.9, -0.1, -0.05], settings: settings)
                 == .retire("mean score +0.25 ± 0.33 over 3 window(s): not clearly faster after 3 windows"))
@@ -55,6 +55,19 @@ final class ScriptedProgramResearcher: ProgramResearcher, @unchecked Sendable {
                                    to: ("a\nB\nc", ["stepSize": "2", "momentum": "true"]))
         #expect(diff == "settings.stepSize: 1 → 2\n--- program.md (parent)\n+++ program.md\n-2: b\n+2: B")
         #expect(MetaPolicy.diff(from: ("x", [:]), to: ("x", [:])) == "")
+    }
+
+    @Test func searchSettingsAreReadFromTheResearcherTableAndChecked() throws {
+        let manifest = try Manifest.parse(minimalManifest + "[researcher.search]\nstep_size = 2\nmomentum = false\n")
+        let settings = try JSONDecoder().decode(SearchSettings.self, from: Data(try #require(manifest.researcher.search).utf8))
+        #expect(settings == SearchSettings(stepSize: 2, momentum: false))
+        #expect(try Manifest.parse(manifest.render()).researcher.search == manifest.researcher.search)
+        #expect(throws: HarnessError.manifestKey(key: "researcher.search.boldness", problem: "is not a search setting; use hyperparameter_prior, idea_prior, prior_weight, exploration, idea_probability, step_size, momentum, combine_probability, near_miss_sigmas.")) {
+            try Manifest.parse(minimalManifest + "[researcher.search]\nboldness = 2\n")
+        }
+        #expect(throws: HarnessError.manifestKey(key: "researcher.search", problem: "invalid search settings: stepSize is 20.0; it must be above 0 and at most 8")) {
+            try Manifest.parse(minimalManifest + "[researcher.search]\nstep_size = 20\n")
+        }
     }
 
     @Test func metaSettingsAreReadCheckedAndLeftOutOfTheTagHash() throws {
