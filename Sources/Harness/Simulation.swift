@@ -76,6 +76,9 @@ public enum Simulation {
         // Utilisation is sampled when the swarm stops starting experiments (the drain afterwards is not idle time).
         let sampler = Task { () -> (Double, Int) in
             while await !loop.swarmStarted { try await Task.sleep(nanoseconds: 100_000_000) }
+            // From the first experiment in a slot: on a loaded machine, creating the workers' worktrees takes a while.
+            let giveUp = Date().addingTimeInterval(settings.seconds)
+            while await loop.slotPool.held == 0, Date() < giveUp { try await Task.sleep(nanoseconds: 20_000_000) }
             await loop.slotPool.resetStatistics()
             try await Task.sleep(nanoseconds: UInt64(settings.seconds * 1e9))
             return (await loop.slotPool.utilisation(), await loop.slotPool.peakHeld)
