@@ -91,8 +91,8 @@ public struct TagReports: Sendable {
                          keeps: decided.filter { $0.experimentStatus == .keep }.count,
                          crashes: decided.filter { $0.experimentStatus == .crash }.count,
                          baseline: baseline,
-                         best: records.filter { $0.experimentStatus == .keep }
-                            .max { ($0.finishedAt ?? .distantPast) < ($1.finishedAt ?? .distantPast) }?.metric ?? baseline,
+                         best: records.filter { $0.experimentStatus == .keep }.compactMap(\.metric)
+                            .min { workspace.manifest.direction == .lower ? $0 < $1 : $0 > $1 } ?? baseline,
                          noiseSigma: tagRecord?.noiseSigma,
                          running: records.last { $0.experimentStatus == .running },
                          runningNow: records.filter { $0.experimentStatus == .running },
