@@ -16,8 +16,14 @@ public enum ProgramStatus: String, Sendable, Codable, CaseIterable {
     case refused
 }
 
+/// A row numbered 1, 2, … within its tag.
+protocol TagNumbered {
+    var tag: String { get }
+    var number: Int { get set }
+}
+
 /// One research program in a tag's archive (the ledger's `programs` table), with its lineage.
-public struct ProgramRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+public struct ProgramRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, TagNumbered {
     public static let databaseTableName = "programs"
     public var id: Int64?
     public var tag: String
@@ -60,7 +66,7 @@ public struct ProgramRecord: Codable, Sendable, Equatable, FetchableRecord, Muta
 
 /// One window of the meta-loop (the ledger's `windows` table): a candidate program and the control, each running
 /// `experiments` experiments from the same base commit on the same slots, and the score that came of it.
-public struct WindowRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+public struct WindowRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, TagNumbered {
     public static let databaseTableName = "windows"
     public var id: Int64?
     public var tag: String
@@ -148,43 +154,39 @@ extension Ledger {
     }
 
     /// The archive of `tag`, by number.
-    public func programs(tag: String) throws -> [ProgramRecord] {
-        try pool.read { try ProgramRecord.filter(Column("tag") == tag).order(Column("number")).fetchAll($0) }
-    }
+    public func programs(tag: String) throws -> [ProgramRecord] { try numbered(ProgramRecord.self, tag: tag) }
 
     /// Adds a program with the next free number of its tag (its `number` is ignored) and returns it.
-    public func addProgram(_ program: ProgramRecord) throws -> ProgramRecord {
-        try pool.write { db in
-            var record = program
-            let max = try Int.fetchOne(db, sql: "SELECT MAX(number) FROM programs WHERE tag = ?", arguments: [record.tag])
-            record.number = (max ?? 0) + 1
-            try record.insert(db)
-            return record
-        }
-    }
+    public func addProgram(_ program: ProgramRecord) throws -> ProgramRecord { try addNumbered(program) }
 
     public func save(_ program: ProgramRecord) throws {
         try pool.write { try program.update($0) }
     }
 
     /// The windows of `tag`, by number.
-    public func windows(tag: String) throws -> [WindowRecord] {
-        try pool.read { try WindowRecord.filter(Column("tag") == tag).order(Column("number")).fetchAll($0) }
-    }
+    public func windows(tag: String) throws -> [WindowRecord] { try numbered(WindowRecord.self, tag: tag) }
 
     /// Adds a window with the next free number of its tag and returns it.
-    public func addWindow(_ window: WindowRecord) throws -> WindowRecord {
-        try pool.write { db in
-            var record = window
-            let max = try Int.fetchOne(db, sql: "SELECT MAX(number) FROM windows WHERE tag = ?", arguments: [record.tag])
-            record.number = (max ?? 0) + 1
-            try record.insert(db)
-            return record
-        }
-    }
+    public func addWindow(_ window: WindowRecord) throws -> WindowRecord { try addNumbered(window) }
 
     public func save(_ window: WindowRecord) throws {
         try pool.write { try window.update($0) }
+    }
+
+    /// The rows of `type`'s table for `tag`, by number.
+    private func numbered<R: FetchableRecord & TableRecord>(_ type: R.Type, tag: String) throws -> [R] {
+        try pool.read { try R.filter(Column("tag") == tag).order(Column("number")).fetchAll($0) }
+    }
+
+    /// Inserts `record` as number max + 1 of its tag (1 for the first), in one transaction, and returns it.
+    private func addNumbered<R: MutablePersistableRecord & TagNumbered>(_ record: R) throws -> R {
+        try pool.write { db in
+            var row = record
+            let max = try Int.fetchOne(db, sql: "SELECT MAX(number) FROM \(R.databaseTableName) WHERE tag = ?", arguments: [row.tag])
+            row.number = (max ?? 0) + 1
+            try row.insert(db)
+            return row
+        }
     }
 
     /// Marks the windows of `tag` still running as interrupted (the harness stopped mid-window) and returns how many.
