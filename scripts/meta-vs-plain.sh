@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The meta-loop against a plain run on the GPT subject, side by side on one machine: two workspaces, each
-# pinned to its own CPU core (one slot each), the same time budget, started together, stopped after HOURS.
+# pinned to its own CPU core (one slot each), the same budget, started together, stopped after HOURS.
+# With TOKENS set, each run trains on that many tokens (the budget in seconds then only sets the hard time
+# limit), so what else the machine does changes how long a run takes, not what it measures.
 # Prints the best val_bpb of each at every quarter hour.
 #   HOURS=1 BUDGET=30 WINDOW=4 ./scripts/meta-vs-plain.sh
+#   HOURS=1 BUDGET=120 TOKENS=200000 WINDOW=4 ./scripts/meta-vs-plain.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HOURS="${HOURS:-1}" BUDGET="${BUDGET:-30}" WINDOW="${WINDOW:-4}" DIR="${DIR:-$HOME/autoresearch/meta-vs-plain}"
@@ -12,7 +15,7 @@ bin="$PWD/.build/release/autoresearch"
 for arm in meta plain; do
   ws="$DIR/$arm"
   if [ ! -f "$ws/autoresearch.toml" ]; then
-    "$bin" init "$ws" --time-budget "$BUDGET" > /dev/null
+    "$bin" init "$ws" --time-budget "$BUDGET" ${TOKENS:+--token-budget "$TOKENS"} > /dev/null
     core=$([ "$arm" = meta ] && echo 0 || echo 1)
     printf '\n[[slot]]\nname = "core%s"\ncpus = "%s"\n' "$core" "$core" >> "$ws/autoresearch.toml"
     git -C "$ws" commit -qam "one slot: CPU $core"

@@ -113,3 +113,23 @@ final class CircleCounter: NSObject, XMLParserDelegate {
         if elementName == "text", let t = text { texts.append(t); text = nil }
     }
 }
+
+@Suite struct ProgramChartTests {
+    @Test func oneStepLineAndOneDotPerKeepForEachProgram() {
+        let svg = ProgramChart.svg([
+            ProgramChart.Series(label: "program 1: the original", points: [(0.0, 3.0), (0.5, 2.5), (1.0, 2.6)]),
+            ProgramChart.Series(label: "program 2: stepSize 1 → 2", points: [(0.25, 2.8), (0.75, 2.2)]),
+        ])
+        #expect(svg.components(separatedBy: "<path class=\"program\"").count - 1 == 2)
+        #expect(svg.components(separatedBy: "<circle class=\"keep\"").count - 1 == 5)
+        #expect(svg.contains(">program 2: stepSize 1 → 2</text>"))
+        // The running best of program 1 steps down once (3.0 → 2.5) and ignores the later, worse keep (2.6).
+        let first = svg.components(separatedBy: "<path class=\"program\" d=\"")[1].prefix { $0 != "\"" }
+        #expect(first.components(separatedBy: " H ").count - 1 == 1, "\(first)")
+        #expect(svg.contains("val_bpb (lower is better)"))
+    }
+
+    @Test func anEmptyChartSaysSo() {
+        #expect(ProgramChart.svg([]).contains("no windows finished yet"))
+    }
+}
