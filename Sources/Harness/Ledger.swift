@@ -272,8 +272,14 @@ public final class Ledger: Sendable {
     }
 
     /// Dollars the researchers of `tag` have spent so far.
+    /// Includes what an LLM meta-researcher spent proposing programs.
     public func cost(tag: String) throws -> Double {
-        try pool.read { try Double.fetchOne($0, sql: "SELECT COALESCE(SUM(costUSD), 0) FROM experiments WHERE tag = ?", arguments: [tag]) ?? 0 }
+        try pool.read {
+            try Double.fetchOne($0, sql: """
+                SELECT (SELECT COALESCE(SUM(costUSD), 0) FROM experiments WHERE tag = ?)
+                     + (SELECT COALESCE(SUM(costUSD), 0) FROM programs WHERE tag = ?)
+                """, arguments: [tag, tag]) ?? 0
+        }
     }
 
     // MARK: Notes

@@ -20,6 +20,8 @@ public struct TagStatus: Sendable, Equatable {
     public var swarm: SwarmSummary?
     /// Dollars LLM researchers spent on this tag (0 for the search researcher).
     public var costUSD: Double = 0
+    /// The meta-loop, when it ran on this tag: "programs: 7 (incumbent 3, 2 live, 1 refused); windows: 5 done".
+    public var meta: String?
 
     /// Kept experiments / decided experiments (keep + discard + crash).
     public var keepRate: Double? {
@@ -36,6 +38,7 @@ public struct TagStatus: Sendable, Equatable {
                      + ((baseline != nil && best != nil) ? String(format: " (%+.6f)", best! - baseline!) : ""))
         lines.append("noise σ: " + (noiseSigma.map { String(format: "%.6f", $0) } ?? "unknown"))
         if costUSD > 0 { lines.append(String(format: "researcher spend: $%.2f", costUSD)) }
+        if let meta { lines.append(meta) }
         if runningNow.count > 1 {
             lines.append("running now: \(runningNow.count) experiments")
             for r in runningNow {
@@ -97,7 +100,22 @@ public struct TagReports: Sendable {
                          running: records.last { $0.experimentStatus == .running },
                          runningNow: records.filter { $0.experimentStatus == .running },
                          swarm: SubjectBridge.swarmSummary(records.map(\.outcome), slotCount: max(1, workspace.manifest.slots.count)),
-                         costUSD: try ledger.cost(tag: tag))
+                         costUSD: try ledger.cost(tag: tag), meta: try metaLine())
+    }
+
+    /// The meta-loop's standing in one line; nil when the tag has no program archive.
+    func metaLine() throws -> String? {
+        let programs = try ledger.programs(tag: tag)
+        guard !programs.isEmpty else { return nil }
+        let windows = try ledger.windows(tag: tag)
+        let incumbent = programs.filter { $0.programStatus == .kept }.max { ($0.keptAt ?? .distantPast) < ($1.keptAt ?? .distantPast) }?.number ?? 1
+        let count = { (s: ProgramStatus) in programs.filter { $0.programStatus == s }.count }
+        var line = "programs: \(programs.count) (incumbent \(incumbent), \(count(.live)) live, \(count(.kept)) kept, \(count(.retired)) retired, \(count(.refused)) refused)"
+        line += "; windows: \(windows.filter { $0.status == "done" }.count) done"
+        if let running = windows.last(where: { $0.status == "running" }) {
+            line += ", window \(running.number) running (program \(running.program) against \(running.control))"
+        }
+        return line
     }
 
     /// results.tsv for the tag, also written to `<workspace>/results.tsv`.

@@ -185,6 +185,11 @@ final class ScriptedProgramResearcher: ProgramResearcher, @unchecked Sendable {
         // The second window starts from the global best after the first.
         let afterFirst = records.filter { $0.window == 1 && $0.experimentStatus == .keep }.compactMap(\.metric).min()
         #expect(windows[1].baseMetric == afterFirst ?? windows[0].baseMetric)
+        // After its two windows program 3 is kept, retired or still live, depending on how the arms did.
+        let third = try #require(try loop.ledger.programs(tag: "meta").last)
+        let standing = [ProgramStatus.live, .kept, .retired].map { third.programStatus == $0 ? 1 : 0 }
+        #expect(try TagReports(workspace: ws, tag: "meta").status().meta
+                == "programs: 3 (incumbent \(third.programStatus == .kept ? 3 : 1), \(standing[0]) live, \(standing[1]) kept, \(standing[2]) retired, 1 refused); windows: 2 done")
         #expect(try TagReports(workspace: ws, tag: "meta").programs().contains("2\t1\trefused\t0\t-\t-\tscripted-meta\tbigger steps and a bigger budget (refused: it sets the protected field"))
     }
 
