@@ -5,7 +5,7 @@ import Foundation
 public struct MetaSettings: Sendable, Equatable {
     /// Experiments per arm in one window (the candidate program's and the control's each).
     public var window = 10
-    /// A challenger is kept after at least this many windows, when its mean score minus one standard error is above 0.
+    /// A challenger is kept after at least this many windows (and at least 2), when a one-sided t-test says its mean score is above 0.
     public var minWindows = 2
     /// A challenger not kept after this many windows is retired.
     public var maxWindows = 4
@@ -92,16 +92,27 @@ public enum MetaPolicy {
         case undecided
     }
 
-    /// Keep after `minWindows` when mean − standard error > 0; retire when the mean is ≤ 0 after `minWindows`, or
-    /// after `maxWindows` without a keep.
+    /// Keep after `minWindows` when a one-sided t-test says the mean score is above 0 at 90 % confidence
+    /// (mean > t₀.₉₀(n − 1) · standard error, Student 1908); retire when the mean is ≤ 0 after `minWindows`, or after
+    /// `maxWindows` without a keep.
     public static func verdict(scores: [Double], settings: MetaSettings) -> Verdict {
         let (mean, se) = meanAndStandardError(scores)
         let summary = String(format: "mean score %+.2f ± %.2f over %d window(s)", mean, se, scores.count)
         guard scores.count >= settings.minWindows else { return .undecided }
-        if mean > 0, mean - se > 0 { return .keep(summary + ": faster than the control beyond the noise") }
+        if mean > 0, scores.count >= 2, mean > studentT90(degreesOfFreedom: scores.count - 1) * se {
+            return .keep(summary + ": faster than the control (one-sided t-test, 90 %)")
+        }
         if mean <= 0 { return .retire(summary + ": no faster than the control") }
         if scores.count >= settings.maxWindows { return .retire(summary + ": not clearly faster after \(settings.maxWindows) windows") }
         return .undecided
+    }
+
+    /// The 90 % one-sided quantile of Student's t distribution (standard tables; the normal 1.282 beyond 30).
+    static func studentT90(degreesOfFreedom df: Int) -> Double {
+        let table = [3.078, 1.886, 1.638, 1.533, 1.476, 1.440, 1.415, 1.397, 1.383, 1.372,
+                     1.363, 1.356, 1.350, 1.345, 1.341, 1.337, 1.333, 1.330, 1.328, 1.325]
+        if df >= 1, df <= table.count { return table[df - 1] }
+        return df > 30 ? 1.282 : 1.310
     }
 
     /// The UCB1 index of a challenger: mean + c·√(2·ln N / n); +∞ for one never scored.

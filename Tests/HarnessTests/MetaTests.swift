@@ -34,8 +34,13 @@ final class ScriptedProgramResearcher: ProgramResearcher, @unchecked Sendable {
     @Test func aChallengerIsKeptOnlyOnConsistentEvidence() {
         let settings = MetaSettings(minWindows: 2, maxWindows: 3)
         #expect(MetaPolicy.verdict(scores: [0.8], settings: settings) == .undecided)
-        #expect(MetaPolicy.verdict(scores: [0.4, 0.2], settings: settings)
-                == .keep("mean score +0.30 ± 0.10 over 2 window(s): faster than the control beyond the noise"))
+        // Two windows: the mean must exceed t(1 df) = 3.078 standard errors.
+        #expect(MetaPolicy.verdict(scores: [0.4, 0.3], settings: settings)
+                == .keep("mean score +0.35 ± 0.05 over 2 window(s): faster than the control (one-sided t-test, 90 %)"))
+        #expect(MetaPolicy.verdict(scores: [0.4, 0.2], settings: settings) == .undecided)
+        // Three windows: t(2 df) = 1.886.
+        #expect(MetaPolicy.verdict(scores: [0.4, 0.2, 0.3], settings: settings)
+                == .keep("mean score +0.30 ± 0.06 over 3 window(s): faster than the control (one-sided t-test, 90 %)"))
         // One good window and one lost: the mean is within one standard error of 0, so more windows are needed.
         #expect(MetaPolicy.verdict(scores: [0.9, -0.1], settings: settings) == .undecided)
         #expect(MetaPolicy.verdict(scores: [0.9, -0.1, -0.05], settings: settings)
