@@ -156,6 +156,15 @@ extension ResearchLoop {
                 metaState = state
                 return
             }
+            // An arm whose researchers all stopped (failing or out of ideas) can never finish the window: stop too.
+            for other in [0, 1] where state.started[other] < settings.window
+                && workers.filter({ min($0.island, 1) == other }).allSatisfy({ stoppedWorkers.contains($0.index) }) {
+                if !metaHalted {
+                    metaHalted = true
+                    await note("the \(other == 0 ? "candidate" : "control") arm's researchers stopped; the meta-loop cannot finish window \(state.window.number) and stops")
+                }
+                return
+            }
             if !state.closing, state.inFlight == 0, state.started.allSatisfy({ $0 >= settings.window }) {
                 metaState?.closing = true
                 try await closeWindow()

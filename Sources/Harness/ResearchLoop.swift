@@ -201,6 +201,9 @@ public actor ResearchLoop {
     /// Workers waiting for a new best because their researcher had nothing left; workers that stopped; keeps so far.
     var exhaustedWorkers = 0
     var finishedWorkers = 0
+    /// The workers whose loop has returned; and whether the meta-loop stopped because an arm has no researchers left.
+    var stoppedWorkers: Set<Int> = []
+    var metaHalted = false
     var keepsDecided = 0
     /// Whether a keep reached `options.target`.
     var targetReached = false
@@ -208,7 +211,7 @@ public actor ResearchLoop {
     /// Whether the session may still start experiments (not cancelled, no limit reached).
     func nextExperimentAllowed() -> Bool {
         !(Task.isCancelled || stopReasons.contains(.interrupted)
-          || options.experiments.map { started >= $0 } == true || deadline.map { Date() >= $0 } == true || targetReached)
+          || options.experiments.map { started >= $0 } == true || deadline.map { Date() >= $0 } == true || targetReached || metaHalted)
     }
 
     /// Starts the next experiment of the session, or says why not (the limits are shared by every worker).
@@ -217,12 +220,14 @@ public actor ResearchLoop {
         if let limit = options.experiments, started >= limit { return .experimentLimit }
         if let deadline, Date() >= deadline { return .timeLimit }
         if targetReached { return .targetReached }
+        if metaHalted { return .researcherFailing }
         started += 1
         return nil
     }
 
     /// One worker: experiment after experiment until a limit, an interruption, or its researcher gives up.
     func workerLoop(_ worker: Worker) async throws {
+        defer { stoppedWorkers.insert(worker.index) }
         while true {
             try await metaGate(worker)
             if let reason = nextExperiment() { stopReasons.append(reason); finishedWorkers += 1; return }

@@ -232,6 +232,24 @@ final class ScriptedProgramResearcher: ProgramResearcher, @unchecked Sendable {
         #expect(try TagReports(workspace: ws, tag: "resume").showProgram(2).contains("lineage: 2 ← 1"))
     }
 
+    @Test func anArmWhoseResearchersAllStopEndsTheRunInsteadOfWaitingForever() async throws {
+        let standIn = try StandIn(noise: 0.002); defer { standIn.remove() }
+        let ws = try standIn.makeWorkspace()
+        var options = RunOptions(tag: "halt", experiments: 20, baselineRuns: 2)
+        options.meta = MetaSettings(window: 3, population: 1)
+        options.researcherFailurePause = 0
+        options.maxResearcherFailures = 2
+        let failing = ScriptedResearcher([.fail(.failed("provider down")), .fail(.failed("provider down"))])
+        let loop = try ResearchLoop(workspace: ws, researchers: [try SubjectBridge.searchResearcher(workspace: ws, seed: 1, keepsPolicy: false), failing],
+                                    options: options, display: RecordingDisplay(), programResearcher: SettingsMutator())
+        let summary = try await loop.run()
+        #expect(summary.stopReason == .researcherFailing)
+        let records = try loop.ledger.experiments(tag: "halt").filter { $0.window == 1 }
+        #expect(records.filter { $0.island == 1 }.map(\.experimentStatus) == [.researcherError, .researcherError])
+        #expect(records.filter { $0.island == 0 }.count == 3, "the candidate arm used its window, then stopped")
+        #expect(try loop.ledger.windows(tag: "halt").map(\.status) == ["interrupted"])
+    }
+
     @Test func aPlainRunCanFollowAnArchivedProgram() async throws {
         let standIn = try StandIn(noise: 0.002); defer { standIn.remove() }
         let ws = try standIn.makeWorkspace()
