@@ -679,11 +679,12 @@ public actor ResearchLoop {
         }
     }
 
-    /// What a researcher sees of the ledger: every other experiment; in a meta-loop window, the shared past and its own
-    /// arm's experiments of the window, not the other program's.
+    /// What a researcher sees of the ledger: every other experiment; in the meta-loop, only the experiments its own
+    /// program steered (and those before the meta-loop, the baseline among them), so a program is judged on what it
+    /// learns by itself, not on statistics the other arm gathered.
     func history(_ records: [ExperimentRecord], for experiment: Experiment) -> [ExperimentOutcome] {
-        let window = experiment.record.window, island = experiment.worker.island
-        return records.filter { $0.id != experiment.record.id && (window == nil || $0.window != window || $0.island == island) }.map(\.outcome)
+        let program = experiment.worker.program?.number
+        return records.filter { $0.id != experiment.record.id && (options.meta == nil || $0.program == nil || $0.program == program) }.map(\.outcome)
     }
 
     /// Checks a proposal (only editable files, a real change, never files already tried), writes it into the
