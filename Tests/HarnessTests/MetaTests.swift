@@ -232,6 +232,41 @@ final class ScriptedProgramResearcher: ProgramResearcher, @unchecked Sendable {
         #expect(try TagReports(workspace: ws, tag: "resume").showProgram(2).contains("lineage: 2 ← 1"))
     }
 
+    /// Records the experiment numbers in each context's history, then proposes what its script says.
+    final class HistoryRecorder: Researcher, @unchecked Sendable {
+        let name = "recorder"
+        let inner: ScriptedResearcher
+        var seen: [[Int]] = []
+        init(_ steps: [ScriptedResearcher.Step]) { inner = ScriptedResearcher(steps) }
+        func propose(_ context: ResearchContext) async throws -> Proposal {
+            seen.append(context.history.map(\.number))
+            return try await inner.propose(context)
+        }
+    }
+
+    @Test func eachArmSeesOnlyWhatItsOwnProgramSteered() async throws {
+        let standIn = try StandIn(noise: 0.002); defer { standIn.remove() }
+        let ws = try standIn.makeWorkspace()
+        let candidate = HistoryRecorder([.set([("LEARNING_RATE", "0.003")], "LR 0.003"), .set([("WIDTH", "96")], "WIDTH 96"),
+                                         .set([("BONUS", "0.1")], "BONUS 0.1"), .set([("WIDTH", "80")], "WIDTH 80")])
+        let control = HistoryRecorder([.set([("LEARNING_RATE", "0.005")], "LR 0.005"), .set([("WIDTH", "112")], "WIDTH 112"),
+                                       .set([("BONUS", "0.2")], "BONUS 0.2"), .set([("WIDTH", "72")], "WIDTH 72")])
+        let meta = ScriptedProgramResearcher([ProgramProposal(draft: ProgramDraft(text: "# Stand-in subject\nBe bold.\n"), description: "bolder", hypothesis: "h")])
+        var options = RunOptions(tag: "own", experiments: 8, baselineRuns: 2)
+        options.meta = MetaSettings(window: 2, minWindows: 3, maxWindows: 3, population: 1)
+        options.researcherFailurePause = 0
+        let loop = try ResearchLoop(workspace: ws, researchers: [candidate, control], options: options, display: RecordingDisplay(), programResearcher: meta)
+        _ = try await loop.run()
+        let records = try loop.ledger.experiments(tag: "own")
+        let program = Dictionary(uniqueKeysWithValues: records.map { ($0.number, $0.program ?? 0) })  // 0: before the meta-loop
+        #expect(candidate.seen.count == 4 && control.seen.count == 4)
+        for seen in candidate.seen { #expect(seen.allSatisfy { [0, 2].contains(program[$0]) }, "\(seen)") }
+        for seen in control.seen { #expect(seen.allSatisfy { [0, 1].contains(program[$0]) }, "\(seen)") }
+        // The baseline is everyone's past, and by the last proposal each arm has seen its own three earlier experiments.
+        #expect(candidate.seen.allSatisfy { $0.contains(0) })
+        #expect(candidate.seen.last?.count == 4 && control.seen.last?.count == 4)
+    }
+
     @Test func anArmWhoseResearchersAllStopEndsTheRunInsteadOfWaitingForever() async throws {
         let standIn = try StandIn(noise: 0.002); defer { standIn.remove() }
         let ws = try standIn.makeWorkspace()
