@@ -679,12 +679,15 @@ public actor ResearchLoop {
         }
     }
 
-    /// What a researcher sees of the ledger: every other experiment; in the meta-loop, only the experiments its own
-    /// program steered (and those before the meta-loop, the baseline among them), so a program is judged on what it
-    /// learns by itself, not on statistics the other arm gathered.
+    /// What a researcher sees of the ledger: every other experiment; in the meta-loop, the experiments from before it
+    /// (the baseline among them) and its own arm's experiments of this window. Both arms start each window equally
+    /// informed, so a program is judged on how fast it makes progress by itself — not on statistics the other arm
+    /// gathered, nor on a control's history piled up over earlier windows.
     func history(_ records: [ExperimentRecord], for experiment: Experiment) -> [ExperimentOutcome] {
-        let program = experiment.worker.program?.number
-        return records.filter { $0.id != experiment.record.id && (options.meta == nil || $0.program == nil || $0.program == program) }.map(\.outcome)
+        let window = experiment.record.window, island = experiment.worker.island
+        return records.filter { r in
+            r.id != experiment.record.id && (options.meta == nil || r.window == nil || (r.window == window && r.island == island))
+        }.map(\.outcome)
     }
 
     /// Checks a proposal (only editable files, a real change, never files already tried), writes it into the

@@ -244,7 +244,7 @@ final class ScriptedProgramResearcher: ProgramResearcher, @unchecked Sendable {
         }
     }
 
-    @Test func eachArmSeesOnlyWhatItsOwnProgramSteered() async throws {
+    @Test func eachArmSeesOnlyItsOwnExperimentsOfTheWindow() async throws {
         let standIn = try StandIn(noise: 0.002); defer { standIn.remove() }
         let ws = try standIn.makeWorkspace()
         let candidate = HistoryRecorder([.set([("LEARNING_RATE", "0.003")], "LR 0.003"), .set([("WIDTH", "96")], "WIDTH 96"),
@@ -262,9 +262,11 @@ final class ScriptedProgramResearcher: ProgramResearcher, @unchecked Sendable {
         #expect(candidate.seen.count == 4 && control.seen.count == 4)
         for seen in candidate.seen { #expect(seen.allSatisfy { [0, 2].contains(program[$0]) }, "\(seen)") }
         for seen in control.seen { #expect(seen.allSatisfy { [0, 1].contains(program[$0]) }, "\(seen)") }
-        // The baseline is everyone's past, and by the last proposal each arm has seen its own three earlier experiments.
+        // The baseline is everyone's past; each window starts afresh: the second proposal of a window sees the first.
         #expect(candidate.seen.allSatisfy { $0.contains(0) })
-        #expect(candidate.seen.last?.count == 4 && control.seen.last?.count == 4)
+        #expect(candidate.seen.map(\.count) == [1, 2, 1, 2] && control.seen.map(\.count) == [1, 2, 1, 2])
+        let window = Dictionary(uniqueKeysWithValues: records.map { ($0.number, $0.window ?? 0) })
+        #expect(candidate.seen.allSatisfy { Set($0.compactMap { window[$0] }.filter { $0 > 0 }).count <= 1 }, "one window's experiments at most")
     }
 
     @Test func anArmWhoseResearchersAllStopEndsTheRunInsteadOfWaitingForever() async throws {
