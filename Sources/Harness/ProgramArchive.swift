@@ -61,6 +61,12 @@ public struct ProgramRecord: Codable, Sendable, Equatable, FetchableRecord, Muta
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
     public var programStatus: ProgramStatus { ProgramStatus(rawValue: status) ?? .retired }
+
+    /// The incumbent of an archive (the control of new windows): the latest kept program, else the original.
+    public static func incumbent(of programs: [ProgramRecord]) -> ProgramRecord? {
+        programs.filter { $0.programStatus == .kept }.max { ($0.keptAt ?? .distantPast) < ($1.keptAt ?? .distantPast) }
+            ?? programs.first { $0.programStatus == .original }
+    }
     public var draft: ProgramDraft { ProgramDraft(text: text, settings: settings) }
 }
 

@@ -39,8 +39,7 @@ extension TagReports {
         }
         let windows = try ledger.windows(tag: tag)
         var text = ProgramTable.render(programs: programs, windows: windows)
-        if let incumbent = programs.filter({ $0.programStatus == .kept }).max(by: { ($0.keptAt ?? .distantPast) < ($1.keptAt ?? .distantPast) })
-            ?? programs.first(where: { $0.programStatus == .original }) {
+        if let incumbent = ProgramRecord.incumbent(of: programs) {
             text += "\nincumbent (the control of new windows): program \(incumbent.number)\n"
         }
         if !windows.isEmpty {

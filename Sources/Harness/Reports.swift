@@ -108,7 +108,7 @@ public struct TagReports: Sendable {
         let programs = try ledger.programs(tag: tag)
         guard !programs.isEmpty else { return nil }
         let windows = try ledger.windows(tag: tag)
-        let incumbent = programs.filter { $0.programStatus == .kept }.max { ($0.keptAt ?? .distantPast) < ($1.keptAt ?? .distantPast) }?.number ?? 1
+        let incumbent = ProgramRecord.incumbent(of: programs)?.number ?? 1
         let count = { (s: ProgramStatus) in programs.filter { $0.programStatus == s }.count }
         var line = "programs: \(programs.count) (incumbent \(incumbent), \(count(.live)) live, \(count(.kept)) kept, \(count(.retired)) retired, \(count(.refused)) refused)"
         line += "; windows: \(windows.filter { $0.status == "done" }.count) done"

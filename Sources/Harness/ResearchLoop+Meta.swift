@@ -22,12 +22,10 @@ extension ResearchLoop {
 
     /// The archive's incumbent: the latest kept program, else the original.
     func incumbent() throws -> ProgramRecord {
-        let programs = try ledger.programs(tag: tag)
-        if let kept = programs.filter({ $0.programStatus == .kept }).max(by: { ($0.keptAt ?? .distantPast) < ($1.keptAt ?? .distantPast) }) {
-            return kept
+        guard let incumbent = ProgramRecord.incumbent(of: try ledger.programs(tag: tag)) else {
+            throw HarnessError.other("tag \(tag) has no program archive yet")
         }
-        if let original = programs.first(where: { $0.programStatus == .original }) { return original }
-        throw HarnessError.other("tag \(tag) has no program archive yet")
+        return incumbent
     }
 
     /// Creates program 1 (the workspace's program.md and the researchers' settings) the first time.
