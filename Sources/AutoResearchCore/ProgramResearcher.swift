@@ -47,11 +47,31 @@ public struct ProgramContext: Sendable {
     public var protectedFields: [String]
     /// For reproducible random choices.
     public var seed: UInt64
+    /// The archive's programs, structured (the same programs as `archive`), oldest first.
+    public var programs: [ArchivedProgram]
 
     public init(parent: ProgramDraft, parentNumber: Int, archive: String, results: String, notes: String,
-                editableFiles: [String], protectedFields: [String], seed: UInt64) {
+                editableFiles: [String], protectedFields: [String], seed: UInt64, programs: [ArchivedProgram] = []) {
         self.parent = parent; self.parentNumber = parentNumber; self.archive = archive; self.results = results
         self.notes = notes; self.editableFiles = editableFiles; self.protectedFields = protectedFields; self.seed = seed
+        self.programs = programs
+    }
+}
+
+/// One program of the archive as a meta-researcher sees it: its lineage, settings, status and window scores.
+public struct ArchivedProgram: Sendable, Equatable {
+    public var number: Int
+    /// The program it was derived from; nil for the original.
+    public var parent: Int?
+    /// The search researcher's settings, a JSON object.
+    public var settings: String
+    /// "original", "live", "kept", "retired" or "refused".
+    public var status: String
+    /// Its window scores against the control (each in -1…1; see the Harness's `MetaPolicy.score`).
+    public var scores: [Double]
+
+    public init(number: Int, parent: Int?, settings: String, status: String, scores: [Double]) {
+        self.number = number; self.parent = parent; self.settings = settings; self.status = status; self.scores = scores
     }
 }
 

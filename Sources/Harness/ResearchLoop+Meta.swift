@@ -39,13 +39,15 @@ extension ResearchLoop {
     }
 
     /// Points `worker` at `program`: LLM and command researchers get its text as program.md, a search researcher
-    /// is rebuilt with its settings (and no policy file, so arms do not share learned statistics).
-    nonisolated func steer(_ worker: Worker, with program: ProgramRecord) throws {
+    /// is rebuilt with its settings (and no policy file, so arms do not share learned statistics) and, when given,
+    /// `seed` (in a window, the seed it shares with its pair in the other arm).
+    nonisolated func steer(_ worker: Worker, with program: ProgramRecord, seed: UInt64? = nil) throws {
         worker.program = program
         if let search = worker.researcher as? SearchResearcher {
             let settings = try JSONDecoder().decode(SearchSettings.self, from: Data(program.settings.utf8))
-            if settings != search.settings || search.policyFile != nil {
-                worker.researcher = try SearchResearcher(ideas: search.ideas, settings: settings, policyFile: nil, seed: search.seed)
+            let seed = seed ?? search.seed
+            if settings != search.settings || search.policyFile != nil || seed != search.seed {
+                worker.researcher = try SearchResearcher(ideas: search.ideas, settings: settings, policyFile: nil, seed: seed)
             }
         }
     }
@@ -84,7 +86,13 @@ extension ResearchLoop {
         metaState = MetaState(window: window)
         islandBests[0] = best
         islandBests[1] = best
-        for worker in workers { try steer(worker, with: worker.island == 0 ? candidate : control) }
+        // Paired arms: the i-th researcher of each arm gets the same seed (common random numbers), so a window's score
+        // reflects the programs rather than the luck of the draw; with the same program both arms make the same moves.
+        for arm in [0, 1] {
+            for (i, worker) in workers.filter({ min($0.island, 1) == arm }).enumerated() {
+                try steer(worker, with: arm == 0 ? candidate : control, seed: options.seed &+ 0x5EED &+ UInt64(i) &* 7919)
+            }
+        }
         await note("window \(window.number): program \(candidate.number) (\(candidate.description)) against the control, program \(control.number), \(settings.window) experiments each from \(best.commit.prefix(7))")
     }
 
@@ -108,12 +116,17 @@ extension ResearchLoop {
 
     /// Asks the meta-researcher for a program, checks it with `ProgramGuard` and archives it (`live`, or `refused` with why).
     func proposeProgram(_ researcher: any ProgramResearcher, parent: ProgramRecord, attempt: Int) async throws -> ProgramRecord? {
+        let windows = try ledger.windows(tag: tag).filter { $0.status == "done" }
+        let archived = try ledger.programs(tag: tag).map { p in
+            ArchivedProgram(number: p.number, parent: p.parent, settings: p.settings, status: p.status,
+                            scores: windows.filter { $0.program == p.number && $0.control != p.number }.compactMap(\.score))
+        }
         let context = ProgramContext(
             parent: parent.draft, parentNumber: parent.number, archive: try archiveTable(),
             results: SubjectBridge.resultsTSV(try ledger.experiments(tag: tag).suffix(40).map(\.outcome)),
             notes: try ledger.notes(tag: tag).suffix(20).map { "- \($0.text)" }.joined(separator: "\n"),
             editableFiles: manifest.editable, protectedFields: ProgramGuard.protectedFields,
-            seed: options.seed &+ UInt64(try ledger.programs(tag: tag).count) &* 7919 &+ UInt64(attempt))
+            seed: options.seed &+ UInt64(archived.count) &* 7919 &+ UInt64(attempt), programs: archived)
         var proposal: ProgramProposal
         do {
             proposal = try await researcher.proposeProgram(context)
@@ -152,6 +165,8 @@ extension ResearchLoop {
                 state.started[arm] += 1
                 state.inFlight += 1
                 metaState = state
+                // The k-th experiment of each arm in a window proposes with the same seed.
+                worker.pairedSeed = options.seed &+ UInt64(state.window.number) &* 1_000_003 &+ UInt64(state.started[arm])
                 return
             }
             // An arm whose researchers all stopped (failing or out of ideas) can never finish the window: stop too.

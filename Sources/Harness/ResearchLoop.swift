@@ -618,7 +618,7 @@ public actor ResearchLoop {
             files[path] = (try? String(contentsOf: experiment.worktree.appendingPathComponent(path), encoding: .utf8)) ?? ""
         }
         let hash = filesFingerprint(files)
-        if try ledger.experiments(tag: tag).contains(where: { $0.filesHash == hash && $0.id != experiment.record.id }) {
+        if try visible(ledger.experiments(tag: tag), for: experiment).contains(where: { $0.filesHash == hash && $0.id != experiment.record.id }) {
             return "it beat its base, but on the new best \(base.prefix(7)) it gives files already tried"
         }
         let rebased = try git.commit(experiment.record.description + "\n\nRebased onto \(base.prefix(7)) for re-validation.")
@@ -635,14 +635,14 @@ public actor ResearchLoop {
     /// Asks the researcher for a change, checks it, writes it into the worktree and commits it (detached).
     func propose(_ experiment: inout Experiment, bestMetric: Double) async throws {
         try await setPhase(&experiment, .propose, limit: nil)
-        let records = try ledger.experiments(tag: tag)
+        let records = try visible(ledger.experiments(tag: tag), for: experiment)
         var context = ResearchContext(
             worktree: experiment.worktree, editableFiles: manifest.editable,
             history: history(records, for: experiment),
             bestMetric: bestMetric,
             noiseSigma: try ledger.tag(tag)?.noiseSigma,
             triedFilesHashes: Set(records.compactMap(\.filesHash)),
-            seed: options.seed &+ UInt64(experiment.record.number))
+            seed: experiment.worker.pairedSeed ?? options.seed &+ UInt64(experiment.record.number))
         context.experimentNumber = experiment.record.number
         context.program = experiment.worker.program?.text ?? programText()
 
@@ -668,7 +668,7 @@ public actor ResearchLoop {
             }
             if Task.isCancelled { throw ExperimentStop(status: .interrupted, message: "interrupted") }
             // Read the ledger again: other workers may have claimed files while this researcher was thinking.
-            let now = try ledger.experiments(tag: tag)
+            let now = try visible(ledger.experiments(tag: tag), for: experiment)
             do {
                 try commitProposal(proposal, &experiment, records: now, status: .researcherError)
                 return
@@ -679,15 +679,20 @@ public actor ResearchLoop {
         }
     }
 
-    /// What a researcher sees of the ledger: every other experiment; in the meta-loop, the experiments from before it
-    /// (the baseline among them) and its own arm's experiments of this window. Both arms start each window equally
-    /// informed, so a program is judged on how fast it makes progress by itself — not on statistics the other arm
-    /// gathered, nor on a control's history piled up over earlier windows.
-    func history(_ records: [ExperimentRecord], for experiment: Experiment) -> [ExperimentOutcome] {
+    /// The experiments a researcher sees, and whose files count as tried for it: all of them; in the meta-loop, the
+    /// experiments from before it (the baseline among them) and its own arm's experiments of this window. Both arms
+    /// start each window equally informed, so a program is judged on how fast it makes progress by itself — not on
+    /// statistics the other arm gathered, nor on a control's history piled up over earlier windows — and an arm may
+    /// try what the other arm tried (the arms are independent replicates, paired by seed: see `metaGate`).
+    func visible(_ records: [ExperimentRecord], for experiment: Experiment) -> [ExperimentRecord] {
+        guard options.meta != nil else { return records }
         let window = experiment.record.window, island = experiment.worker.island
-        return records.filter { r in
-            r.id != experiment.record.id && (options.meta == nil || r.window == nil || (r.window == window && r.island == island))
-        }.map(\.outcome)
+        return records.filter { r in r.window == nil || (r.window == window && r.island == island) }
+    }
+
+    /// What a researcher sees of the ledger (`visible`), its own experiment left out.
+    func history(_ records: [ExperimentRecord], for experiment: Experiment) -> [ExperimentOutcome] {
+        visible(records, for: experiment).filter { $0.id != experiment.record.id }.map(\.outcome)
     }
 
     /// Checks a proposal (only editable files, a real change, never files already tried), writes it into the
@@ -759,7 +764,7 @@ public actor ResearchLoop {
                 } catch {
                     throw ExperimentStop(status: .crash, message: stop.message + "\n(the researcher's fix \(fixes) failed: \(error))")
                 }
-                let records = try ledger.experiments(tag: tag)
+                let records = try visible(ledger.experiments(tag: tag), for: experiment)
                 try commitProposal(proposal, &experiment, records: records, status: .crash)
                 await display.show(.experiment(number: experiment.record.number, description: experiment.record.description))
                 try checkIntegrity(experiment, parent: parent)

@@ -17,6 +17,9 @@ final class Worker: @unchecked Sendable {
     var island = 0
     /// The archived program steering it (the meta-loop, or `run --program N`); nil: the workspace's program.md.
     var program: ProgramRecord?
+    /// In the meta-loop, the random seed of its next proposal, shared with the other arm's experiment of the same
+    /// rank in the window (common random numbers); nil outside it.
+    var pairedSeed: UInt64?
 
     init(index: Int, researcher: any Researcher, worktree: URL) {
         self.index = index; self.researcher = researcher; self.worktree = worktree

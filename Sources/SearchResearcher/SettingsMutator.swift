@@ -2,12 +2,19 @@ import AutoResearchCore
 import Foundation
 import SubjectKit
 
-/// The offline meta-researcher: proposes a new program by mutating the parent's search settings (the program's
-/// text is kept). One or two knobs change per proposal, drawn by weight (step size 3, exploration 2, the others 1,
-/// the two idea knobs ½ each: the knobs that change how far and how often the search moves come first): step size, exploration and prior weight multiplicatively
-/// (× e^{N(0, 0.6²)}), the probabilities and priors additively (+ N(0, 0.15²)), momentum flips, all clamped to
-/// their valid ranges — the Gaussian mutation of evolution strategies (Beyer & Schwefel 2002, "Evolution
-/// strategies: a comprehensive introduction"). Deterministic for a given `ProgramContext.seed` and parent.
+/// The offline meta-researcher: proposes a new program from the parent's search settings (the program's text is
+/// kept), in one of two ways, using the archive (`ProgramContext.programs`):
+/// - a *pattern move* (Hooke & Jeeves 1961, "Direct search solution of numerical and statistical problems"): when
+///   the parent was kept over its own parent, half the time the same change is made again (step size 1 → 1.5 kept:
+///   propose 2.25), so a direction that paid off is followed further;
+/// - else a *mutation*: one or two knobs change, drawn by weight (step size 3, exploration 2, the others 1, the two
+///   idea knobs ½ each: the knobs that change how far and how often the search moves come first): step size,
+///   exploration and prior weight multiplicatively (× e^{N(0, 0.6²)}), the probabilities and priors additively
+///   (+ N(0, 0.15²)), momentum flips, all clamped to their valid ranges — the Gaussian mutation of evolution
+///   strategies (Beyer & Schwefel 2002, "Evolution strategies: a comprehensive introduction"). A knob that a retired
+///   sibling (same parent, mean score ≤ 0) moved one way is moved the other way.
+/// A proposal never repeats the settings of a program already in the archive (it is drawn again, up to 20 times).
+/// Deterministic for a given `ProgramContext.seed`, parent and archive.
 public struct SettingsMutator: ProgramResearcher {
     public let name = "mutation"
 
@@ -22,35 +29,70 @@ public struct SettingsMutator: ProgramResearcher {
             throw ResearcherError.failed("the parent program's settings are not search settings: \(error)")
         }
         var rng = SplitMix64(seed: context.seed ^ (UInt64(context.parentNumber) &* 0x9E37_79B9_7F4A_7C15))
-        var child = parent
-        var changes: [String] = []
-        var reasons: [String] = []
-        let count = rng.unit() < 0.5 ? 1 : 2
-        var picked: [Knob] = []
-        while picked.count < count {
-            let knob = Knob.draw(&rng)
-            if !picked.contains(knob) { picked.append(knob) }
+        func settings(_ json: String) -> SearchSettings? { try? JSONDecoder().decode(SearchSettings.self, from: Data(json.utf8)) }
+        let archived = context.programs.compactMap { settings($0.settings) }
+        func proposal(_ child: SearchSettings, _ description: String, _ hypothesis: String) throws -> ProgramProposal {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return ProgramProposal(draft: ProgramDraft(text: context.parent.text, settings: String(decoding: try encoder.encode(child), as: UTF8.self)),
+                                   description: description, hypothesis: hypothesis)
         }
-        for knob in picked {
-            let before = knob.shown(child)
-            knob.mutate(&child, &rng)
-            let after = knob.shown(child)
-            if before != after {
-                changes.append("\(knob.rawValue) \(before) → \(after)")
-                reasons.append(knob.hypothesis(up: (Double(after) ?? 0) > (Double(before) ?? 0)))
+
+        // A pattern move when the parent was kept over its own parent.
+        let me = context.programs.first { $0.number == context.parentNumber }
+        if let me, me.status == "kept", let grandparentNumber = me.parent,
+           let grandparent = context.programs.first(where: { $0.number == grandparentNumber }).flatMap({ settings($0.settings) }),
+           rng.unit() < 0.5 {
+            var child = parent
+            var changes: [String] = []
+            for knob in Knob.allCases where knob.shown(grandparent) != knob.shown(parent) {
+                knob.extrapolate(from: grandparent, to: parent, into: &child)
+                if knob.shown(child) != knob.shown(parent) { changes.append("\(knob.rawValue) \(knob.shown(parent)) → \(knob.shown(child))") }
+            }
+            if !changes.isEmpty, child != parent, !archived.contains(child) {
+                return try proposal(child, "pattern move: " + changes.joined(separator: ", "),
+                                    "The same change made program \(context.parentNumber) faster than program \(grandparentNumber); more of it may help again.")
             }
         }
-        if changes.isEmpty {  // every draw clamped back to the same value: take a fixed step instead
-            child.stepSize = min(8, parent.stepSize * 1.5)
-            changes.append("stepSize \(Knob.stepSize.shown(parent)) → \(Knob.stepSize.shown(child))")
-            reasons.append(Knob.stepSize.hypothesis(up: true))
+
+        // Directions that retired siblings tried without success.
+        var failed: [Knob: Bool] = [:]  // knob → went up
+        for sibling in context.programs where sibling.parent == context.parentNumber && sibling.status == "retired"
+            && !sibling.scores.isEmpty && sibling.scores.reduce(0, +) <= 0 {
+            guard let s = settings(sibling.settings) else { continue }
+            for knob in Knob.allCases where knob != .momentum && knob.shown(s) != knob.shown(parent) {
+                failed[knob] = (Double(knob.shown(s)) ?? 0) > (Double(knob.shown(parent)) ?? 0)
+            }
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let settings = String(decoding: try encoder.encode(child), as: UTF8.self)
-        return ProgramProposal(draft: ProgramDraft(text: context.parent.text, settings: settings),
-                               description: changes.joined(separator: ", "),
-                               hypothesis: reasons.joined(separator: " "))
+        var last: (SearchSettings, [String], [String]) = (parent, [], [])
+        for _ in 0..<20 {
+            var child = parent
+            var changes: [String] = []
+            var reasons: [String] = []
+            let count = rng.unit() < 0.5 ? 1 : 2
+            var picked: [Knob] = []
+            while picked.count < count {
+                let knob = Knob.draw(&rng)
+                if !picked.contains(knob) { picked.append(knob) }
+            }
+            for knob in picked {
+                let before = knob.shown(child)
+                knob.mutate(&child, &rng, avoidingUp: failed[knob])
+                let after = knob.shown(child)
+                if before != after {
+                    changes.append("\(knob.rawValue) \(before) → \(after)")
+                    reasons.append(knob.hypothesis(up: (Double(after) ?? 0) > (Double(before) ?? 0)))
+                }
+            }
+            if changes.isEmpty {  // every draw clamped back to the same value: take a fixed step instead
+                child.stepSize = min(8, parent.stepSize * 1.5)
+                changes.append("stepSize \(Knob.stepSize.shown(parent)) → \(Knob.stepSize.shown(child))")
+                reasons.append(Knob.stepSize.hypothesis(up: true))
+            }
+            last = (child, changes, reasons)
+            if !archived.contains(child) { break }
+        }
+        return try proposal(last.0, last.1.joined(separator: ", "), last.2.joined(separator: " "))
     }
 
     /// The settings a mutation may change.
@@ -89,11 +131,17 @@ public struct SettingsMutator: ProgramResearcher {
             }
         }
 
-        func mutate(_ s: inout SearchSettings, _ rng: inout SplitMix64) {
-            func scaled(_ v: Double, _ lo: Double, _ hi: Double) -> Double {
-                Double(Self.round(min(hi, max(lo, max(v, 0.01) * exp(0.6 * rng.gaussian())))))!
+        /// Mutates this knob of `s`; `avoidingUp` true (false): never upwards (downwards), as a retired sibling went.
+        func mutate(_ s: inout SearchSettings, _ rng: inout SplitMix64, avoidingUp: Bool? = nil) {
+            func draw() -> Double {
+                let g = rng.gaussian()
+                guard let avoidingUp else { return g }
+                return avoidingUp ? -abs(g) : abs(g)
             }
-            func shifted(_ v: Double) -> Double { Double(Self.round(min(1, max(0, v + 0.15 * rng.gaussian()))))! }
+            func scaled(_ v: Double, _ lo: Double, _ hi: Double) -> Double {
+                Double(Self.round(min(hi, max(lo, max(v, 0.01) * exp(0.6 * draw())))))!
+            }
+            func shifted(_ v: Double) -> Double { Double(Self.round(min(1, max(0, v + 0.15 * draw()))))! }
             switch self {
             case .stepSize: s.stepSize = scaled(s.stepSize, 0.25, 8)
             case .exploration: s.exploration = scaled(s.exploration, 0, 3)
@@ -103,6 +151,25 @@ public struct SettingsMutator: ProgramResearcher {
             case .ideaProbability: s.ideaProbability = shifted(s.ideaProbability)
             case .combineProbability: s.combineProbability = shifted(s.combineProbability)
             case .momentum: s.momentum.toggle()
+            }
+        }
+
+        /// Sets this knob of `child` to make the change from `from` to `to` once more: × (to / from) for the
+        /// multiplicative knobs, + (to − from) for the additive ones, clamped; momentum stays as `to` has it.
+        func extrapolate(from: SearchSettings, to: SearchSettings, into child: inout SearchSettings) {
+            func scaled(_ a: Double, _ b: Double, _ lo: Double, _ hi: Double) -> Double {
+                Double(Self.round(min(hi, max(lo, b * b / max(a, 0.01)))))!
+            }
+            func shifted(_ a: Double, _ b: Double) -> Double { Double(Self.round(min(1, max(0, 2 * b - a))))! }
+            switch self {
+            case .stepSize: child.stepSize = scaled(from.stepSize, to.stepSize, 0.25, 8)
+            case .exploration: child.exploration = scaled(from.exploration, to.exploration, 0, 3)
+            case .priorWeight: child.priorWeight = scaled(from.priorWeight, to.priorWeight, 0.1, 10)
+            case .hyperparameterPrior: child.hyperparameterPrior = shifted(from.hyperparameterPrior, to.hyperparameterPrior)
+            case .ideaPrior: child.ideaPrior = shifted(from.ideaPrior, to.ideaPrior)
+            case .ideaProbability: child.ideaProbability = shifted(from.ideaProbability, to.ideaProbability)
+            case .combineProbability: child.combineProbability = shifted(from.combineProbability, to.combineProbability)
+            case .momentum: child.momentum = to.momentum
             }
         }
 

@@ -50,8 +50,11 @@ struct MetaBenchCommand: AsyncParsableCommand {
         commandName: "meta-bench",
         abstract: "Benchmark the meta-loop on the quadratic subject: experiments to reach a target with the default search settings and with the settings it keeps, over seeds.")
 
-    @Option(help: "How many seeds (1, 2, …).")
+    @Option(help: "How many seeds (first-seed, first-seed + 1, …).")
     var seeds = 5
+
+    @Option(name: .customLong("first-seed"), help: "The first seed (to split the seeds over several processes).")
+    var firstSeed = 1
 
     @Option(name: .customLong("meta-experiments"), help: "Experiments of each meta-loop run (both arms together).")
     var metaExperiments = 480
@@ -66,15 +69,15 @@ struct MetaBenchCommand: AsyncParsableCommand {
     var evaluationLimit = 300
 
     func validate() throws {
-        guard seeds >= 1, metaExperiments >= 1, window >= 1, evaluationLimit >= 1 else {
-            throw ValidationError("--seeds, --meta-experiments, --window and --evaluation-limit must be at least 1")
+        guard seeds >= 1, firstSeed >= 1, metaExperiments >= 1, window >= 1, evaluationLimit >= 1 else {
+            throw ValidationError("--seeds, --first-seed, --meta-experiments, --window and --evaluation-limit must be at least 1")
         }
     }
 
     func run() async throws {
         setvbuf(stdout, nil, _IOLBF, 0)  // each seed's line as soon as it is done, also into a file
         var settings = MetaBenchmark.Settings()
-        settings.seeds = (1...seeds).map(UInt64.init)
+        settings.seeds = (firstSeed..<firstSeed + seeds).map(UInt64.init)
         settings.metaExperiments = metaExperiments
         settings.meta.window = window
         settings.target = target

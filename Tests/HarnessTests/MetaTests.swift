@@ -142,6 +142,54 @@ final class ScriptedProgramResearcher: ProgramResearcher, @unchecked Sendable {
     }
 }
 
+extension SettingsMutatorTests {
+    static func context(parent: String, number: Int, programs: [ArchivedProgram], seed: UInt64) -> ProgramContext {
+        ProgramContext(parent: ProgramDraft(text: "P", settings: parent), parentNumber: number, archive: "", results: "", notes: "",
+                       editableFiles: ["train.py"], protectedFields: [], seed: seed, programs: programs)
+    }
+
+    @Test func aKeptChangeIsMadeAgainAsAPatternMove() async throws {
+        let programs = [ArchivedProgram(number: 1, parent: nil, settings: "{}", status: "original", scores: []),
+                        ArchivedProgram(number: 2, parent: 1, settings: "{\"stepSize\":1.5}", status: "kept", scores: [0.3, 0.4])]
+        var patterns: [ProgramProposal] = []
+        for seed in UInt64(1)...20 {
+            let p = try await SettingsMutator().proposeProgram(Self.context(parent: "{\"stepSize\":1.5}", number: 2, programs: programs, seed: seed))
+            if p.description.hasPrefix("pattern move") { patterns.append(p) }
+        }
+        #expect((4...16).contains(patterns.count), "about half the proposals: \(patterns.count) of 20")
+        #expect(patterns.first?.description == "pattern move: stepSize 1.5 → 2.25")
+        #expect(patterns.first?.hypothesis == "The same change made program 2 faster than program 1; more of it may help again.")
+        #expect(try JSONDecoder().decode(SearchSettings.self, from: Data(#require(patterns.first).draft.settings.utf8)).stepSize == 2.25)
+        // Without a kept parent there is no pattern to follow.
+        for seed in UInt64(1)...20 {
+            let p = try await SettingsMutator().proposeProgram(Self.context(parent: "{}", number: 1, programs: Array(programs.prefix(1)), seed: seed))
+            #expect(!p.description.hasPrefix("pattern move"))
+        }
+    }
+
+    @Test func aDirectionARetiredSiblingTookIsNotTakenAgainNorAreArchivedSettingsRepeated() async throws {
+        let programs = [ArchivedProgram(number: 1, parent: nil, settings: "{}", status: "original", scores: []),
+                        ArchivedProgram(number: 2, parent: 1, settings: "{\"stepSize\":0.5}", status: "retired", scores: [-0.4, -0.2]),
+                        ArchivedProgram(number: 3, parent: 1, settings: "{\"exploration\":0.6}", status: "retired", scores: [0, 0])]
+        var steps: [Double] = [], explorations: [Double] = []
+        for seed in UInt64(1)...60 {
+            let p = try await SettingsMutator().proposeProgram(Self.context(parent: "{}", number: 1, programs: programs, seed: seed))
+            let s = try JSONDecoder().decode(SearchSettings.self, from: Data(p.draft.settings.utf8))
+            if s.stepSize != 1 { steps.append(s.stepSize) }
+            if s.exploration != 0.3 { explorations.append(s.exploration) }
+        }
+        #expect(steps.count >= 5 && steps.allSatisfy { $0 > 1 }, "the step size went down and lost, so it only goes up: \(steps)")
+        #expect(explorations.count >= 3 && explorations.allSatisfy { $0 < 0.3 }, "exploration went up and lost: \(explorations)")
+
+        // The proposal for seed 42 without an archive is archived now: the same seed proposes something else.
+        let fresh = try await SettingsMutator().proposeProgram(Self.context(parent: "{}", number: 1, programs: Array(programs.prefix(1)), seed: 42))
+        var archived = Array(programs.prefix(1))
+        archived.append(ArchivedProgram(number: 2, parent: 1, settings: fresh.draft.settings, status: "retired", scores: [0.1]))
+        let again = try await SettingsMutator().proposeProgram(Self.context(parent: "{}", number: 1, programs: archived, seed: 42))
+        #expect(again.draft.settings != fresh.draft.settings)
+    }
+}
+
 /// The meta-loop inside the research loop, on the stand-in subject.
 @Suite(.serialized) struct MetaLoopTests {
     func searchers(_ ws: Workspace) throws -> [any Researcher] {
@@ -267,6 +315,35 @@ final class ScriptedProgramResearcher: ProgramResearcher, @unchecked Sendable {
         #expect(candidate.seen.map(\.count) == [1, 2, 1, 2] && control.seen.map(\.count) == [1, 2, 1, 2])
         let window = Dictionary(uniqueKeysWithValues: records.map { ($0.number, $0.window ?? 0) })
         #expect(candidate.seen.allSatisfy { Set($0.compactMap { window[$0] }.filter { $0 > 0 }).count <= 1 }, "one window's experiments at most")
+    }
+
+    @Test func pairedArmsUnderTheSameProgramMakeTheSameMovesAndScoreZero() async throws {
+        // Noise from SEED alone: the same files measure the same, as on a trainer whose runs are deterministic.
+        let standIn = try StandIn(noise: 0.002, seedOnlyNoise: true); defer { standIn.remove() }
+        let ws = try standIn.makeWorkspace()
+        var options = RunOptions(tag: "aa", experiments: 12, baselineRuns: 2, seed: 3)
+        options.meta = MetaSettings(window: 3, population: 1)
+        options.researcherFailurePause = 0
+        // No meta-researcher: every window runs the incumbent against itself (an A/A window). The two researchers
+        // were built with different seeds; in a window they share one, and each rank of experiment shares one.
+        let loop = try ResearchLoop(workspace: ws, researchers: try searchers(ws), options: options, display: RecordingDisplay())
+        _ = try await loop.run()
+        let windows = try loop.ledger.windows(tag: "aa")
+        #expect(windows.count == 2 && windows.allSatisfy { $0.status == "done" && $0.program == 1 && $0.control == 1 })
+        let records = try loop.ledger.experiments(tag: "aa")
+        for window in windows {
+            let arms = [0, 1].map { arm in records.filter { $0.window == window.number && $0.island == arm }.sorted { $0.number < $1.number } }
+            #expect(arms[0].count == 3 && arms[1].count == 3)
+            // The same moves, hence the same files and metrics: a repeat across arms is a replicate, not a researcher error.
+            #expect(arms[0].map(\.description) == arms[1].map(\.description))
+            #expect(arms[0].map(\.filesHash) == arms[1].map(\.filesHash))
+            #expect(arms[0].map(\.metric) == arms[1].map(\.metric))
+            #expect(!arms.joined().contains { $0.experimentStatus == .researcherError })
+            #expect(window.programProgress == window.controlProgress && window.score == 0)
+        }
+        // Windows draw afresh: the second window's moves are not the first's.
+        let first = records.filter { $0.window == 1 && $0.island == 0 }.map(\.move), second = records.filter { $0.window == 2 && $0.island == 0 }.map(\.move)
+        #expect(first != second)
     }
 
     @Test func anArmWhoseResearchersAllStopEndsTheRunInsteadOfWaitingForever() async throws {
