@@ -56,7 +56,8 @@ import Glibc
         #expect(pids.count == 2)
         let result = try await task.value
         #expect(result.termination == .timedOut)
-        #expect(Date().timeIntervalSince(start) < 10)
+        // Long before the child's 300 s sleep would end (a loose bound: a loaded machine is slow to spawn and reap).
+        #expect(Date().timeIntervalSince(start) < 100)
         for pid in pids { #expect(!processIsRunning(pid), "pid \(pid) survived the timeout") }
     }
 
