@@ -46,8 +46,9 @@ public struct MetaSettings: Sendable, Equatable {
 ///
 /// A window runs the candidate program and the control from the same base commit, `window` experiments each, on the
 /// same slots, with paired random draws (common random numbers: the arms' researchers share seeds, and the k-th
-/// proposal of each arm shares its seed), so the two arms differ only in their program. Each arm's *progress* is how far its best keep moved the metric from the base (0 without a keep; keeps
-/// already beat the best by more than the noise margin). The score compares the two:
+/// proposal of each arm shares its seed), so the two arms differ only in their program. Each arm's *progress* is how
+/// far its best keep moved the metric from the base (0 without a keep; keeps already beat the best by more than the
+/// noise margin). The score compares the two:
 /// `(p − q) / max(p, q)` for the candidate's progress p and the control's q, in -1…1, and 0 when |p − q| is within
 /// the keep margin (2σ), so a difference the noise could make counts for nothing. Per hour it is the same on progress
 /// divided by each arm's compute hours.

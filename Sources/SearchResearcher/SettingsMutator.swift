@@ -51,7 +51,7 @@ public struct SettingsMutator: ProgramResearcher {
             }
             if !changes.isEmpty, child != parent, !archived.contains(child) {
                 return try proposal(child, "pattern move: " + changes.joined(separator: ", "),
-                                    "The same change made program \(context.parentNumber) faster than program \(grandparentNumber); more of it may help again.")
+                                    "Program \(context.parentNumber) made this change to program \(grandparentNumber) and was kept; more of it may help again.")
             }
         }
 

@@ -158,7 +158,7 @@ extension SettingsMutatorTests {
         }
         #expect((4...16).contains(patterns.count), "about half the proposals: \(patterns.count) of 20")
         #expect(patterns.first?.description == "pattern move: stepSize 1.5 → 2.25")
-        #expect(patterns.first?.hypothesis == "The same change made program 2 faster than program 1; more of it may help again.")
+        #expect(patterns.first?.hypothesis == "Program 2 made this change to program 1 and was kept; more of it may help again.")
         #expect(try JSONDecoder().decode(SearchSettings.self, from: Data(#require(patterns.first).draft.settings.utf8)).stepSize == 2.25)
         // Without a kept parent there is no pattern to follow.
         for seed in UInt64(1)...20 {
