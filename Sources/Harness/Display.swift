@@ -12,9 +12,10 @@ public enum LoopEvent: Sendable, Equatable {
     case note(String)
     /// Experiment `number` started (`description` may still be "(proposing)").
     case experiment(number: Int, description: String)
-    /// The running experiment entered a phase; `limit` is the phase's budget in seconds, if any
-    /// (for training: the training budget; once past it the subject is evaluating).
-    case phase(Phase, limit: Double?)
+    /// Experiment `number` entered a phase; `limit` is the phase's budget in seconds, if any
+    /// (for training: the training budget; once past it the subject is evaluating). In a swarm several
+    /// experiments run at once, so each phase names its experiment.
+    case phase(number: Int, Phase, limit: Double?)
     /// An experiment ended.
     case decided(number: Int, status: ExperimentStatus, metric: Double?, description: String, reason: String)
     /// The tag's standing after a decision.
@@ -44,19 +45,21 @@ func metricText(_ value: Double?) -> String { value.map { String(format: "%.6f",
 
 /// Plain log lines, one per event (no redrawing): for a pipe or a file.
 public actor LineDisplay: Display {
-    private var number = 0
     public init() {}
 
-    public func show(_ event: LoopEvent) {
+    public func show(_ event: LoopEvent) { emit(Self.line(event)) }
+
+    /// The line an event prints as (without the time stamp).
+    public static func line(_ event: LoopEvent) -> String {
         switch event {
-        case .note(let text): emit(text)
-        case .experiment(let n, let description): number = n; emit("experiment \(n): \(description)")
-        case .phase(let phase, let limit):
-            emit("experiment \(number): \(phase.rawValue)" + (limit.map { " (limit \(clock($0)))" } ?? ""))
+        case .note(let text): return text
+        case .experiment(let n, let description): return "experiment \(n): \(description)"
+        case .phase(let n, let phase, let limit):
+            return "experiment \(n): \(phase.rawValue)" + (limit.map { " (limit \(clock($0)))" } ?? "")
         case .decided(let n, let status, let metric, let description, let reason):
-            emit("experiment \(n): \(status.rawValue) \(metricText(metric)) \(description) (\(reason))")
+            return "experiment \(n): \(status.rawValue) \(metricText(metric)) \(description) (\(reason))"
         case .standing(let baseline, let best, let keeps, let experiments):
-            emit("standing: baseline \(metricText(baseline)) → best \(metricText(best)), \(keeps) kept of \(experiments)")
+            return "standing: baseline \(metricText(baseline)) → best \(metricText(best)), \(keeps) kept of \(experiments)"
         }
     }
 
@@ -89,7 +92,7 @@ public actor TerminalDisplay: Display {
         switch event {
         case .note(let text): printAbove(text)
         case .experiment(let n, let d): number = n; description = d; phase = nil
-        case .phase(let p, let l): phase = p; limit = l; phaseStart = Date()
+        case .phase(let n, let p, let l): number = n; phase = p; limit = l; phaseStart = Date()
         case .decided(let n, let status, let metric, let d, let reason):
             phase = nil
             printAbove("#\(n) \(status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(metricText(metric))  \(d)  — \(reason)")

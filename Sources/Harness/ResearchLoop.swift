@@ -1011,7 +1011,7 @@ public actor ResearchLoop {
         experiment.record.phase = phase.rawValue
         experiment.record.logPath = experiment.log.path
         try ledger.save(experiment.record)
-        await display.show(.phase(phase, limit: limit))
+        await display.show(.phase(number: experiment.record.number, phase, limit: limit))
     }
 
     func showStanding() async {

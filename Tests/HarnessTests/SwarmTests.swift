@@ -111,6 +111,16 @@ import Testing
         expectKeepChain(records, branch: try Git(standIn.workspaceURL).revParse("refs/heads/autoresearch/s"))
         #expect(await loop.slotPool.held == 0)
         #expect(await loop.slotPool.utilisation() > 0.5)
+        // Four experiments run at once, and each phase names its own: every experiment proposed, then trained.
+        let events = try await #require(loop.display as? RecordingDisplay).events
+        for r in records.dropFirst() {
+            let phases = events.compactMap { event -> Phase? in
+                if case .phase(let n, let phase, _) = event, n == r.number { return phase }
+                return nil
+            }
+            #expect(phases.first == .propose && phases.contains(.train), "experiment \(r.number): \(phases)")
+        }
+        #expect(LineDisplay.line(.phase(number: 7, .train, limit: 120)) == "experiment 7: train (limit 2:00)")
 
         // status, results --wide and the report show the workers and the slots.
         let reports = try TagReports(workspace: workspace, tag: "s")
