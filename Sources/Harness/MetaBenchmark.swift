@@ -41,7 +41,7 @@ public enum MetaBenchmark {
     /// Runs the benchmark in a temporary directory per seed (removed afterwards), reporting each row as it finishes.
     public static func run(_ settings: Settings, sourceRoot: URL? = nil, display: any Display,
                            progress: (Row) -> Void = { _ in }) async throws -> [Row] {
-        setenv("AUTORESEARCH_SIM_SECONDS", "0,0", 1)
+        let instant = ["AUTORESEARCH_SIM_SECONDS": "0,0"]  // the quadratic subject's runs do not sleep
         var rows: [Row] = []
         for seed in settings.seeds {
             let base = FileManager.default.temporaryDirectory.appendingPathComponent("autoresearch-metabench-\(UUID().uuidString.prefix(8))")
@@ -54,6 +54,7 @@ public enum MetaBenchmark {
             var options = RunOptions(tag: "meta", experiments: settings.metaExperiments, baselineRuns: 3, seed: seed)
             options.meta = settings.meta
             options.researcherFailurePause = 0
+            options.subjectEnvironment = instant
             let meta = try ResearchLoop(workspace: workspace, researchers: [try search(.default, seed), try search(.default, seed &+ 10_000)],
                                         options: options, display: display, programResearcher: SettingsMutator())
             _ = try await meta.run()
@@ -68,6 +69,7 @@ public enum MetaBenchmark {
                     var options = RunOptions(tag: tag, experiments: settings.evaluationLimit, baselineRuns: 3, seed: researcherSeed)
                     options.target = settings.target
                     options.researcherFailurePause = 0
+                    options.subjectEnvironment = instant
                     let loop = try ResearchLoop(workspace: workspace, researcher: try search(s, researcherSeed), options: options, display: display)
                     _ = try await loop.run()
                     total += experimentsToTarget(try loop.ledger.experiments(tag: tag), target: settings.target) ?? settings.evaluationLimit + 1

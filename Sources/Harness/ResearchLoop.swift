@@ -29,6 +29,9 @@ public struct RunOptions: Sendable {
     public var target: Double?
     /// A plain run's researchers follow this archived program (`run --program N`); nil: the workspace's program.md.
     public var program: Int?
+    /// Extra environment for every build and run of the subject, over the harness's own (simulations and benchmarks
+    /// set the quadratic subject's run length, `AUTORESEARCH_SIM_SECONDS`, here rather than in the process's environment).
+    public var subjectEnvironment: [String: String] = [:]
 
     public init(tag: String, experiments: Int? = nil, hours: Double? = nil, baselineRuns: Int? = nil, seed: UInt64 = 0) {
         self.tag = tag; self.experiments = experiments; self.hours = hours; self.baselineRuns = baselineRuns; self.seed = seed
@@ -810,9 +813,9 @@ public actor ResearchLoop {
         }
     }
 
-    /// The environment every build and run gets: budget and data directory from the manifest.
+    /// The environment every build and run gets: `RunOptions.subjectEnvironment`, then budget and data directory from the manifest.
     var subjectEnvironment: [String: String] {
-        var env: [String: String] = [:]
+        var env = options.subjectEnvironment
         switch manifest.budget.mode {
         case .time:
             env["AUTORESEARCH_TIME_BUDGET"] = clean(manifest.budget.seconds)

@@ -64,12 +64,12 @@ public enum Simulation {
         try Git(root).run(["commit", "-q", "-a", "-m", "simulated slots"])
         let workspace = try Workspace.open(root)
 
-        setenv("AUTORESEARCH_SIM_SECONDS", "\(settings.runSeconds.lowerBound),\(settings.runSeconds.upperBound)", 1)
         let researchers: [any Researcher] = (0..<settings.researchers).map {
             PerturbationResearcher(seed: settings.seed &* 1_000_003 &+ UInt64($0))
         }
         var options = RunOptions(tag: "sim", hours: settings.seconds / 3600, baselineRuns: 2, seed: settings.seed)
         options.researcherFailurePause = 1
+        options.subjectEnvironment["AUTORESEARCH_SIM_SECONDS"] = "\(settings.runSeconds.lowerBound),\(settings.runSeconds.upperBound)"
         options.maxResearcherFailures = 1000
         let loop = try ResearchLoop(workspace: workspace, researchers: researchers, options: options, display: display)
         let started = Date()

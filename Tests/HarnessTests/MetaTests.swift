@@ -377,3 +377,53 @@ extension SettingsMutatorTests {
         }
     }
 }
+
+@Suite struct MetaBenchmarkTests {
+    func record(_ number: Int, _ status: ExperimentStatus, _ metric: Double?) -> ExperimentRecord {
+        var r = ExperimentRecord(tag: "t", number: number, parentCommit: nil, description: "d", researcher: "search")
+        r.status = status.rawValue
+        r.metric = metric
+        return r
+    }
+
+    @Test func experimentsToTheTargetCountToTheFirstKeepAtOrBelowIt() {
+        let records = [record(0, .baseline, 1.9), record(1, .keep, 1.5), record(2, .discard, 1.1), record(3, .keep, 1.2), record(4, .keep, 1.1)]
+        #expect(MetaBenchmark.experimentsToTarget(records, target: 1.2) == 3, "a discard below the target does not count")
+        #expect(MetaBenchmark.experimentsToTarget(records, target: 1.0) == nil)
+    }
+
+    @Test func theReportGivesEachSeedThenTheMeanMedianAndSpread() {
+        let rows = [MetaBenchmark.Row(seed: 1, program: 4, programDescription: "stepSize 1 → 2", settings: "{}", windows: 24,
+                                      defaultExperiments: 100, foundExperiments: 60),
+                    MetaBenchmark.Row(seed: 2, program: 1, programDescription: "original", settings: "{}", windows: 24,
+                                      defaultExperiments: 100, foundExperiments: nil),
+                    MetaBenchmark.Row(seed: 3, program: 2, programDescription: "exploration 0.3 → 0.2", settings: "{}", windows: 24,
+                                      defaultExperiments: 80, foundExperiments: 60)]
+        let lines = MetaBenchmark.report(rows, settings: MetaBenchmark.Settings()).components(separatedBy: "\n")
+        #expect(lines == [
+            "seed\twindows\tincumbent\tdefault\tfound\treduction\tsettings",
+            "1\t24\tprogram 4\t100.0\t60.0\t+40 %\tstepSize 1 → 2",
+            "2\t24\tprogram 1\t100.0\t(default)\t+0 %\tdefault (nothing kept)",
+            "3\t24\tprogram 2\t80.0\t60.0\t+25 %\texploration 0.3 → 0.2",
+            "fewer experiments to reach 1.2 with the meta-loop's settings: mean 22 %, median 25 % (min 0 %, max 40 %) over 3 seeds",
+        ])
+    }
+
+    @Test func aSmallBenchmarkRunsEndToEnd() async throws {
+        var settings = MetaBenchmark.Settings()
+        settings.seeds = [7]
+        settings.metaExperiments = 8
+        settings.meta = MetaSettings(window: 2, minWindows: 2, maxWindows: 2, population: 1)
+        settings.evaluationRuns = 1
+        settings.evaluationLimit = 3
+        settings.target = 0  // out of reach: each plain run counts as evaluationLimit + 1
+        var reported: [UInt64] = []
+        let rows = try await MetaBenchmark.run(settings, display: RecordingDisplay()) { reported.append($0.seed) }
+        #expect(reported == [7] && rows.count == 1)
+        let row = try #require(rows.first)
+        #expect(row.windows == 2, "8 experiments in windows of 2 + 2")
+        #expect(row.defaultExperiments == 4)
+        #expect(row.foundExperiments == (row.program == 1 ? nil : 4))
+        #expect(row.program <= 2, "one challenger (population 1) over two windows")
+    }
+}
