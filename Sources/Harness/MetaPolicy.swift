@@ -52,8 +52,7 @@ public struct MetaSettings: Sendable, Equatable {
 /// `(p − q) / max(p, q)` for the candidate's progress p and the control's q, in -1…1, and 0 when |p − q| is within
 /// the keep margin (2σ), so a difference the noise could make counts for nothing. Per hour it is the same on progress
 /// divided by each arm's compute hours.
-/// Selection among live challengers is UCB1 (Auer, Cesa-Bianchi & Fischer 2002) over window scores, once each has had
-/// `minWindows` windows.
+/// Selection among live challengers is UCB1 (Auer, Cesa-Bianchi & Fischer 2002) over window scores.
 public enum MetaPolicy {
     /// The score of one window, in -1…1 (see the type's documentation).
     /// - Parameters:
@@ -123,19 +122,6 @@ public enum MetaPolicy {
         guard !scores.isEmpty else { return .infinity }
         let n = Double(scores.count)
         return meanAndStandardError(scores).mean + exploration * (2 * log(Double(max(totalWindows, 1))) / n).squareRoot()
-    }
-
-    /// Which live challenger gets the next window: one with fewer than `minWindows` scored windows first (the fewest,
-    /// then the oldest), so that every challenger reaches a verdict instead of idling live after one bad window;
-    /// else the highest UCB index (ties: the oldest). nil when `live` is empty.
-    /// - Parameter live: each live challenger's number and its window scores.
-    public static func nextChallenger(live: [(number: Int, scores: [Double])], totalWindows: Int, settings: MetaSettings) -> Int? {
-        if let unjudged = live.filter({ $0.scores.count < settings.minWindows })
-            .min(by: { ($0.scores.count, $0.number) < ($1.scores.count, $1.number) }) {
-            return unjudged.number
-        }
-        let ranked = live.map { ($0.number, ucb(scores: $0.scores, totalWindows: totalWindows, exploration: settings.exploration)) }
-        return ranked.max { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 > $1.0) }?.0
     }
 
     /// What changed from `parent` to `child`: settings key by key (`stepSize: 1 → 2`), then program.md as removed

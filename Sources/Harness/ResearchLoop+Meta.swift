@@ -97,8 +97,8 @@ extension ResearchLoop {
     }
 
     /// A new program from the meta-researcher while fewer than `population` challengers are live (up to 3 proposals,
-    /// refused ones recorded), else a live challenger (`MetaPolicy.nextChallenger`: each gets `minWindows` windows,
-    /// then UCB); the incumbent itself (an A/A window) when there is neither.
+    /// refused ones recorded), else the live challenger with the highest UCB index; the incumbent itself (an A/A
+    /// window) when there is neither.
     func nextCandidate(control: ProgramRecord, settings: MetaSettings) async throws -> ProgramRecord {
         let programs = try ledger.programs(tag: tag)
         let windows = try ledger.windows(tag: tag).filter { $0.status == "done" }
@@ -109,8 +109,9 @@ extension ResearchLoop {
             }
         }
         func scores(_ p: ProgramRecord) -> [Double] { windows.filter { $0.program == p.number && $0.control != p.number }.compactMap(\.score) }
-        let pick = MetaPolicy.nextChallenger(live: live.map { ($0.number, scores($0)) }, totalWindows: windows.count, settings: settings)
-        return live.first { $0.number == pick } ?? control
+        let ranked = live.map { ($0, MetaPolicy.ucb(scores: scores($0), totalWindows: windows.count, exploration: settings.exploration)) }
+        if let pick = ranked.max(by: { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0.number > $1.0.number) }) { return pick.0 }
+        return control
     }
 
     /// Asks the meta-researcher for a program, checks it with `ProgramGuard` and archives it (`live`, or `refused` with why).

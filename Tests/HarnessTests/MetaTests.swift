@@ -55,18 +55,6 @@ final class ScriptedProgramResearcher: ProgramResearcher, @unchecked Sendable {
         #expect(MetaPolicy.ucb(scores: [0.1], totalWindows: 9, exploration: 0.5) > MetaPolicy.ucb(scores: [0.1, 0.1, 0.1], totalWindows: 9, exploration: 0.5))
     }
 
-    @Test func everyChallengerGetsItsMinimumWindowsBeforeTheBanditChooses() {
-        let settings = MetaSettings(minWindows: 2, exploration: 0.5)
-        // Program 2 lost its only window badly; UCB alone would never pick it again and it would stay live for good.
-        #expect(MetaPolicy.nextChallenger(live: [(2, [-0.6]), (3, [0.4, 0.3])], totalWindows: 9, settings: settings) == 2)
-        // The fewest windows first, then the oldest.
-        #expect(MetaPolicy.nextChallenger(live: [(2, [0.5]), (3, []), (4, [])], totalWindows: 9, settings: settings) == 3)
-        // All judged at least twice: the highest UCB index (less tried wins at equal means).
-        #expect(MetaPolicy.nextChallenger(live: [(2, [0.2, 0.2, 0.2]), (3, [0.2, 0.2])], totalWindows: 9, settings: settings) == 3)
-        #expect(MetaPolicy.nextChallenger(live: [(2, [0.1, 0.1]), (3, [0.6, 0.4])], totalWindows: 9, settings: settings) == 3)
-        #expect(MetaPolicy.nextChallenger(live: [], totalWindows: 9, settings: settings) == nil)
-    }
-
     @Test func theDiffShowsSettingsThenProgramLines() {
         let diff = MetaPolicy.diff(from: ("a\nb\nc", ["stepSize": "1", "momentum": "true"]),
                                    to: ("a\nB\nc", ["stepSize": "2", "momentum": "true"]))
