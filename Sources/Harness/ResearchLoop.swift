@@ -693,9 +693,9 @@ public actor ResearchLoop {
         return records.filter { r in r.window == nil || (r.window == window && r.island == island) }
     }
 
-    /// What a researcher sees of the ledger (`visible`), its own experiment left out.
-    func history(_ records: [ExperimentRecord], for experiment: Experiment) -> [ExperimentOutcome] {
-        visible(records, for: experiment).filter { $0.id != experiment.record.id }.map(\.outcome)
+    /// A researcher's history: the records it sees (already `visible`), its own experiment left out.
+    func history(_ visibleRecords: [ExperimentRecord], for experiment: Experiment) -> [ExperimentOutcome] {
+        visibleRecords.filter { $0.id != experiment.record.id }.map(\.outcome)
     }
 
     /// Checks a proposal (only editable files, a real change, never files already tried), writes it into the
