@@ -55,8 +55,15 @@ public struct SettingsMutator: ProgramResearcher {
             }
         }
 
-        // Directions that retired siblings tried without success.
-        var failed: [Knob: Bool] = [:]  // knob → went up
+        let failed = failedDirections(context, parent: parent, settings: settings)
+        var last = mutation(of: parent, avoiding: failed, &rng)
+        for _ in 1..<20 where archived.contains(last.child) { last = mutation(of: parent, avoiding: failed, &rng) }
+        return try proposal(last.child, last.changes.joined(separator: ", "), last.reasons.joined(separator: " "))
+    }
+
+    /// The directions retired siblings (same parent, mean score ≤ 0) moved each knob in: knob → went up.
+    func failedDirections(_ context: ProgramContext, parent: SearchSettings, settings: (String) -> SearchSettings?) -> [Knob: Bool] {
+        var failed: [Knob: Bool] = [:]
         for sibling in context.programs where sibling.parent == context.parentNumber && sibling.status == "retired"
             && !sibling.scores.isEmpty && sibling.scores.reduce(0, +) <= 0 {
             guard let s = settings(sibling.settings) else { continue }
@@ -64,35 +71,37 @@ public struct SettingsMutator: ProgramResearcher {
                 failed[knob] = (Double(knob.shown(s)) ?? 0) > (Double(knob.shown(parent)) ?? 0)
             }
         }
-        var last: (SearchSettings, [String], [String]) = (parent, [], [])
-        for _ in 0..<20 {
-            var child = parent
-            var changes: [String] = []
-            var reasons: [String] = []
-            let count = rng.unit() < 0.5 ? 1 : 2
-            var picked: [Knob] = []
-            while picked.count < count {
-                let knob = Knob.draw(&rng)
-                if !picked.contains(knob) { picked.append(knob) }
-            }
-            for knob in picked {
-                let before = knob.shown(child)
-                knob.mutate(&child, &rng, avoidingUp: failed[knob])
-                let after = knob.shown(child)
-                if before != after {
-                    changes.append("\(knob.rawValue) \(before) → \(after)")
-                    reasons.append(knob.hypothesis(up: (Double(after) ?? 0) > (Double(before) ?? 0)))
-                }
-            }
-            if changes.isEmpty {  // every draw clamped back to the same value: take a fixed step instead
-                child.stepSize = min(8, parent.stepSize * 1.5)
-                changes.append("stepSize \(Knob.stepSize.shown(parent)) → \(Knob.stepSize.shown(child))")
-                reasons.append(Knob.stepSize.hypothesis(up: true))
-            }
-            last = (child, changes, reasons)
-            if !archived.contains(child) { break }
+        return failed
+    }
+
+    /// One Gaussian mutation of one or two knobs of `parent` (a knob in `failed` only the other way), with what
+    /// changed and why.
+    func mutation(of parent: SearchSettings, avoiding failed: [Knob: Bool], _ rng: inout SplitMix64)
+        -> (child: SearchSettings, changes: [String], reasons: [String]) {
+        var child = parent
+        var changes: [String] = []
+        var reasons: [String] = []
+        let count = rng.unit() < 0.5 ? 1 : 2
+        var picked: [Knob] = []
+        while picked.count < count {
+            let knob = Knob.draw(&rng)
+            if !picked.contains(knob) { picked.append(knob) }
         }
-        return try proposal(last.0, last.1.joined(separator: ", "), last.2.joined(separator: " "))
+        for knob in picked {
+            let before = knob.shown(child)
+            knob.mutate(&child, &rng, avoidingUp: failed[knob])
+            let after = knob.shown(child)
+            if before != after {
+                changes.append("\(knob.rawValue) \(before) → \(after)")
+                reasons.append(knob.hypothesis(up: (Double(after) ?? 0) > (Double(before) ?? 0)))
+            }
+        }
+        if changes.isEmpty {  // every draw clamped back to the same value: take a fixed step instead
+            child.stepSize = min(8, parent.stepSize * 1.5)
+            changes.append("stepSize \(Knob.stepSize.shown(parent)) → \(Knob.stepSize.shown(child))")
+            reasons.append(Knob.stepSize.hypothesis(up: true))
+        }
+        return (child, changes, reasons)
     }
 
     /// The settings a mutation may change.
