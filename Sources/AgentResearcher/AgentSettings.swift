@@ -2,17 +2,33 @@ import Foundation
 
 /// Prices of a hosted model in US dollars per million tokens, which the spending caps are measured in.
 /// Set them in autoresearch.toml `[researcher.prices]`; 0 for a local server.
+///
+/// Prompt caching has prices of its own: Anthropic bills a 5-minute cache write at 1.25× and a cache read at
+/// 0.1× the input price; OpenAI bills cached input at 0.25× (GPT-4.1) to 0.1× (GPT-5) and writes nothing extra
+/// (docs.anthropic.com "Prompt caching", platform.openai.com "Prompt caching" and "Pricing").
 public struct Prices: Sendable, Equatable {
     public var inputPerMillion: Double
     public var outputPerMillion: Double
+    public var cacheWritePerMillion: Double
+    public var cacheReadPerMillion: Double
 
-    public init(inputPerMillion: Double, outputPerMillion: Double) {
+    /// Without cache prices, a cache write costs 1.25× and a read 0.1× the input price (Anthropic's multipliers).
+    public init(inputPerMillion: Double, outputPerMillion: Double, cacheWritePerMillion: Double? = nil, cacheReadPerMillion: Double? = nil) {
         self.inputPerMillion = inputPerMillion; self.outputPerMillion = outputPerMillion
+        self.cacheWritePerMillion = cacheWritePerMillion ?? inputPerMillion * 1.25
+        self.cacheReadPerMillion = cacheReadPerMillion ?? inputPerMillion * 0.1
     }
 
-    /// The cost in USD of `input` prompt tokens and `output` completion tokens.
-    public func cost(input: Int, output: Int) -> Double {
-        (Double(input) * inputPerMillion + Double(output) * outputPerMillion) / 1_000_000
+    /// The cost in USD of `input` uncached prompt tokens, `output` completion tokens, and the prompt tokens
+    /// written to (`cacheWrite`) and read from (`cacheRead`) the provider's prompt cache.
+    public func cost(input: Int, output: Int, cacheWrite: Int = 0, cacheRead: Int = 0) -> Double {
+        (Double(input) * inputPerMillion + Double(output) * outputPerMillion
+         + Double(cacheWrite) * cacheWritePerMillion + Double(cacheRead) * cacheReadPerMillion) / 1_000_000
+    }
+
+    /// The cost of one assistant turn.
+    public func cost(of turn: AssistantTurn) -> Double {
+        cost(input: turn.inputTokens, output: turn.outputTokens, cacheWrite: turn.cacheWriteTokens, cacheRead: turn.cacheReadTokens)
     }
 }
 
@@ -45,8 +61,9 @@ public struct AgentSettings: Sendable, Equatable {
     public var baseURL: String
     /// The environment variable holding the API key (never written anywhere).
     public var apiKeyVariable: String
-    /// OpenAI-compatible only: `max_tokens` or `max_completion_tokens`.
-    public var maxTokensField = "max_tokens"
+    /// OpenAI-compatible only: `max_tokens` or `max_completion_tokens`; nil: start with `max_tokens` and switch
+    /// once, for the run, when the server rejects it as unsupported (OpenAI's reasoning models do).
+    public var maxTokensField: String?
     public var prices: Prices
     public var limits = AgentLimits()
     public var retry = RetryPolicy()
@@ -63,7 +80,7 @@ public struct AgentSettings: Sendable, Equatable {
             prices = Prices(inputPerMillion: 3, outputPerMillion: 15)
         case .openai:
             model = "gpt-4.1"; baseURL = "https://api.openai.com/v1"; apiKeyVariable = "OPENAI_API_KEY"
-            prices = Prices(inputPerMillion: 2, outputPerMillion: 8)
+            prices = Prices(inputPerMillion: 2, outputPerMillion: 8, cacheWritePerMillion: 2, cacheReadPerMillion: 0.5)
         case .command:
             model = ""; baseURL = ""; apiKeyVariable = ""; prices = Prices(inputPerMillion: 0, outputPerMillion: 0)
         }

@@ -63,12 +63,20 @@ public struct AssistantTurn: Sendable, Equatable {
     public var text: String
     public var toolCalls: [ToolCall]
     public var stopReason: StopReason
+    /// Input tokens billed at the plain input price (neither written to nor read from the prompt cache).
     public var inputTokens: Int
     public var outputTokens: Int
+    /// Input tokens written to the prompt cache (Anthropic's `cache_creation_input_tokens`; 0 for OpenAI).
+    public var cacheWriteTokens: Int
+    /// Input tokens read from the prompt cache (Anthropic's `cache_read_input_tokens`, OpenAI's
+    /// `prompt_tokens_details.cached_tokens`).
+    public var cacheReadTokens: Int
 
-    public init(text: String, toolCalls: [ToolCall], stopReason: StopReason, inputTokens: Int, outputTokens: Int) {
+    public init(text: String, toolCalls: [ToolCall], stopReason: StopReason, inputTokens: Int, outputTokens: Int,
+                cacheWriteTokens: Int = 0, cacheReadTokens: Int = 0) {
         self.text = text; self.toolCalls = toolCalls; self.stopReason = stopReason
         self.inputTokens = inputTokens; self.outputTokens = outputTokens
+        self.cacheWriteTokens = cacheWriteTokens; self.cacheReadTokens = cacheReadTokens
     }
 }
 
@@ -77,10 +85,11 @@ public protocol ChatProvider: Sendable {
     /// "anthropic" or "openai", recorded in the ledger as the researcher's name.
     var name: String { get }
     var model: String { get }
-    /// Sends the conversation and returns the model's next turn. `timeout` bounds each HTTP attempt.
-    /// Throws `ProviderError` when the provider refuses or stays unavailable after retries.
+    /// Sends the conversation and returns the model's next turn. Every HTTP attempt, and every wait between
+    /// attempts, ends by `deadline` (the experiment's time limit for the researcher).
+    /// Throws `ProviderError` when the provider refuses, stays unavailable after retries, or the deadline comes first.
     func complete(system: String, messages: [ChatMessage], tools: [ToolSpec], maxTokens: Int,
-                  timeout: TimeInterval, log: TranscriptLog) async throws -> AssistantTurn
+                  deadline: Date, log: TranscriptLog) async throws -> AssistantTurn
 }
 
 /// Why a provider call failed, in words that say what to do.
@@ -93,6 +102,9 @@ public enum ProviderError: Error, Equatable, CustomStringConvertible {
     case unavailable(attempts: Int, lastError: String)
     /// The response was not the provider's documented format.
     case malformedResponse(String)
+    /// The researcher's time limit came before an answer: a call that hung, or a wait (back-off or the server's
+    /// `retry-after`) longer than the time left.
+    case outOfTime(String)
 
     public var description: String {
         switch self {
@@ -110,6 +122,8 @@ public enum ProviderError: Error, Equatable, CustomStringConvertible {
             return "the provider is unavailable after \(attempts) attempts: \(lastError)"
         case .malformedResponse(let why):
             return "the provider's response is not in the expected format: \(why)"
+        case .outOfTime(let why):
+            return "\(why) (raise [researcher.limits] max_seconds to allow longer calls)"
         }
     }
 }

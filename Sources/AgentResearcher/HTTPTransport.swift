@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -66,10 +67,11 @@ public struct HTTPTransport: Sendable {
 
     /// POSTs a JSON body and returns the JSON answer of a 2xx response. Both providers report errors as
     /// `{"error": {"message": …}}`, which becomes `ProviderError.rejected` with that message.
-    /// - Throws: `ProviderError.rejected` (4xx and the like), `.malformedResponse` (not JSON), `.unavailable` (see `post`).
-    public func postJSON(_ url: URL, headers: [String: String], body: JSONValue, timeout: TimeInterval,
+    /// - Throws: `ProviderError.rejected` (4xx and the like), `.malformedResponse` (not JSON), `.unavailable` and
+    ///   `.outOfTime` (see `post`).
+    public func postJSON(_ url: URL, headers: [String: String], body: JSONValue, deadline: Date,
                          log: TranscriptLog) async throws -> JSONValue {
-        let response = try await post(url, headers: headers, body: Data(body.text.utf8), timeout: timeout, log: log)
+        let response = try await post(url, headers: headers, body: Data(body.text.utf8), deadline: deadline, log: log)
         let text = String(decoding: response.body, as: UTF8.self)
         let json = JSONValue.parse(text)
         guard (200..<300).contains(response.status) else {
@@ -80,27 +82,29 @@ public struct HTTPTransport: Sendable {
     }
 
     /// POSTs `body` to `url` and returns the first response that is not retryable (2xx or a 4xx like 400/401).
-    /// Throws `ProviderError.unavailable` when every attempt failed, `CancellationError` when cancelled.
-    public func post(_ url: URL, headers: [String: String], body: Data, timeout: TimeInterval,
+    ///
+    /// Each attempt may take only the time left before `deadline`, and a wait before the next attempt (back-off or
+    /// the server's `retry-after`) that would pass the deadline ends the call at once.
+    /// - Throws: `ProviderError.unavailable` when every attempt failed, `.outOfTime` when the deadline came first,
+    ///   `CancellationError` when cancelled.
+    public func post(_ url: URL, headers: [String: String], body: Data, deadline: Date,
                      log: TranscriptLog) async throws -> Response {
         var lastError = ""
         let attempts = max(1, retry.maxAttempts)
         for attempt in 1...attempts {
             try Task.checkCancellation()
-            var request = URLRequest(url: url, timeoutInterval: max(1, timeout))
+            let timeout = deadline.timeIntervalSinceNow
+            guard timeout > 0 else {
+                throw outOfTime(log, "the researcher's time limit ran out before attempt \(attempt) of the request" + (lastError.isEmpty ? "" : " (last error: \(lastError))"))
+            }
+            var request = URLRequest(url: url, timeoutInterval: timeout + 5)
             request.httpMethod = "POST"
             request.httpBody = body
             request.setValue("application/json", forHTTPHeaderField: "content-type")
             for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
             var retryAfter: Double?
             do {
-                let configuration = URLSessionConfiguration.ephemeral
-                configuration.timeoutIntervalForRequest = max(1, timeout)
-                configuration.timeoutIntervalForResource = max(1, timeout)
-                let session = URLSession(configuration: configuration)
-                defer { session.finishTasksAndInvalidate() }
-                let (data, response) = try await session.data(for: request)
-                guard let http = response as? HTTPURLResponse else { throw URLError(.badServerResponse) }
+                let (data, http) = try await Self.send(request, within: timeout)
                 var responseHeaders: [String: String] = [:]
                 for (key, value) in http.allHeaderFields {
                     if let k = key as? String, let v = value as? String { responseHeaders[k] = v }
@@ -115,16 +119,61 @@ public struct HTTPTransport: Sendable {
             } catch let error as URLError where [.badURL, .unsupportedURL].contains(error.code) {
                 throw ProviderError.rejected(status: 0, message: "bad URL \(url.absoluteString): \(error.localizedDescription)")
             } catch let error as URLError {
-                lastError = error.code == .timedOut ? "timed out after \(Int(timeout)) s" : "connection failed (\(error.localizedDescription))"
+                if error.code == .timedOut, deadline.timeIntervalSinceNow <= 0.5 {
+                    throw outOfTime(log, "the request was still unanswered when the researcher's time limit ran out (\(Int(timeout.rounded())) s left when it was sent)")
+                }
+                lastError = error.code == .timedOut ? "timed out after \(Int(timeout.rounded())) s" : "connection failed (\(error.localizedDescription))"
             }
             if Task.isCancelled { throw CancellationError() }
             guard attempt < attempts else { break }
             let wait = retry.delay(afterAttempt: attempt, retryAfter: retryAfter, jitter: jitter())
+            let left = deadline.timeIntervalSinceNow
+            if wait >= left {
+                let asked = retryAfter.map { String(format: "the server asked to retry after %.0f s", $0) }
+                    ?? String(format: "the next retry would wait %.1f s", wait)
+                throw outOfTime(log, "attempt \(attempt)/\(attempts) failed (\(lastError)) and \(asked), but only \(String(format: "%.0f", max(0, left))) s of the researcher's time limit are left")
+            }
             log.append("http", "attempt \(attempt)/\(attempts) failed: \(lastError); retrying in \(String(format: "%.1f", wait)) s"
                        + (retryAfter != nil ? " (the server's retry-after)" : ""))
             try await sleep(wait)
         }
         log.append("http", "giving up after \(attempts) attempts: \(lastError)")
         throw ProviderError.unavailable(attempts: attempts, lastError: lastError)
+    }
+
+    private func outOfTime(_ log: TranscriptLog, _ why: String) -> ProviderError {
+        log.append("http", why)
+        return .outOfTime(why)
+    }
+
+    /// One HTTP exchange that returns by `seconds` whatever the server does: a server that accepts the
+    /// connection and then never answers (or trickles bytes, which resets URLSession's idle timer) gets
+    /// `URLError(.timedOut)` when the time is up, and its session is cancelled.
+    static func send(_ request: URLRequest, within seconds: TimeInterval) async throws -> (Data, HTTPURLResponse) {
+        // URLSession's own timeouts are idle timers (and fire early on Linux): the timer below is the limit.
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = seconds + 5
+        configuration.timeoutIntervalForResource = seconds + 5
+        let session = URLSession(configuration: configuration)
+        let once = Mutex(false)
+        return try await withTaskCancellationHandler { try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(Data, HTTPURLResponse), Error>) in
+            @Sendable func finish(_ result: Result<(Data, HTTPURLResponse), Error>) {
+                guard once.withLock({ done in defer { done = true }; return !done }) else { return }
+                continuation.resume(with: result)
+            }
+            let task = session.dataTask(with: request) { data, response, error in
+                if let error { finish(.failure(error)) }
+                else if let http = response as? HTTPURLResponse { finish(.success((data ?? Data(), http))) }
+                else { finish(.failure(URLError(.badServerResponse))) }
+                session.finishTasksAndInvalidate()
+            }
+            task.resume()
+            DispatchQueue.global().asyncAfter(deadline: .now() + seconds + 0.25) {
+                finish(.failure(URLError(.timedOut)))
+                session.invalidateAndCancel()
+            }
+        } } onCancel: {
+            session.invalidateAndCancel()
+        }
     }
 }

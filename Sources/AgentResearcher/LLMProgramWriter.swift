@@ -121,14 +121,16 @@ public final class LLMProgramWriter: ProgramResearcher, Sendable {
             let turn: AssistantTurn
             do {
                 turn = try await provider.complete(system: Self.system, messages: messages, tools: [Self.tool], maxTokens: maxTokens,
-                                                   timeout: min(600, limits.maxSeconds - elapsed), log: log)
+                                                   deadline: started.addingTimeInterval(limits.maxSeconds), log: log)
             } catch let error as ProviderError {
                 throw fail(error.description)
             }
             session.turns += 1
             session.inputTokens += turn.inputTokens
             session.outputTokens += turn.outputTokens
-            session.costUSD += prices.cost(input: turn.inputTokens, output: turn.outputTokens)
+            session.cacheWriteTokens += turn.cacheWriteTokens
+            session.cacheReadTokens += turn.cacheReadTokens
+            session.costUSD += prices.cost(of: turn)
             state.withLock { $0?.session = session }
             log.append("assistant", (turn.text.isEmpty ? "" : turn.text + "\n")
                        + "(stop: \(turn.stopReason.rawValue); tokens in \(turn.inputTokens), out \(turn.outputTokens))")

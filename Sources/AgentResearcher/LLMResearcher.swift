@@ -21,7 +21,10 @@ public final class LLMResearcher: Researcher, @unchecked Sendable {
         var messages: [ChatMessage] = []
         var toolbox: AgentToolbox
         var log: TranscriptLog
+        /// When the researcher's time for this experiment began; a repair moves it forward by the time spent
+        /// outside the conversation (building), so `maxSeconds` counts the researcher's part only.
         var started = Date()
+        var pausedAt: Date?
         var session = ResearcherSession()
         var repairs = 0
         init(toolbox: AgentToolbox, log: TranscriptLog) { self.toolbox = toolbox; self.log = log }
@@ -70,6 +73,7 @@ public final class LLMResearcher: Researcher, @unchecked Sendable {
             throw ResearcherError.failed("no conversation to continue")
         }
         conversation.repairs += 1
+        if let paused = conversation.pausedAt { conversation.started += Date().timeIntervalSince(paused) }
         let message = ResearchPrompt.buildFailed(compilerOutput, attempt: conversation.repairs, of: limits.buildFixAttempts)
         conversation.log.append("user", message)
         conversation.messages.append(.user(message))
@@ -77,14 +81,15 @@ public final class LLMResearcher: Researcher, @unchecked Sendable {
     }
 
     private func converse(_ c: Conversation) async throws -> Proposal {
+        defer { c.pausedAt = Date() }
         var nudges = 0
         while true {
             try Task.checkCancellation()
-            let elapsed = Date().timeIntervalSince(c.started)
+            let deadline = c.started.addingTimeInterval(limits.maxSeconds)
             guard c.session.turns < limits.maxTurns else {
                 throw fail(c, "the model used all \(limits.maxTurns) turns without finishing (raise [researcher.limits] max_turns)")
             }
-            guard elapsed < limits.maxSeconds else {
+            guard Date() < deadline else {
                 throw fail(c, "the model ran past the researcher's time limit of \(Int(limits.maxSeconds)) s without finishing")
             }
             guard c.session.outputTokens < limits.maxOutputTokens else {
@@ -100,7 +105,7 @@ public final class LLMResearcher: Researcher, @unchecked Sendable {
             let turn: AssistantTurn
             do {
                 turn = try await provider.complete(system: ResearchPrompt.system, messages: c.messages, tools: AgentToolbox.specs,
-                                                   maxTokens: maxTokens, timeout: min(600, limits.maxSeconds - elapsed), log: c.log)
+                                                   maxTokens: maxTokens, deadline: deadline, log: c.log)
             } catch let error as ProviderError {
                 c.log.append("harness", "provider error: \(error.description)")
                 throw ResearcherError.failed(error.description)
@@ -114,25 +119,35 @@ public final class LLMResearcher: Researcher, @unchecked Sendable {
                 c.messages.append(.user(message))
                 continue
             }
-            c.messages.append(.assistant(text: turn.text, toolCalls: turn.toolCalls))
-            if turn.toolCalls.isEmpty {
+            var calls = turn.toolCalls
+            var written = false
+            if calls.isEmpty {
+                calls = TextToolCalls.parse(turn.text, tools: AgentToolbox.specs)
+                written = !calls.isEmpty
+                if written { c.log.append("harness", "read \(calls.count) tool call(s) the model wrote as JSON in its text") }
+            }
+            // A call written in the text stays text in the history; its results go back as a user message.
+            c.messages.append(.assistant(text: turn.text, toolCalls: written ? [] : calls))
+            if calls.isEmpty {
                 nudges += 1
                 guard nudges <= 2 else { throw fail(c, "the model stopped without calling finish (3 times)") }
-                let message = "Use the tools to make your change in the editable files, then call finish with a description and a hypothesis."
+                let message = nudges == 1
+                    ? TextToolCalls.howToCall(AgentToolbox.specs, examplePath: c.toolbox.editable.first ?? "train.swift")
+                    : "Use the tools to make your change in the editable files, then call finish with a description and a hypothesis."
                 c.log.append("harness", message)
                 c.messages.append(.user(message))
                 continue
             }
             var results: [ToolResult] = []
             var finished: (description: String, hypothesis: String)?
-            for call in turn.toolCalls {
+            for call in calls {
                 c.log.append("tool_call", "\(call.name) \(call.rawArguments)")
                 let outcome = c.toolbox.execute(call)
                 c.log.append("tool_result", (outcome.result.isError ? "ERROR: " : "") + outcome.result.content)
                 results.append(outcome.result)
                 if let f = outcome.finish { finished = f }
             }
-            c.messages.append(.toolResults(results))
+            c.messages.append(written ? .user(Self.render(results)) : .toolResults(results))
             if let finished {
                 let files = c.toolbox.changedFiles()
                 return Proposal(files: files, description: finished.description, hypothesis: finished.hypothesis, move: "llm")
@@ -140,16 +155,28 @@ public final class LLMResearcher: Researcher, @unchecked Sendable {
         }
     }
 
+    /// Results of calls the model wrote in its text, as one user message.
+    static func render(_ results: [ToolResult]) -> String {
+        results.map { r in
+            "Result of your \(r.name) call" + (r.isError ? " (ERROR)" : "") + ":\n" + r.content
+        }.joined(separator: "\n\n")
+    }
+
     private func record(_ turn: AssistantTurn, in c: Conversation) {
         c.session.turns += 1
         c.session.inputTokens += turn.inputTokens
         c.session.outputTokens += turn.outputTokens
-        let cost = prices.cost(input: turn.inputTokens, output: turn.outputTokens)
+        c.session.cacheWriteTokens += turn.cacheWriteTokens
+        c.session.cacheReadTokens += turn.cacheReadTokens
+        let cost = prices.cost(of: turn)
         c.session.costUSD += cost
         state.withLock { $0.sessionCost += cost }
         var text = turn.text.isEmpty ? "" : turn.text + "\n"
-        text += "(stop: \(turn.stopReason.rawValue); tokens in \(turn.inputTokens), out \(turn.outputTokens))"
-        c.log.append("assistant", text)
+        text += "(stop: \(turn.stopReason.rawValue); tokens in \(turn.inputTokens), out \(turn.outputTokens)"
+        if turn.cacheWriteTokens + turn.cacheReadTokens > 0 {
+            text += ", cache write \(turn.cacheWriteTokens), cache read \(turn.cacheReadTokens)"
+        }
+        c.log.append("assistant", text + ")")
     }
 
     private func fail(_ c: Conversation, _ message: String) -> ResearcherError {

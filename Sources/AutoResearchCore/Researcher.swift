@@ -135,8 +135,12 @@ public protocol ResearchRecords: Sendable {
 
 /// What a researcher spent on one proposal, and its transcript; stored in the ledger with the experiment.
 public struct ResearcherSession: Sendable, Equatable {
+    /// Input tokens at the plain input price; those written to and read from the provider's prompt cache are
+    /// counted apart (each at its own price in `costUSD`).
     public var inputTokens: Int = 0
     public var outputTokens: Int = 0
+    public var cacheWriteTokens: Int = 0
+    public var cacheReadTokens: Int = 0
     public var costUSD: Double = 0
     public var turns: Int = 0
     /// JSON array of transcript entries (secrets already removed).

@@ -32,7 +32,11 @@ extension TagReports {
         if let v = r.runSeconds { metrics.append(String(format: "runs %.1f s", v)) }
         if !metrics.isEmpty { lines.append("metrics:     " + metrics.joined(separator: ", ")) }
         if (r.inputTokens ?? 0) > 0 || (r.costUSD ?? 0) > 0 {
-            lines.append(String(format: "researcher spend: $%.4f (%d input tokens, %d output tokens)", r.costUSD ?? 0, r.inputTokens ?? 0, r.outputTokens ?? 0))
+            var spend = String(format: "researcher spend: $%.4f (%d input tokens, %d output tokens", r.costUSD ?? 0, r.inputTokens ?? 0, r.outputTokens ?? 0)
+            if (r.cacheWriteTokens ?? 0) + (r.cacheReadTokens ?? 0) > 0 {
+                spend += String(format: "; prompt cache: %d written, %d read", r.cacheWriteTokens ?? 0, r.cacheReadTokens ?? 0)
+            }
+            lines.append(spend + ")")
         }
         if let fixes = r.buildFixes, fixes > 0 { lines.append("build fixes: \(fixes) (failed builds sent back to the researcher)") }
         if let log = r.logPath { lines.append("log:         \(log)") }

@@ -62,6 +62,9 @@ public struct ExperimentRecord: Codable, Sendable, Equatable, FetchableRecord, M
     /// What an LLM researcher spent on this experiment (all its turns, repairs included), at the manifest's prices.
     public var inputTokens: Int?
     public var outputTokens: Int?
+    /// Prompt tokens written to and read from the provider's prompt cache (not in `inputTokens`).
+    public var cacheWriteTokens: Int?
+    public var cacheReadTokens: Int?
     public var costUSD: Double?
     /// The researcher's transcript (JSON array of entries, secrets removed); nil for the search researcher.
     public var transcript: String?
@@ -206,6 +209,12 @@ public final class Ledger: Sendable {
             try db.alter(table: "experiments") { t in t.add(column: "island", .integer) }
         }
         registerProgramMigration(&migrator)
+        migrator.registerMigration("v6-prompt-cache") { db in
+            try db.alter(table: "experiments") { t in
+                t.add(column: "cacheWriteTokens", .integer)
+                t.add(column: "cacheReadTokens", .integer)
+            }
+        }
         return migrator
     }
 

@@ -315,8 +315,10 @@ public struct Manifest: Sendable, Equatable {
         if r.table.contains(key: "prices") {
             let p = try r.section("prices")
             let prices = Prices(inputPerMillion: try p.optionalNumber("input_per_million") ?? 0,
-                                outputPerMillion: try p.optionalNumber("output_per_million") ?? 0)
-            guard prices.inputPerMillion >= 0, prices.outputPerMillion >= 0 else {
+                                outputPerMillion: try p.optionalNumber("output_per_million") ?? 0,
+                                cacheWritePerMillion: try p.optionalNumber("cache_write_per_million"),
+                                cacheReadPerMillion: try p.optionalNumber("cache_read_per_million"))
+            guard prices.inputPerMillion >= 0, prices.outputPerMillion >= 0, prices.cacheWritePerMillion >= 0, prices.cacheReadPerMillion >= 0 else {
                 throw HarnessError.manifestKey(key: "researcher.prices", problem: "prices must not be negative (USD per million tokens).")
             }
             section.prices = prices
@@ -452,6 +454,8 @@ public struct Manifest: Sendable, Equatable {
             lines.append("# USD per million tokens (0 for a local server).")
             lines.append("input_per_million = \(tomlNumber(p.inputPerMillion))")
             lines.append("output_per_million = \(tomlNumber(p.outputPerMillion))")
+            lines.append("cache_write_per_million = \(tomlNumber(p.cacheWritePerMillion))")
+            lines.append("cache_read_per_million = \(tomlNumber(p.cacheReadPerMillion))")
         }
         lines.append("")
         lines.append("[fixed]")

@@ -266,7 +266,10 @@ public actor ResearchLoop {
                     continue
                 }
                 if worker.failures >= options.maxResearcherFailures { stopReasons.append(.researcherFailing); finishedWorkers += 1; return }
-                let pause = min(600, options.researcherFailurePause * pow(2, Double(worker.failures - 1)))
+                // No back-off when no experiment can follow it (the run's limit is reached), nor past the deadline.
+                var pause = min(600, options.researcherFailurePause * pow(2, Double(worker.failures - 1)))
+                if !nextExperimentAllowed() { pause = 0 }
+                if let deadline { pause = min(pause, max(0, deadline.timeIntervalSinceNow)) }
                 if pause > 0 {
                     await note("\(worker.label)the researcher failed \(worker.failures) time(s) in a row; pausing \(Int(pause)) s before the next experiment")
                     try? await Task.sleep(nanoseconds: UInt64(pause * 1e9))
@@ -779,6 +782,8 @@ public actor ResearchLoop {
     func recordSession(_ experiment: inout Experiment) {
         guard let session = experiment.worker.researcher.lastSession() else { return }
         experiment.record.inputTokens = session.inputTokens
+        experiment.record.cacheWriteTokens = session.cacheWriteTokens
+        experiment.record.cacheReadTokens = session.cacheReadTokens
         experiment.record.outputTokens = session.outputTokens
         experiment.record.costUSD = session.costUSD
         experiment.record.transcript = session.transcript

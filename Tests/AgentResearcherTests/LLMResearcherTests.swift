@@ -51,7 +51,7 @@ import Testing
         #expect(first["headers"]?["x-api-key"] == .string(Self.anthropicKey))
         #expect(first["headers"]?["anthropic-version"] == "2023-06-01")
         #expect(first["body"]?["model"] == "claude-test")
-        #expect(first["body"]?["system"]?.string?.contains("AutoResearch") == true)
+        #expect(first["body"]?["system"]?.array?.first?["text"]?.string?.contains("AutoResearch") == true)
         #expect(first["body"]?["max_tokens"] == 8192)
         #expect(first["body"]?["tools"]?.array?.count == AgentToolbox.specs.count)
         #expect(first["body"]?["tools"]?.array?.first?["input_schema"]?["type"] == "object")
@@ -102,7 +102,9 @@ import Testing
 
         let second = try #require(requests[1]["body"]?["messages"]?.array)
         #expect(second[2]["role"] == "assistant")
-        #expect(second[2]["tool_calls"]?.array?.first?["function"]?["arguments"] == "{not json")
+        // The unparsable arguments go back as "{}" (vLLM and llama.cpp's server re-parse them), the error says why.
+        #expect(second[2]["tool_calls"]?.array?.first?["function"]?["arguments"] == "{}")
+        #expect(server.rejections() == [])
         #expect(second[3]["role"] == "tool")
         #expect(second[3]["tool_call_id"] == "call_1")
         #expect(second[3]["content"]?.string?.hasPrefix("ERROR: the arguments of edit_file are not a JSON object") == true)

@@ -59,7 +59,7 @@ import Testing
         let requests = server.requests()
         #expect(requests.count == 1)
         let body = try #require(requests.first?["body"])
-        #expect(body["system"]?.string == LLMProgramWriter.system)
+        #expect(body["system"]?.array?.first?["text"]?.string == LLMProgramWriter.system)
         #expect(body["tools"]?.array?.map { $0["name"]?.string ?? "" } == ["propose_program"])
         #expect(body["tools"]?.array?.first?["input_schema"]?["required"] == ["program", "description", "hypothesis"])
         let task = try #require(body["messages"]?.array?.first?["content"]?.array?.first?["text"]?.string)

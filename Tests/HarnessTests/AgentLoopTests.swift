@@ -72,6 +72,27 @@ import Testing
         }
     }
 
+    @Test func noBackOffSleepsAfterTheLastExperimentOfARun() async throws {
+        let standIn = try StandIn(); defer { standIn.remove() }
+        let ws = try standIn.makeWorkspace()
+        let refused: JSONValue = ["status": 401, "body": ["type": "error", "error": ["type": "authentication_error", "message": "invalid x-api-key"]]]
+        let server = try FakeProvider([refused, refused])
+        var options = RunOptions(tag: "t1", experiments: 2, baselineRuns: 2)
+        options.researcherFailurePause = 3
+        let display = RecordingDisplay()
+        let loop = try ResearchLoop(workspace: ws, researcher: try researcher(server), options: options, display: display)
+        let summary = try await loop.run()
+        #expect(summary.experimentsRun == 2)
+        let records = try loop.ledger.experiments(tag: "t1").filter { $0.experimentStatus == .researcherError }
+        #expect(records.count == 2)
+        // One pause between the two experiments, none after the last.
+        let pauses = await display.events.compactMap { event -> String? in
+            if case .note(let text) = event, text.contains("pausing") { return text }
+            return nil
+        }
+        #expect(pauses == ["the researcher failed 1 time(s) in a row; pausing 3 s before the next experiment"])
+    }
+
     @Test func aFailedBuildGoesBackToTheResearcherAndItsFixIsRun() async throws {
         let standIn = try StandIn(); defer { standIn.remove() }
         let ws = try standIn.makeWorkspace()

@@ -2,8 +2,9 @@ import AgentResearcher
 import AutoResearchCore
 import Foundation
 
-/// Runs Fixtures/fake_provider.py: a local HTTP server that answers with a script, step by step, and
-/// records every request, so the real client code is tested over real HTTP without the internet.
+/// Runs Fixtures/fake_provider.py: a local HTTP server that answers with a script, step by step, checks every
+/// request as the real APIs do (a request they would refuse gets their 400 and uses up no step), and records
+/// every request, so the real client code is tested over real HTTP without the internet.
 public final class FakeProvider {
     let process = Process()
     /// The server's standard input: closing it ends the server.
@@ -17,11 +18,15 @@ public final class FakeProvider {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/fake_provider.py").path
     }
 
-    public init(_ steps: [JSONValue]) throws {
+    /// - Parameters:
+    ///   - steps: one answer per valid request, in order (see fake_provider.py).
+    ///   - options: `reject_fields` (e.g. `["max_tokens"]`, as OpenAI's reasoning models), `emulate_usage`
+    ///     (usage counted from the request, prompt caching emulated as each provider documents it).
+    public init(_ steps: [JSONValue], options: JSONValue = [:]) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("fake-provider-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let script = directory.appendingPathComponent("script.json")
-        try JSONValue.array(steps).text.write(to: script, atomically: true, encoding: .utf8)
+        try JSONValue.object(["steps": .array(steps), "options": options]).text.write(to: script, atomically: true, encoding: .utf8)
         let out = Pipe()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", FakeProvider.scriptPath, script.path, directory.appendingPathComponent("requests.jsonl").path]
@@ -45,6 +50,11 @@ public final class FakeProvider {
     public func requests() -> [JSONValue] {
         let text = (try? String(contentsOf: requestLog, encoding: .utf8)) ?? ""
         return text.split(separator: "\n").compactMap { JSONValue.parse(String($0)) }
+    }
+
+    /// The reasons the server gave for every request it refused as the real API would (empty when all were valid).
+    public func rejections() -> [String] {
+        requests().compactMap { $0["rejected"]?.string }
     }
 
     deinit {
@@ -107,6 +117,11 @@ public struct Worktree {
         c.keepMargin = 0.02
         c.records = records
         return c
+    }
+
+    /// Puts the files back as committed (a new experiment starts from the base).
+    public func reset() {
+        _ = try? ProcessRunner.capture(["git", "checkout", "-q", "--", "."], in: url)
     }
 
     public func remove() { try? FileManager.default.removeItem(at: url) }
