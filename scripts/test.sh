@@ -2,9 +2,11 @@
 # Runs every test (installs the system packages they need first). The end-to-end test builds a real
 # GPT workspace in release mode and runs a few experiments of a few seconds on the Shakespeare data.
 # The Slurm tests need a running cluster: slurm-cluster.sh installs and starts a single-node one (root).
+# The local-model test needs llama.cpp's server and a small model: llama-server.sh installs both from PyPI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 ./scripts/slurm-cluster.sh   # the single-node Slurm cluster the Slurm tests submit to
+eval "$(./scripts/llama-server.sh)"   # llama.cpp's server and a small model, for the local-model researcher test
 swift build --build-tests
 exec swift test --skip-build "$@"

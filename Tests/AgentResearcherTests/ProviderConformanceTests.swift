@@ -190,6 +190,56 @@ import Testing
         #expect(abs(session.costUSD - expected) < 1e-12)
     }
 
+    /// A typical experiment (the GPT subject's train.swift, 20 results so far; five turns: read the results, read
+    /// the file, edit it, write a note, finish) against a server that counts tokens from the request (about 4 bytes
+    /// a token) and caches prefixes as each provider documents. Prints the input cost with and without caching.
+    @Test func promptCachingCutsATypicalExperimentsInputCost() async throws {
+        let tree = try Worktree(); defer { tree.remove() }
+        let train = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Templates/gpt/Sources/train/train.swift")
+        try String(contentsOf: train, encoding: .utf8).write(to: tree.url.appendingPathComponent("train.py"), atomically: true, encoding: .utf8)
+        let history = (0..<20).map { i in
+            ExperimentOutcome(number: i, description: i == 0 ? "baseline" : "WIDTH \(64 + i) -> \(65 + i)", hypothesis: "a wider model learns more per step",
+                              researcher: "search", status: i == 0 ? .baseline : .discard, metric: 2.6 - Double(i) * 0.001)
+        }
+        let edit: JSONValue = ["path": "train.py", "old_string": "let LEARNING_RATE = 0.0015", "new_string": "let LEARNING_RATE = 0.002"]
+        let note: JSONValue = ["text": "width moves are all within the noise; trying the learning rate"]
+        func reduction(_ researcher: LLMResearcher, _ prices: Prices) throws -> (uncached: Double, cached: Double) {
+            let s = try #require(researcher.lastSession())
+            let uncached = Double(s.inputTokens + s.cacheWriteTokens + s.cacheReadTokens) * prices.inputPerMillion / 1e6
+            return (uncached, s.costUSD - Double(s.outputTokens) * prices.outputPerMillion / 1e6)
+        }
+
+        let a = try FakeProvider([
+            FakeProvider.anthropic([FakeProvider.toolUse("toolu_1", "read_results", [:])]),
+            FakeProvider.anthropic([FakeProvider.toolUse("toolu_2", "read_file", ["path": "train.py"])]),
+            FakeProvider.anthropic([FakeProvider.toolUse("toolu_3", "edit_file", edit)]),
+            FakeProvider.anthropic([FakeProvider.toolUse("toolu_4", "append_note", note)]),
+            FakeProvider.anthropic([FakeProvider.toolUse("toolu_5", "finish", ["description": "LEARNING_RATE 0.0015 -> 0.002", "hypothesis": "h"])]),
+        ], options: ["emulate_usage": true])
+        let claude = anthropic(a)
+        _ = try await claude.propose(tree.context(history: history))
+        let (aFull, aCached) = try reduction(claude, Prices(inputPerMillion: 3, outputPerMillion: 15))
+
+        tree.reset()
+        try String(contentsOf: train, encoding: .utf8).write(to: tree.url.appendingPathComponent("train.py"), atomically: true, encoding: .utf8)
+        let o = try FakeProvider([
+            FakeProvider.openai(calls: [("c1", "read_results", "{}")]),
+            FakeProvider.openai(calls: [("c2", "read_file", #"{"path": "train.py"}"#)]),
+            FakeProvider.openai(calls: [("c3", "edit_file", edit.text)]),
+            FakeProvider.openai(calls: [("c4", "append_note", note.text)]),
+            FakeProvider.openai(calls: [("c5", "finish", #"{"description": "LEARNING_RATE 0.0015 -> 0.002", "hypothesis": "h"}"#)]),
+        ], options: ["emulate_usage": true])
+        let gpt = openai(o)
+        _ = try await gpt.propose(tree.context(history: history))
+        let (oFull, oCached) = try reduction(gpt, Prices(inputPerMillion: 2, outputPerMillion: 8))
+
+        print(String(format: "prompt caching, one typical experiment (5 turns): Anthropic input $%.4f -> $%.4f (%.0f %% less); OpenAI input $%.4f -> $%.4f (%.0f %% less)",
+                     aFull, aCached, 100 * (1 - aCached / aFull), oFull, oCached, 100 * (1 - oCached / oFull)))
+        #expect(aCached < 0.6 * aFull)
+        #expect(oCached < 0.8 * oFull)
+    }
+
     // MARK: - The time limit holds inside a call
 
     @Test func aHangingCallEndsAtTheTimeLimit() async throws {

@@ -181,10 +181,13 @@ import Testing
             $0.researcher.model = "local"
             $0.researcher.limits.maxTurns = 12
             $0.researcher.prices = Prices(inputPerMillion: 0, outputPerMillion: 0)
+            $0.researcher.maxTokensField = "max_completion_tokens"
         }
         #expect(after.manifest.researcher.kind == "openai")
         #expect(after.manifest.researcher.limits.maxTurns == 12)
         #expect(after.manifest.researcher.settings(for: .openai).prices == Prices(inputPerMillion: 0, outputPerMillion: 0))
+        #expect(after.manifest.researcher.settings(for: .openai).maxTokensField == "max_completion_tokens")
+        #expect(AgentSettings(backend: .openai).maxTokensField == nil, "without the setting the field is chosen from the server's answer")
         #expect(after.manifestHash == before.manifestHash, "switching the researcher resumes the same tag")
         #expect(try Manifest.parse(after.manifest.render()) == after.manifest)
 
@@ -194,6 +197,8 @@ import Testing
             ("base_url = \"http://localhost:8080/v1\"", "base_url = \"localhost:8080\"", "researcher.base_url: is 'localhost:8080', which is not an http(s) URL; e.g. \"http://localhost:11434/v1\"."),
             ("max_turns = 12", "max_turns = 0", "researcher.limits.max_turns: must be positive."),
             ("max_cost_per_session = 50.0", "max_cost_per_session = -1.0", "researcher.limits.max_cost_per_session: must not be negative."),
+            ("cache_read_per_million = 0.0", "cache_read_per_million = -0.3", "researcher.prices: prices must not be negative (USD per million tokens)."),
+            ("max_tokens_field = \"max_completion_tokens\"", "max_tokens_field = \"max_output\"", "researcher.max_tokens_field: is 'max_output'; use \"max_tokens\" or \"max_completion_tokens\"."),
         ]
         for (old, new, message) in cases {
             #expect(text.contains(old))
