@@ -232,15 +232,16 @@ public final class AgentToolbox: @unchecked Sendable {
 
     // MARK: - Ledger and notes
 
-    /// The results so far as a table, with hypotheses.
+    /// The results so far as a table, with hypotheses, in one fence: researchers wrote the descriptions and hypotheses.
     public func resultsTable(last: Int? = nil) -> String {
         let rows = last.map { Array(history.suffix(max(0, $0))) } ?? history
         guard !rows.isEmpty else { return "(no experiments yet)" }
         let header = "#\tstatus\t\(metricName)\tresearcher\tdescription\thypothesis"
-        return ([header] + rows.map { o in
+        let table = ([header] + rows.map { o in
             let metric = o.metric.map { String(format: "%.6f", $0) } ?? "-"
             return "\(o.number)\t\(o.status.rawValue)\t\(metric)\t\(o.researcher)\t\(o.description)\t\(o.hypothesis.replacingOccurrences(of: "\n", with: " ").prefix(200))"
         }).joined(separator: "\n")
+        return untrusted("results", table, limit: .max, source: UntrustedSource.results)
     }
 
     func readExperiment(_ number: Int) throws -> String {
@@ -249,16 +250,18 @@ public final class AgentToolbox: @unchecked Sendable {
             throw ToolError("there is no experiment \(number); read_results lists them.")
         }
         let o = detail.outcome
-        var lines = ["experiment \(o.number): \(o.description)",
+        var lines = ["experiment \(o.number)",
                      "status: \(o.status.rawValue)", "researcher: \(o.researcher)",
-                     "hypothesis: \(o.hypothesis)",
                      "\(metricName): \(o.metric.map { String(format: "%.6f", $0) } ?? "-")"]
         if let decision = detail.decision { lines.append("decision: \(decision)") }
         if !detail.metrics.isEmpty {
             lines.append("metrics: " + detail.metrics.keys.sorted().map { "\($0)=\(detail.metrics[$0]!)" }.joined(separator: ", "))
         }
+        lines.append(untrusted("description and hypothesis", "description: \(o.description)\nhypothesis: \(o.hypothesis)",
+                               limit: 4000, source: UntrustedSource.aResearcher, keep: .keepStart))
         if let error = detail.error { lines.append(untrusted("error", error, limit: 3000)) }
-        lines.append("diff:\n" + (detail.diff.isEmpty ? "(none)" : String(detail.diff.prefix(12000))))
+        lines.append("diff:\n" + (detail.diff.isEmpty ? "(none)"
+                                   : untrusted("diff", detail.diff, limit: 12000, source: UntrustedSource.aResearcher, keep: .keepStart)))
         return lines.joined(separator: "\n")
     }
 
@@ -266,7 +269,9 @@ public final class AgentToolbox: @unchecked Sendable {
         guard let records else { throw ToolError("the notes are not available here.") }
         let notes = try records.notes()
         guard !notes.isEmpty else { return "(no notes yet)" }
-        return notes.map { "- [\($0.author)\($0.experiment.map { ", experiment \($0)" } ?? "")] \($0.text)" }.joined(separator: "\n")
+        return untrusted("research notes",
+                         notes.map { "- [\($0.author)\($0.experiment.map { ", experiment \($0)" } ?? "")] \($0.text)" }.joined(separator: "\n"),
+                         limit: .max, source: UntrustedSource.researchers)
     }
 
     func appendNote(_ text: String) throws -> String {

@@ -33,6 +33,7 @@ public final class CommandResearcher: Researcher, @unchecked Sendable {
 
     public func repair(_ context: ResearchContext, compilerOutput: String) async throws -> Proposal {
         let prompt = ResearchPrompt.buildFailed(compilerOutput, attempt: 1, of: buildFixAttempts)
+            + "\n\n" + ResearchPrompt.fences
             + "\n\nEnd your reply with the DESCRIPTION: and HYPOTHESIS: lines again."
         return try await run(context, prompt: prompt, keepChanges: true)
     }

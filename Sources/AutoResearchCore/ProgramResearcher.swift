@@ -34,7 +34,7 @@ public struct ProgramContext: Sendable {
     public var parent: ProgramDraft
     /// The parent's number in the archive.
     public var parentNumber: Int
-    /// The archive as a table: number, parent, status, windows, mean score, description (trusted: the harness wrote it).
+    /// The archive as a table: number, parent, status, windows, mean score, description (the numbers are the harness's; the descriptions were written by meta-researchers and reach them fenced).
     public var archive: String
     /// Recent experiments of the research run, like results.tsv (descriptions came from researchers: untrusted).
     public var results: String
