@@ -65,21 +65,23 @@ public enum ProcessRunner {
     /// the whole group gets SIGTERM, then SIGKILL after `terminationGrace` seconds; the child is always reaped,
     /// and any process left in its group after it exits is killed too.
     /// - Parameters:
-    ///   - environment: variables added to (or replacing those of) the harness's own environment.
+    ///   - environment: variables added to (or replacing those of) the harness's own environment; with
+    ///     `exactEnvironment` the child's whole environment.
     ///   - removed: variables of the harness's environment the child must not see.
+    ///   - exactEnvironment: the child gets `environment` and nothing of the harness's.
     ///   - timeout: hard limit in seconds; nil for none.
     ///   - input: a file the child reads as its standard input; nil for /dev/null.
     ///   - onStart: called with the child's pid (= its process group id) right after it started.
     /// - Throws: `ProcessError` when the log cannot be opened or the process cannot be started.
     public static func run(shell command: String, in directory: URL, environment: [String: String] = [:],
-                           removing removed: Set<String> = [], input: URL? = nil, log: URL, timeout: Double?,
-                           onStart: (pid_t) -> Void = { _ in }) async throws -> ProcessResult {
+                           removing removed: Set<String> = [], exactEnvironment: Bool = false, input: URL? = nil, log: URL,
+                           timeout: Double?, onStart: (pid_t) -> Void = { _ in }) async throws -> ProcessResult {
         let logFD = open(log.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard logFD >= 0 else { throw ProcessError.cannotOpen(path: log.path, errno: errno) }
         defer { close(logFD) }
         let start = Date()
         let pid = try spawn(["/bin/sh", "-c", command], in: directory, environment: environment, removing: removed,
-                            input: input, stdout: logFD, stderr: logFD)
+                            exactEnvironment: exactEnvironment, input: input, stdout: logFD, stderr: logFD)
         ActiveProcessGroups.shared.insert(pid)
         defer { ActiveProcessGroups.shared.remove(pid) }
         onStart(pid)
@@ -169,7 +171,8 @@ public enum ProcessRunner {
     /// `posix_spawn` in a new process group, with default signal handlers and an empty signal mask
     /// (the harness ignores SIGINT itself; its children must not inherit that).
     static func spawn(_ arguments: [String], in directory: URL, environment: [String: String],
-                      removing removed: Set<String> = [], input: URL? = nil, stdout: Int32, stderr: Int32) throws -> pid_t {
+                      removing removed: Set<String> = [], exactEnvironment: Bool = false, input: URL? = nil,
+                      stdout: Int32, stderr: Int32) throws -> pid_t {
         #if canImport(Darwin)
         var actions: posix_spawn_file_actions_t? = nil
         var attributes: posix_spawnattr_t? = nil
@@ -197,7 +200,7 @@ public enum ProcessRunner {
         let flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK
         posix_spawnattr_setflags(&attributes, Int16(flags))
 
-        var env = ProcessInfo.processInfo.environment
+        var env = exactEnvironment ? [:] : ProcessInfo.processInfo.environment
         for key in removed { env[key] = nil }
         for (key, value) in environment { env[key] = value }
         // `cd` through a tiny shell trampoline: posix_spawn_file_actions_addchdir_np is not exported by every libc module.

@@ -45,6 +45,9 @@ public enum ExperimentStatus: String, Sendable, Codable, CaseIterable {
     /// It beat its base, but the best moved on meanwhile and the change no longer applies (or re-validation
     /// kept losing the race); never kept on the strength of the old comparison.
     case stale
+    /// Its evaluation cannot be trusted: the causality probe found outputs that depend on later positions (or on
+    /// other windows), or the logits were malformed. Never scored, never kept.
+    case invalid
 }
 
 /// What a researcher sees when it is asked for the next change.

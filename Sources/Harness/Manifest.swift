@@ -66,6 +66,10 @@ public struct Manifest: Sendable, Equatable {
     public var swarm = SwarmPolicy()
     /// The meta-loop's settings (`[meta]`; not part of the evaluation, so not in the tag's hash); used with `run --meta`.
     public var meta = MetaSettings()
+    /// Who scores a run, and the causality probe (`[evaluation]`).
+    public var evaluation = EvaluationSettings()
+    /// How builds and runs are confined (`[sandbox]`).
+    public var sandbox = SandboxSettings()
 
     public init(name: String, editable: [String], build: String, run: String, ideas: String? = nil,
                 metric: String = "val_bpb", direction: Direction = .lower) {
@@ -145,6 +149,7 @@ public struct Manifest: Sendable, Equatable {
         }
 
         manifest.slots = try parseSlots(table, reader)
+        (manifest.evaluation, manifest.sandbox) = try parseEvaluation(table, reader)
         if table.contains(key: "swarm") {
             let t = try reader.section("swarm")
             let base = try t.optionalString("base") ?? "best"
@@ -383,6 +388,7 @@ public struct Manifest: Sendable, Equatable {
         lines.append("max_reruns = \(noise.maxReruns)")
         lines.append("seed_parameter = \(tomlString(noise.seedParameter))")
         lines.append("")
+        lines += renderEvaluation()
         let slurmSlots = slots.filter { $0.slurm != nil }
         if let r = slurmSlots.first?.slurm {
             lines.append("# Every build and run is a Slurm batch job; `jobs` of them run at once (the Slurm slots).")
@@ -477,7 +483,7 @@ public struct Manifest: Sendable, Equatable {
 // MARK: - TOML helpers
 
 /// Reads typed keys from a TOML table and names the full key (`budget.seconds`) in every error.
-private struct TableReader {
+struct TableReader {
     let table: TOMLTable
     let prefix: String
 
@@ -562,10 +568,10 @@ func tomlString(_ s: String) -> String {
     return out + "\""
 }
 
-private func tomlArray(_ items: [String]) -> String { "[" + items.map(tomlString).joined(separator: ", ") + "]" }
+func tomlArray(_ items: [String]) -> String { "[" + items.map(tomlString).joined(separator: ", ") + "]" }
 
 /// A TOML float that reads back exactly (`300.0`, `0.002`).
-private func tomlNumber(_ d: Double) -> String {
+func tomlNumber(_ d: Double) -> String {
     let s = "\(d)"
     return s.contains(".") || s.contains("e") ? s : s + ".0"
 }

@@ -1,6 +1,7 @@
 import AutoResearchCore
 import Foundation
 import SearchResearcher
+import SubjectKit
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -29,6 +30,9 @@ public struct RunOptions: Sendable {
     public var target: Double?
     /// A plain run's researchers follow this archived program (`run --program N`); nil: the workspace's program.md.
     public var program: Int?
+    /// Let LLM and command researchers (which edit code) run where the numbers cannot be trusted: no sandbox,
+    /// or a subject that scores itself (`--allow-untrusted`).
+    public var allowUntrusted = false
     /// Extra environment for every build and run of the subject, over the harness's own (simulations and benchmarks
     /// set the quadratic subject's run length, `AUTORESEARCH_SIM_SECONDS`, here rather than in the process's environment).
     public var subjectEnvironment: [String: String] = [:]
@@ -108,6 +112,12 @@ public actor ResearchLoop {
 
     /// True once the baseline is done and the workers run.
     public private(set) var swarmStarted = false
+    /// The sandbox every build and run goes through; nil when the workspace runs unsandboxed (see `Trust`).
+    public nonisolated let sandbox: Sandbox?
+    /// How far the numbers of this run can be trusted, in words for status and the report.
+    public nonisolated let trust: Trust
+    /// The validation windows, made once per session.
+    var validationWindows: EvaluationWindows?
 
     public var branch: String { "autoresearch/\(options.tag)" }
     var branchRef: String { "refs/heads/\(branch)" }
@@ -142,6 +152,8 @@ public actor ResearchLoop {
         try workspace.ensureClean()
         try workspace.verifyFixed(in: workspace.root)
         try workspace.validateEditable()
+        (self.sandbox, self.trust) = try Trust.establish(manifest: workspace.manifest, researchers: researchers.map(\.name),
+                                                          allowUntrusted: options.allowUntrusted)
         self.workspace = workspace
         self.ledger = try Ledger(url: workspace.ledgerURL)
         self.options = options
@@ -427,6 +439,8 @@ public actor ResearchLoop {
             for i in 1...k {
                 runs.append(try await train(&experiment, label: "baseline run \(i)/\(k)", phase: i == 1 ? .train : .rerun, run: i - 1))
             }
+            try await measureTest(&experiment)
+            experiment.run?.remove()
             await releaseSlot(&experiment)
             let evidence = Decision.baselineEvidence(runs: runs, settings: manifest.noise)
             experiment.record.metric = evidence.mean
@@ -460,6 +474,8 @@ public actor ResearchLoop {
         var log: URL
         let worker: Worker
         var slotIndex: Int?
+        /// The folder of its last run (the checkpoint the test split is scored on), until it is recorded.
+        var run: RunFolder?
         var worktree: URL { worker.worktree }
     }
 
@@ -521,6 +537,11 @@ public actor ResearchLoop {
             let runs = try await runCandidate(&experiment, against: bestMetric)
             let status = try await decide(&experiment, runs: runs)
             if status == .keep {
+                // The hidden test split, for the ledger and the report only.
+                try await acquireSlot(&experiment)
+                try await measureTest(&experiment)
+                await releaseSlot(&experiment)
+                experiment.run?.remove()
                 keepsDecided += 1
                 if let target = options.target, let metric = experiment.record.metric, !better(target, than: metric) { targetReached = true }
             }
@@ -818,172 +839,6 @@ public actor ResearchLoop {
         }
     }
 
-    /// The environment every build and run gets: `RunOptions.subjectEnvironment`, then budget and data directory from the manifest.
-    var subjectEnvironment: [String: String] {
-        var env = options.subjectEnvironment
-        switch manifest.budget.mode {
-        case .time:
-            env["AUTORESEARCH_TIME_BUDGET"] = clean(manifest.budget.seconds)
-            env["AUTORESEARCH_TOKEN_BUDGET"] = "0"
-        case .tokens:
-            env["AUTORESEARCH_TOKEN_BUDGET"] = String(manifest.budget.tokens)
-            env["AUTORESEARCH_TIME_BUDGET"] = clean(manifest.budget.seconds)
-        }
-        if !manifest.dataDir.isEmpty {
-            env["AUTORESEARCH_DATA_DIR"] = (manifest.dataDir as NSString).expandingTildeInPath
-        }
-        return env
-    }
-
-    private func clean(_ d: Double) -> String { d == d.rounded() ? String(Int(d)) : String(d) }
-
-    /// Runs a subject command (build or run) in the slot's worktree, in its own process group, with the
-    /// hidden-test switch removed from its environment; the child's pid is in the ledger while it runs.
-    func runInSlot(_ command: String, environment: [String: String], timeout: Double,
-                   for experiment: inout Experiment) async throws -> ProcessResult {
-        let slot = experiment.slotIndex.map { slots[$0] }
-        var env = environment
-        for (key, value) in slot?.environment ?? [:] { env[key] = value }
-        if let slot, let resources = slot.slurm {
-            return try await runAsSlurmJob(command, resources: resources, slot: slot, environment: env, timeout: timeout, for: &experiment)
-        }
-        let result = try await ProcessRunner.run(
-            shell: slot?.wrap(command) ?? command, in: experiment.worktree, environment: env, removing: ["AUTORESEARCH_EVAL_TEST"],
-            log: experiment.log, timeout: timeout,
-            onStart: { [ledger, record = experiment.record] pid in
-                var r = record; r.pid = Int(pid); try? ledger.save(r)
-            })
-        experiment.record.pid = nil
-        return result
-    }
-
-    /// Runs a subject command as a Slurm batch job in the worktree (which must be on a path the nodes share), waits
-    /// for it, and appends its output to the experiment's log. Slurm's own end (TIMEOUT, NODE_FAIL, …) comes back as
-    /// `.endedRemotely` with Slurm's reason; the job id is in the log.
-    func runAsSlurmJob(_ command: String, resources: SlurmResources, slot: Slot, environment: [String: String],
-                       timeout: Double, for experiment: inout Experiment) async throws -> ProcessResult {
-        let start = Date()
-        let jobLog = experiment.log.deletingLastPathComponent()
-            .appendingPathComponent("\(experiment.record.number)-job-\(UUID().uuidString.prefix(6)).log")
-        let spec = SlurmJobSpec(name: "autoresearch-\(tag)-\(experiment.record.number)", command: command,
-                                workingDirectory: experiment.worktree, log: jobLog, partition: resources.partition,
-                                cpusPerTask: resources.cpusPerTask, gpus: resources.gpus, memoryMB: resources.memoryMB,
-                                timeLimitSeconds: timeout, environment: environment,
-                                removedEnvironment: Set(["AUTORESEARCH_EVAL_TEST"] + Self.secretVariables()))
-        let client = SlurmClient()
-        let id: String
-        do { id = try client.submit(spec) } catch {
-            appendLog(experiment.log, "# slurm: sbatch failed: \(error)\n")
-            return ProcessResult(termination: .endedRemotely("sbatch failed: \(error)"), seconds: Date().timeIntervalSince(start))
-        }
-        appendLog(experiment.log, "# slurm: job \(id) in slot \(slot.name)\n")
-        let state = try await client.wait(for: id, pollInterval: resources.pollSeconds)
-        if let output = FileManager.default.contents(atPath: jobLog.path) {
-            appendLog(experiment.log, String(decoding: output, as: UTF8.self))
-            try? FileManager.default.removeItem(at: jobLog)
-        }
-        try? FileManager.default.removeItem(at: spec.batchScript)
-        appendLog(experiment.log, "# slurm: job \(id) \(state)\n")
-        let termination: Termination
-        switch state {
-        case .completed(let code): termination = .exited(code)
-        case .failed(let code, _) where code > 0 && code < 128: termination = .exited(code)
-        case .cancelled where Task.isCancelled: termination = .cancelled
-        default: termination = .endedRemotely("Slurm job \(id): \(state)")
-        }
-        return ProcessResult(termination: termination, seconds: Date().timeIntervalSince(start))
-    }
-
-    /// Names of the harness's environment variables that hold secrets (API keys, tokens, passwords): a Slurm job
-    /// must not get them, since `--export=ALL` would store them in Slurm's spool.
-    nonisolated static func secretVariables(_ env: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
-        env.keys.filter { name in ["_KEY", "_TOKEN", "_SECRET", "_PASSWORD"].contains { name.uppercased().hasSuffix($0) } }.sorted()
-    }
-
-    /// Builds in the worktree. A failed build is a crash whose message is the compiler's last lines.
-    func build(_ experiment: inout Experiment) async throws {
-        try await setPhase(&experiment, .build, limit: nil)
-        appendLog(experiment.log, "# build: \(manifest.build)\n")
-        let offset = (try? FileManager.default.attributesOfItem(atPath: experiment.log.path)[.size] as? Int) ?? 0
-        let result = try await runInSlot(manifest.build, environment: subjectEnvironment,
-                                         timeout: manifest.budget.buildTimeoutSeconds, for: &experiment)
-        experiment.record.buildSeconds = (experiment.record.buildSeconds ?? 0) + result.seconds
-        try ledger.save(experiment.record)
-        switch result.termination {
-        case .exited(0): return
-        case .cancelled: throw ExperimentStop(status: .interrupted, message: "interrupted during the build")
-        case .timedOut:
-            throw ExperimentStop(status: .crash, message: "the build ran past \(Int(manifest.budget.buildTimeoutSeconds)) s and was killed")
-        default:
-            throw ExperimentStop(status: .crash, message: "build failed (\(result.termination)): " + tail(of: experiment.log, since: offset, lines: 15),
-                                 compilerOutput: tail(of: experiment.log, since: offset, lines: 60))
-        }
-    }
-
-    /// For run `run` ≥ 1 of a commit: the editable file holding the seed hyperparameter, its committed
-    /// text, and the text with the seed moved by run × `NoiseSettings.seedStride` (see `seedParameter`).
-    func reseeded(run: Int, in worktree: URL) -> (url: URL, original: String, changed: String, note: String)? {
-        let name = manifest.noise.seedParameter
-        guard run > 0, !name.isEmpty else { return nil }
-        for path in manifest.editable {
-            let url = worktree.appendingPathComponent(path)
-            guard let source = try? String(contentsOf: url, encoding: .utf8),
-                  let block = try? HyperparameterBlock.parse(source, path: path),
-                  let seed = block.parameter(named: name), case .int(let value) = seed.value else { continue }
-            let moved = value + run * NoiseSettings.seedStride
-            return (url, source, block.replacing(name, with: .int(moved), in: source), "\(name) \(value) → \(moved)")
-        }
-        return nil
-    }
-
-    /// One training run; returns the metric. A non-zero exit, an overrun, a missing or NaN summary is a crash.
-    /// Run 0 uses the commit as it is; later runs (noise runs, re-runs) move its seed first and rebuild.
-    func train(_ experiment: inout Experiment, label: String, phase: Phase, run: Int) async throws -> Double {
-        if let seed = reseeded(run: run, in: experiment.worktree) {
-            try seed.changed.write(to: seed.url, atomically: true, encoding: .utf8)
-            defer { try? seed.original.write(to: seed.url, atomically: true, encoding: .utf8) }
-            appendLog(experiment.log, "# \(label) uses another seed: \(seed.note) (not committed)\n")
-            try await build(&experiment)
-            return try await trainOnce(&experiment, label: "\(label) [\(seed.note)]", phase: phase)
-        }
-        return try await trainOnce(&experiment, label: label, phase: phase)
-    }
-
-    func trainOnce(_ experiment: inout Experiment, label: String, phase: Phase) async throws -> Double {
-        try await setPhase(&experiment, phase, limit: manifest.budget.seconds)
-        let env = subjectEnvironment
-        let shown = env.keys.sorted().map { "\($0)=\(env[$0]!)" }.joined(separator: " ")
-        appendLog(experiment.log, "# \(label): \(manifest.run)  [\(shown)]\n")
-        let offset = (try? FileManager.default.attributesOfItem(atPath: experiment.log.path)[.size] as? Int) ?? 0
-        let limit = manifest.budget.hardLimitSeconds
-        let result = try await runInSlot(manifest.run, environment: env, timeout: limit, for: &experiment)
-        experiment.record.runSeconds = (experiment.record.runSeconds ?? 0) + result.seconds
-        try ledger.save(experiment.record)
-        switch result.termination {
-        case .exited(0): break
-        case .cancelled: throw ExperimentStop(status: .interrupted, message: "interrupted during \(label)")
-        case .timedOut:
-            throw ExperimentStop(status: .crash, message: "\(label) ran past the hard limit of \(Int(limit)) s (budget × \(manifest.budget.hardLimitFactor) + \(Int(manifest.budget.hardLimitGraceSeconds)) s) and was killed")
-        default:
-            let output = tail(of: experiment.log, since: offset, lines: 15)
-            let failLine = output.split(separator: "\n").last { $0.hasPrefix("FAIL:") }.map(String.init)
-            throw ExperimentStop(status: .crash, message: "\(label) \(result.termination): " + (failLine ?? output))
-        }
-        let output = readLog(experiment.log, since: offset)
-        let metrics: RunMetrics
-        do { metrics = try SubjectBridge.readSummary(output, metric: manifest.metric) } catch {
-            throw ExperimentStop(status: .crash, message: "\(label): no usable summary block (\(error)); the subject must print `---` then `val_bpb: ...` lines")
-        }
-        let s = metrics.summary
-        experiment.record.valBPB = s.valBpb; experiment.record.testBPB = s.testBpb
-        experiment.record.peakMemoryMB = s.peakMemoryMB; experiment.record.mfuPercent = s.mfuPercent
-        experiment.record.totalTokensM = s.totalTokensM; experiment.record.numSteps = s.numSteps
-        experiment.record.numParamsM = s.numParamsM; experiment.record.depth = s.depth
-        experiment.record.trainingSeconds = s.trainingSeconds; experiment.record.totalSeconds = s.totalSeconds
-        try ledger.save(experiment.record)
-        return metrics.metric
-    }
-
     /// Records the end of an experiment in one transaction and shows it.
     func finish(_ experiment: inout Experiment, status: ExperimentStatus, evidence: DecisionEvidence?, reason: String) async throws {
         try record(&experiment, status: status, evidence: evidence, reason: reason)
@@ -1000,11 +855,11 @@ public actor ResearchLoop {
         if let evidence, let data = try? JSONEncoder().encode(evidence) {
             experiment.record.evidence = String(decoding: data, as: UTF8.self)
         }
-        if [.crash, .interrupted, .researcherError, .stale].contains(status) {
+        if [.crash, .invalid, .interrupted, .researcherError, .stale].contains(status) {
             experiment.record.error = reason
-            if status != .crash { experiment.record.metric = nil }
+            experiment.record.metric = nil
         }
-        if status == .crash { experiment.record.metric = nil }
+        if status != .keep && status != .baseline { experiment.run?.remove(); experiment.run = nil }
         try ledger.save(experiment.record)
         appendLog(experiment.log, "# \(status.rawValue): \(reason)\n")
     }
@@ -1033,28 +888,6 @@ public actor ResearchLoop {
 
     func note(_ text: String) async { await display.show(.note(text)) }
 
-    // MARK: - Logs
-
-    func appendLog(_ url: URL, _ text: String) {
-        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        if let handle = FileHandle(forWritingAtPath: url.path) {
-            handle.seekToEndOfFile()
-            handle.write(Data(text.utf8))
-            try? handle.close()
-        } else {
-            try? text.write(to: url, atomically: false, encoding: .utf8)
-        }
-    }
-
-    func readLog(_ url: URL, since offset: Int?) -> String {
-        guard let data = FileManager.default.contents(atPath: url.path) else { return "" }
-        return String(decoding: data.dropFirst(offset ?? 0), as: UTF8.self)
-    }
-
-    func tail(of url: URL, since offset: Int?, lines: Int) -> String {
-        let all = readLog(url, since: offset).split(separator: "\n").filter { !$0.hasPrefix("# ") }
-        return all.suffix(lines).joined(separator: "\n")
-    }
 }
 
 /// One `autoresearch run` per workspace at a time: an exclusive `flock` on `.autoresearch/run.lock`,

@@ -35,6 +35,8 @@ struct Template {
     var metric: String
     var direction: Manifest.Direction
     var ideas: String?
+    /// `scoring`: "harness" (the harness scores the model's logits) or "summary" (the subject's printed block).
+    var scoring: EvaluationSettings.Scoring
 
     static func load(_ directory: URL) throws -> Template {
         let url = directory.appendingPathComponent("template.toml")
@@ -57,10 +59,14 @@ struct Template {
         guard let editable = strings("editable"), !editable.isEmpty else {
             throw HarnessError.other("\(url.path): 'editable' must list at least one file")
         }
+        let scoring = table["scoring"]?.string ?? "summary"
+        guard let score = EvaluationSettings.Scoring(rawValue: scoring) else {
+            throw HarnessError.other("\(url.path): 'scoring' is '\(scoring)'; use \"harness\" or \"summary\"")
+        }
         return Template(directory: directory, name: try string("name"), vendor: strings("vendor") ?? [],
                         editable: editable, notes: strings("notes") ?? ["program.md"], build: try string("build"),
                         run: try string("run"), metric: table["metric"]?.string ?? "val_bpb", direction: dir,
-                        ideas: table["ideas"]?.string)
+                        ideas: table["ideas"]?.string, scoring: score)
     }
 }
 
@@ -118,6 +124,7 @@ extension Workspace {
                                     run: template.run, ideas: template.ideas, metric: template.metric,
                                     direction: template.direction)
             manifest.notes = template.notes
+            manifest.evaluation.scoring = template.scoring
             if let tokens = options.tokenBudget, tokens > 0 {
                 manifest.budget.mode = .tokens
                 manifest.budget.tokens = tokens

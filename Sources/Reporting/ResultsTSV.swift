@@ -50,12 +50,13 @@ public enum ResultsTSV {
         switch outcome.status {
         case .keep, .discard: status = outcome.status.rawValue
         case .crash: status = "crash"
+        case .invalid: status = "crash"; description += " (invalid: failed the causality probe)"
         case .baseline: status = "keep"; description = "baseline"
         case .stale: status = "discard"; description += " (stale: the best moved on)"
         case .running, .interrupted, .researcherError: return nil
         }
         let commit = outcome.commit.map { String($0.prefix(7)) } ?? "-------"
-        let crashed = outcome.status == .crash
+        let crashed = outcome.status == .crash || outcome.status == .invalid
         let metric = crashed ? 0 : (outcome.metric ?? 0)
         let memory = crashed ? 0 : (outcome.memoryGB ?? 0)
         return [commit, String(format: "%.6f", metric), String(format: "%.1f", memory), status, clean(description)]

@@ -23,8 +23,17 @@ public enum EnvironmentKey {
     public static let timeBudget = "AUTORESEARCH_TIME_BUDGET"
     /// A fixed number of training tokens; when > 0 it replaces the time budget.
     public static let tokenBudget = "AUTORESEARCH_TOKEN_BUDGET"
-    /// `1` asks the run to also evaluate the hidden test split (`test_bpb`).
+    /// `1` asks the run to also evaluate the hidden test split (`test_bpb`); only subjects that score
+    /// themselves (`evaluation = "summary"`) read it.
     public static let evalTest = "AUTORESEARCH_EVAL_TEST"
+    /// The phase the harness runs: `train` or `evaluate` (see `Phase`).
+    public static let phase = "AUTORESEARCH_PHASE"
+    /// The folder a phase writes to (the training phase's checkpoint, the evaluation phase's logits).
+    public static let output = "AUTORESEARCH_OUTPUT"
+    /// The folder holding the training phase's checkpoint, read by the evaluation phase.
+    public static let checkpoint = "AUTORESEARCH_CHECKPOINT"
+    /// The windows file the harness asks the evaluation phase to score (`EvaluationWindows`).
+    public static let windows = "AUTORESEARCH_WINDOWS"
 }
 
 /// Byte-level tokenizer: a token is one byte of the UTF-8 encoding.

@@ -45,6 +45,10 @@ public enum SubjectError: Error, CustomStringConvertible, Equatable {
     case invalidEnvironment(name: String, value: String, expected: String)
     /// The training loss became NaN or infinite.
     case nonFiniteLoss(value: Float, step: Int)
+    /// The checkpoint the evaluation phase reads is missing, malformed, or does not fit the model.
+    case badCheckpoint(path: String, problem: String)
+    /// The harness's windows file cannot be read, or the model's answer to it has the wrong size.
+    case badWindows(path: String, problem: String)
     /// No summary block in a run's output.
     case summaryNotFound
     /// The summary block lacks a required key.
@@ -111,6 +115,11 @@ public enum SubjectError: Error, CustomStringConvertible, Equatable {
                 + "choose another cache with \(EnvironmentKey.cache)"
         case let .invalidEnvironment(name, value, expected):
             return "\(name) is '\(value)', expected \(expected); fix or unset it"
+        case let .badCheckpoint(path, problem):
+            return "the checkpoint \(path) cannot be restored: \(problem); the training phase must save every parameter "
+                + "the evaluation phase restores (saveCheckpoint and restore with the same names and shapes)"
+        case let .badWindows(path, problem):
+            return "evaluation windows \(path): \(problem)"
         case let .nonFiniteLoss(value, step):
             return "loss is \(value.isNaN ? "NaN" : "\(value)") at step \(step); training diverged — "
                 + "lower the learning rate or check the initialisation"

@@ -55,6 +55,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Without --meta: the researchers follow this archived program of the tag (see `autoresearch programs`).")
     var program: Int?
 
+    @Flag(name: .customLong("allow-untrusted"), help: "Run LLM and command researchers even where their results cannot be trusted: no sandbox (bubblewrap missing), or a subject that reports its own score. status and the report say so.")
+    var allowUntrusted = false
+
     func validate() throws {
         if let experiments, experiments < 0 { throw ValidationError("--experiments must be 0 or more") }
         if let hours, hours <= 0 { throw ValidationError("--hours must be positive") }
@@ -76,6 +79,7 @@ struct RunCommand: AsyncParsableCommand {
         var options = RunOptions(tag: tag, experiments: experiments, hours: hours, baselineRuns: baselineRuns, seed: seed)
         options.program = program
         options.target = until
+        options.allowUntrusted = allowUntrusted
         let overrides = Researchers.Overrides(kind: self.researcher, model: model, baseURL: baseURL, command: agentCommand)
         var researchers = try Researchers.makeSwarm(workspace: workspace, workers: workers, overrides: overrides, seed: seed)
         var programResearcher: (any ProgramResearcher)?
@@ -92,6 +96,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let loop = try ResearchLoop(workspace: workspace, researchers: researchers, options: options, display: makeDisplay(),
                                     programResearcher: programResearcher)
+        if !loop.trust.trusted { print("warning: \(loop.trust.summary)") }
         let summary = try await Interrupts.cancellingOnSignal { try await loop.run() }
         let reports = try TagReports(workspace: workspace, tag: tag)
         try reports.writeResults()

@@ -20,6 +20,7 @@ import Testing
 
     func loop(_ ws: Workspace, _ researcher: any Researcher, experiments: Int) throws -> ResearchLoop {
         var options = RunOptions(tag: "t1", experiments: experiments, baselineRuns: 2)
+        options.allowUntrusted = true  // the stand-in subject scores itself
         options.researcherFailurePause = 0
         return try ResearchLoop(workspace: ws, researcher: researcher, options: options, display: RecordingDisplay())
     }
@@ -79,6 +80,7 @@ import Testing
         let refused: JSONValue = ["status": 401, "body": ["type": "error", "error": ["type": "authentication_error", "message": "invalid x-api-key"]]]
         let server = try FakeProvider([refused, refused])
         var options = RunOptions(tag: "t1", experiments: 2, baselineRuns: 2)
+        options.allowUntrusted = true  // the stand-in subject scores itself
         options.researcherFailurePause = 3
         let display = RecordingDisplay()
         let loop = try ResearchLoop(workspace: ws, researcher: try researcher(server), options: options, display: display)
@@ -234,6 +236,7 @@ import Testing
                                                          transport: RecordedSleeps().transport())
         let writer = LLMProgramWriter(provider: provider, limits: settings.limits, prices: settings.prices, secrets: [Self.key])
         var options = RunOptions(tag: "meta", experiments: 2, baselineRuns: 2)
+        options.allowUntrusted = true  // the stand-in subject scores itself
         options.meta = MetaSettings(window: 1)
         options.researcherFailurePause = 0
         let loop = try ResearchLoop(workspace: ws, researchers: [try researcher(candidateServer), try researcher(controlServer)],

@@ -207,6 +207,7 @@ extension SettingsMutatorTests {
                             description: "bigger steps", hypothesis: "bigger steps cover the range sooner"),
         ])
         var options = RunOptions(tag: "meta", experiments: 8, baselineRuns: 2, seed: 5)
+        options.allowUntrusted = true  // the stand-in subject scores itself
         options.meta = MetaSettings(window: 2, minWindows: 2, maxWindows: 3, population: 1)
         options.researcherFailurePause = 0
         let loop = try ResearchLoop(workspace: ws, researchers: try searchers(ws), options: options, display: RecordingDisplay(), programResearcher: meta)
@@ -250,6 +251,7 @@ extension SettingsMutatorTests {
         let standIn = try StandIn(noise: 0.002, sleep: 0.3); defer { standIn.remove() }
         let ws = try standIn.makeWorkspace()
         var options = RunOptions(tag: "resume", baselineRuns: 2, seed: 5)
+        options.allowUntrusted = true  // the stand-in subject scores itself
         options.meta = MetaSettings(window: 3, population: 1)
         options.researcherFailurePause = 0
         let first = try ResearchLoop(workspace: ws, researchers: try searchers(ws), options: options, display: RecordingDisplay(),
@@ -301,6 +303,7 @@ extension SettingsMutatorTests {
                                        .set([("BONUS", "0.2")], "BONUS 0.2"), .set([("WIDTH", "72")], "WIDTH 72")])
         let meta = ScriptedProgramResearcher([ProgramProposal(draft: ProgramDraft(text: "# Stand-in subject\nBe bold.\n"), description: "bolder", hypothesis: "h")])
         var options = RunOptions(tag: "own", experiments: 8, baselineRuns: 2)
+        options.allowUntrusted = true  // the stand-in subject scores itself
         options.meta = MetaSettings(window: 2, minWindows: 3, maxWindows: 3, population: 1)
         options.researcherFailurePause = 0
         let loop = try ResearchLoop(workspace: ws, researchers: [candidate, control], options: options, display: RecordingDisplay(), programResearcher: meta)
@@ -322,6 +325,7 @@ extension SettingsMutatorTests {
         let standIn = try StandIn(noise: 0.002, seedOnlyNoise: true); defer { standIn.remove() }
         let ws = try standIn.makeWorkspace()
         var options = RunOptions(tag: "aa", experiments: 12, baselineRuns: 2, seed: 3)
+        options.allowUntrusted = true  // the stand-in subject scores itself
         options.meta = MetaSettings(window: 3, population: 1)
         options.researcherFailurePause = 0
         // No meta-researcher: every window runs the incumbent against itself (an A/A window). The two researchers
@@ -350,6 +354,7 @@ extension SettingsMutatorTests {
         let standIn = try StandIn(noise: 0.002); defer { standIn.remove() }
         let ws = try standIn.makeWorkspace()
         var options = RunOptions(tag: "halt", experiments: 20, baselineRuns: 2)
+        options.allowUntrusted = true  // the stand-in subject scores itself
         options.meta = MetaSettings(window: 3, population: 1)
         options.researcherFailurePause = 0
         options.maxResearcherFailures = 2
@@ -368,6 +373,7 @@ extension SettingsMutatorTests {
         let standIn = try StandIn(noise: 0.002); defer { standIn.remove() }
         let ws = try standIn.makeWorkspace()
         var options = RunOptions(tag: "p", experiments: 1, baselineRuns: 2)
+        options.allowUntrusted = true  // the stand-in subject scores itself
         options.program = 4
         options.researcherFailurePause = 0
         let loop = try ResearchLoop(workspace: ws, researchers: [try SubjectBridge.searchResearcher(workspace: ws, seed: 1)], options: options,

@@ -24,6 +24,7 @@ import Testing
                                 .set([("BONUS", "0.1")], "BONUS 0.1"), .set([("WIDTH", "24")], "WIDTH 24")]),
         ]
         var options = RunOptions(tag: "slurm", experiments: 4, baselineRuns: 2)
+        options.allowUntrusted = true  // the stand-in subject scores itself
         options.researcherFailurePause = 0
         let loop = try ResearchLoop(workspace: ws, researchers: researchers, options: options, display: RecordingDisplay())
         let summary = try await loop.run()
@@ -46,6 +47,7 @@ import Testing
         // The hard limit (1 s × 1 + 30 s) becomes --time=1 (minutes); the hanging run is killed by Slurm.
         let ws = try slurmWorkspace(standIn, jobs: 1) { $0.budget.hardLimitFactor = 1; $0.budget.hardLimitGraceSeconds = 30 }
         var options = RunOptions(tag: "slurm-timeout", experiments: 1, baselineRuns: 1)
+        options.allowUntrusted = true  // the stand-in subject scores itself
         options.researcherFailurePause = 0
         let loop = try ResearchLoop(workspace: ws, researchers: [ScriptedResearcher([.set([("BEHAVIOR", "\"hang\"")], "hang")])],
                                     options: options, display: RecordingDisplay())

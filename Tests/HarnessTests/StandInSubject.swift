@@ -194,6 +194,7 @@ final class ScriptedResearcher: Researcher, @unchecked Sendable {
 func runLoop(_ workspace: Workspace, _ researcher: any Researcher, tag: String = "t1", experiments: Int? = nil,
              baselineRuns: Int? = nil) async throws -> (RunSummary, [ExperimentRecord]) {
     var options = RunOptions(tag: tag, experiments: experiments, baselineRuns: baselineRuns)
+    options.allowUntrusted = true  // the stand-in subject scores itself
     options.researcherFailurePause = 0
     let loop = try ResearchLoop(workspace: workspace, researcher: researcher, options: options, display: RecordingDisplay())
     let summary = try await loop.run()

@@ -7,6 +7,7 @@ import Testing
 @Suite struct SwarmTests {
     func swarm(_ ws: Workspace, _ researchers: [any Researcher], experiments: Int) async throws -> (RunSummary, [ExperimentRecord], ResearchLoop) {
         var options = RunOptions(tag: "s", experiments: experiments, baselineRuns: 2)
+        options.allowUntrusted = true  // the stand-in subject scores itself
         options.researcherFailurePause = 0
         let loop = try ResearchLoop(workspace: ws, researchers: researchers, options: options, display: RecordingDisplay())
         let summary = try await loop.run()
@@ -267,6 +268,7 @@ import Testing
         let a = ScriptedResearcher([.set([("LEARNING_RATE", "0.003")], "LR 0.003"), .set([("WIDTH", "96")], "WIDTH 96")])
         let b = ScriptedResearcher([.set([("BONUS", "0.2")], "BONUS 0.2"), .set([("WIDTH", "100")], "WIDTH 100")], delay: 0.3)
         var options = RunOptions(tag: "i", experiments: 4, baselineRuns: 2)
+        options.allowUntrusted = true  // the stand-in subject scores itself
         options.researcherFailurePause = 0
         let loop = try ResearchLoop(workspace: ws, researchers: [a, b], options: options, display: RecordingDisplay())
         _ = try await loop.run()

@@ -52,15 +52,12 @@ struct ShakespeareTests {
         #expect((meta?["validation"] as? [String: Any])?["file"] as? String == "val.txt")
     }
 
-    @Test func subjectLoadsTrainAndValidation() throws {
+    @Test func subjectLoadsTheTrainingSplitAndTheSplitsHaveTheirSizes() throws {
         let corpus = try preparedShakespeare.get()
         let subject = try Subject.loadOrThrow(environment: [EnvironmentKey.dataDirectory: corpus.directory.path])
         #expect(subject.train.count == 4_566_551)
-        #expect(subject.val.count == 288_819)
-        #expect(try subject.loadTestSplitIfRequested() == nil)
-        let asked = try Subject.loadOrThrow(
-            environment: [EnvironmentKey.dataDirectory: corpus.directory.path, EnvironmentKey.evalTest: "1"])
-        #expect(try asked.loadTestSplitIfRequested()?.count == 201_867)
+        #expect(try Corpus.readSplit(corpus.validation, of: corpus).count == 288_819)
+        #expect(try Corpus.readSplit(corpus.test, of: corpus).count == 201_867)
     }
 }
 

@@ -4,29 +4,22 @@ import Testing
 
 @Suite("Subject loading")
 struct SubjectTests {
-    @Test func normalLoadNeverReadsTheTestSplit() throws {
+    @Test func theTrainingPhaseReadsOnlyTheTrainingSplit() throws {
         let (root, corpus) = try makeSmallCorpus()
         defer { remove(root) }
-        try FileManager.default.removeItem(at: corpus.directory.appendingPathComponent("test.txt"))
-        let env = [EnvironmentKey.dataDirectory: corpus.directory.path]
-        let subject = try Subject.loadOrThrow(environment: env)
+        // As in its sandbox: meta.json and train.txt, no val.txt, no test.txt.
+        for split in ["val.txt", "test.txt"] { try FileManager.default.removeItem(at: corpus.directory.appendingPathComponent(split)) }
+        let subject = try Subject.loadOrThrow(environment: [EnvironmentKey.dataDirectory: corpus.directory.path])
+        #expect(subject.phase == .train)
         #expect(subject.train.count == corpus.train.bytes)
-        #expect(subject.val.count == 300)
-        #expect(!subject.isTestEvaluationRequested)
-        #expect(try subject.loadTestSplitIfRequested() == nil)
-        // Asked for it, the missing file is an error.
-        let asked = try Subject.loadOrThrow(environment: env.merging([EnvironmentKey.evalTest: "1"]) { $1 })
-        #expect(errorMessage { _ = try asked.loadTestSplitIfRequested() }
-            == "cache at \(corpus.directory.path): test.txt is missing; the cache is corrupted — delete "
-            + "\(corpus.directory.path) and run `autoresearch prepare` again")
     }
 
-    @Test func testSplitWhenAsked() throws {
-        let (root, corpus) = try makeSmallCorpus()
-        defer { remove(root) }
-        let subject = try Subject.loadOrThrow(
-            directory: corpus.directory, environment: [EnvironmentKey.evalTest: "1"])
-        #expect(try subject.loadTestSplitIfRequested() == Array(sampleText(300, seed: 3).utf8))
+    @Test func theEvaluationPhaseReadsNoData() throws {
+        let subject = try Subject.loadOrThrow(environment: [EnvironmentKey.dataDirectory: "/nonexistent", EnvironmentKey.phase: "evaluate"])
+        #expect(subject.phase == .evaluate)
+        #expect(subject.train.isEmpty && subject.corpus == nil)
+        #expect(errorMessage { _ = try Subject.loadOrThrow(environment: [EnvironmentKey.phase: "score"]) }
+            == "AUTORESEARCH_PHASE is 'score', expected train or evaluate; fix or unset it")
     }
 
     @Test func corruptedCache() throws {
@@ -37,7 +30,7 @@ struct SubjectTests {
         bytes[17] ^= 0x01
         try Data(bytes).write(to: url)
         let dir = corpus.directory.path
-        #expect(errorMessage { _ = try Subject.loadOrThrow(directory: corpus.directory, environment: [:]) }
+        #expect(errorMessage { _ = try Corpus.readSplit(corpus.validation, of: Corpus.open(directory: corpus.directory)) }
             == "cache at \(dir): val.txt has SHA-256 \(sha256Hex(bytes)), expected \(corpus.validation.sha256); "
             + "the cache is corrupted — delete \(dir) and run `autoresearch prepare` again")
         // Preparing again does not paper over it either.

@@ -2,8 +2,10 @@
 //
 // One file holds the model, the optimiser setup and the training loop (like autoresearch's train.py).
 // The research loop edits it; everything it imports is fixed: TensorCore (the ops) and SubjectKit
-// (data, the time budget, MAX_SEQ_LEN, the val_bpb evaluation and the summary block).
-// It reads top to bottom: hyperparameters, model, optimiser, loop, evaluation, summary.
+// (the training data, the time budget, MAX_SEQ_LEN, checkpoints and the evaluation protocol).
+// It reads top to bottom: hyperparameters, model, evaluation phase, optimiser, loop, checkpoint.
+// The harness runs it twice, each time in a sandbox: to train (it sees only the training split) and, in a
+// fresh process, to evaluate (it sees only the windows the harness sends); the harness scores val_bpb itself.
 import Foundation
 import SubjectKit
 import TensorCore
@@ -97,6 +99,13 @@ let matrices = blocks.flatMap(\.matrices)
 let parameters = embeddings + matrices
 let numParams = parameters.reduce(0) { $0 + $1.count }
 
+// MARK: - Evaluation phase: restore the checkpoint, answer the harness's windows with logits (never returns)
+
+if subject.phase == .evaluate {
+    subject.restore(parameters.map { ($0.name, $0.shape, $0.pointer) })
+    subject.serveEvaluation { x, b, t in Tensor.noGrad { forward(x, batch: b, seqLen: t).array } }
+}
+
 // MARK: - Optimiser: AdamW for everything, or Muon for the block matrices and AdamW for the rest
 
 final class Optimizers {
@@ -152,24 +161,10 @@ while !budget.isExhausted {
 budget.pause()
 let trainingSeconds = budget.trainingSeconds
 
-// MARK: - Evaluation (fixed metric) and summary
+// MARK: - Checkpoint and report (the harness times the run and scores the checkpoint itself)
 
-func evaluate(_ split: [UInt8]) -> Double {
-    Tensor.noGrad {
-        bitsPerByte(split, batchSize: 16) { x, y, b, t in
-            let losses = crossEntropy(forward(x, batch: b, seqLen: t), y, reduction: .none)
-            return losses.array.reduce(0.0) { $0 + Double($1) }
-        }
-    }
-}
-let valBpb = evaluate(subject.val)
-let testBpb = (try? subject.loadTestSplitIfRequested()).flatMap { $0 }.map(evaluate)
-guard valBpb.isFinite else { print("FAIL: val_bpb is \(valBpb)"); exit(1) }
-
-let summary = Summary(
-    valBpb: valBpb, trainingSeconds: trainingSeconds, totalSeconds: budget.totalSeconds,
-    peakMemoryMB: Memory.peakResidentMB,
+subject.saveCheckpoint(parameters.map { ($0.name, $0.shape, $0.array) })
+print(TrainingReport(
+    trainingSeconds: trainingSeconds, peakMemoryMB: Memory.peakResidentMB,
     mfuPercent: 100 * flopsPerToken * Double(budget.tokens) / trainingSeconds / (peakGFLOPS * 1e9),
-    totalTokensM: Double(budget.tokens) / 1e6, numSteps: step, numParamsM: Double(numParams) / 1e6,
-    depth: DEPTH, testBpb: testBpb)
-print(summary.render())
+    totalTokensM: Double(budget.tokens) / 1e6, numSteps: step, numParamsM: Double(numParams) / 1e6, depth: DEPTH).render())

@@ -1,0 +1,147 @@
+import AutoResearchCore
+import Foundation
+import Synchronization
+
+/// What one phase of a run may see and do, and the command line that confines it with bubblewrap
+/// (`bwrap`, Debian's `bubblewrap`).
+///
+/// Every phase gets: no network (a new, empty network namespace), a read-only view of the system folders
+/// (`/usr`, `/bin`, `/lib*`, `/opt`, a few files of `/etc`), a private `/tmp` and `HOME`, its own PID namespace
+/// (when the phase ends or the harness dies, `--die-with-parent` and the namespace take every process with it,
+/// `setsid` or not), the environment the harness gives it and nothing else (`--clearenv`), and limits on
+/// address space, file size (its log included) and processes (`prlimit`). Beyond that only the paths of its
+/// `View` exist: the worktree (writable to the build, read-only to every run), the training split's files, the
+/// phase's output folder. The workspace — ledger, manifest, program.md, other workers' worktrees — is not there.
+public struct Sandbox: Sendable {
+    /// Paths a phase sees; each at the same path as on the host.
+    public struct View: Sendable, Equatable {
+        public var readOnly: [String] = []
+        public var writable: [String] = []
+        public var workingDirectory: String
+        /// Training and evaluation get the memory limit; the build (the compiler) does not.
+        public var limitMemory = true
+
+        public init(workingDirectory: String, readOnly: [String] = [], writable: [String] = [], limitMemory: Bool = true) {
+            self.workingDirectory = workingDirectory; self.readOnly = readOnly; self.writable = writable; self.limitMemory = limitMemory
+        }
+    }
+
+    /// The bwrap executable.
+    public let bwrap: String
+    public let settings: SandboxSettings
+
+    /// System folders every phase sees read-only (those that exist).
+    static let systemFolders = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/opt"]
+    /// Files and folders of /etc a program needs to start (dynamic linker, users, time zone, BLAS alternatives).
+    static let etcEntries = ["/etc/alternatives", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/passwd",
+                             "/etc/group", "/etc/nsswitch.conf", "/etc/localtime", "/etc/ssl", "/etc/ca-certificates"]
+
+    /// The private home inside the sandbox.
+    public static let home = "/tmp/home"
+
+    /// `bwrap` when it is installed and can create namespaces here, else why not (probed once per process).
+    public static func detect() -> Result<String, SandboxUnavailable> {
+        detected.withLock { cached in
+            if let cached { return cached }
+            let result = probe()
+            cached = result
+            return result
+        }
+    }
+
+    private static let detected = Mutex<Result<String, SandboxUnavailable>?>(nil)
+
+    private static func probe() -> Result<String, SandboxUnavailable> {
+        guard let path = ["/usr/bin/bwrap", "/usr/local/bin/bwrap", "/bin/bwrap"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            return .failure(SandboxUnavailable(reason: "bubblewrap is not installed (apt-get install bubblewrap)"))
+        }
+        let trial = try? ProcessRunner.capture([path, "--die-with-parent", "--unshare-all", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"],
+                                               in: URL(fileURLWithPath: "/"))
+        guard let trial, trial.status == 0 else {
+            return .failure(SandboxUnavailable(reason: "bubblewrap cannot create namespaces here: \(trial?.stderr.trimmingCharacters(in: .whitespacesAndNewlines) ?? "it did not start")"))
+        }
+        return .success(path)
+    }
+
+    public init(bwrap: String, settings: SandboxSettings) {
+        self.bwrap = bwrap; self.settings = settings
+    }
+
+    /// The machine's memory in MiB (from /proc/meminfo), for the default memory limit.
+    static var machineMemoryMB: Int {
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemTotal:") }),
+              let kb = Int(line.split(separator: " ").dropFirst().first ?? "") else { return 16_384 }
+        return kb / 1024
+    }
+
+    /// Arguments that run `command` (a shell command line) confined to `view`, with exactly `environment`.
+    public func arguments(_ command: String, view: View, environment: [String: String]) -> [String] {
+        let fm = FileManager.default
+        var args = ["/usr/bin/prlimit",
+                    "--fsize=\(settings.maxFileMB * 1_048_576)", "--nproc=\(settings.maxProcesses)"]
+        if view.limitMemory {
+            let mb = settings.memoryMB > 0 ? settings.memoryMB : Self.machineMemoryMB * 3 / 4
+            args.append("--as=\(mb * 1_048_576)")
+        }
+        args += ["--", bwrap, "--die-with-parent", "--new-session", "--unshare-all", "--clearenv",
+                 "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", Self.home]
+        for folder in Self.systemFolders where fm.fileExists(atPath: folder) {
+            // /bin, /lib, … may be links into /usr (merged /usr): keep them links.
+            if let target = try? fm.destinationOfSymbolicLink(atPath: folder) {
+                args += ["--symlink", target, folder]
+            } else {
+                args += ["--ro-bind", folder, folder]
+            }
+        }
+        for entry in Self.etcEntries { args += ["--ro-bind-try", entry, entry] }
+        for path in view.readOnly { args += ["--ro-bind", path, path] }
+        for path in view.writable { args += ["--bind", path, path] }
+        for (key, value) in environment.sorted(by: { $0.key < $1.key }) { args += ["--setenv", key, value] }
+        args += ["--chdir", view.workingDirectory, "/bin/sh", "-c", command]
+        return args
+    }
+
+    /// `arguments` as one shell command line (for `ProcessRunner.run(shell:)` and Slurm batch scripts).
+    public func commandLine(_ command: String, view: View, environment: [String: String]) -> String {
+        arguments(command, view: view, environment: environment).map(shellQuote).joined(separator: " ")
+    }
+}
+
+/// Why no sandbox can be had on this machine.
+public struct SandboxUnavailable: Error, Sendable, Equatable, CustomStringConvertible {
+    public var reason: String
+    public var description: String { reason }
+}
+
+/// `s` quoted for /bin/sh.
+func shellQuote(_ s: String) -> String {
+    if !s.isEmpty, s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_./=:,+@%".contains($0)) }) { return s }
+    return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
+
+/// The environment of every build and run: an allowlist, never the harness's own environment (which holds API
+/// keys and tokens). `PATH` and `LANG` come from the harness; `HOME` is private in a sandbox; BLAS settings
+/// and thread counts are kept; the subject's `AUTORESEARCH_*` keys are set by the harness for the phase.
+public enum SubjectEnvironment {
+    /// Variables passed on from the harness's environment when set there.
+    public static let passed = ["PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
+                                "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "AUTORESEARCH_THREADS", "CUDA_VISIBLE_DEVICES"]
+
+    /// The allowlisted environment: `passed` from `harness`, then `subject` (budget, data, phase, slot), then HOME and TMPDIR.
+    public static func make(subject: [String: String], sandboxed: Bool,
+                            harness: [String: String] = ProcessInfo.processInfo.environment) -> [String: String] {
+        var env: [String: String] = [:]
+        for key in passed { if let value = harness[key] { env[key] = value } }
+        if env["PATH"] == nil { env["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
+        for (key, value) in subject { env[key] = value }
+        if sandboxed {
+            env["HOME"] = Sandbox.home
+            env["TMPDIR"] = "/tmp"
+        } else {
+            env["HOME"] = harness["HOME"] ?? NSTemporaryDirectory()
+            if let tmp = harness["TMPDIR"] { env["TMPDIR"] = tmp }
+        }
+        return env
+    }
+}
