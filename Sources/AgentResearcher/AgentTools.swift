@@ -159,7 +159,7 @@ public final class AgentToolbox: @unchecked Sendable {
     func normalized(_ path: String) -> String { path.hasPrefix("./") ? String(path.dropFirst(2)) : path }
 
     func trackedFiles() -> [String] {
-        let result = try? ProcessRunner.capture(["git", "ls-files", "-z"], in: worktree)
+        let result = try? ProcessRunner.capture(SafeGit.command(["ls-files", "-z"]), in: worktree, environment: SafeGit.environment)
         return (result?.stdout ?? "").split(separator: "\0").map(String.init)
     }
 

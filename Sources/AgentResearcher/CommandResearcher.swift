@@ -79,7 +79,7 @@ public final class CommandResearcher: Researcher, @unchecked Sendable {
         log.append("harness", "running `\(template)` in the worktree (prompt on \(stdin ? "standard input" : "the command line")), limit \(Int(timeout)) s")
 
         let git = { (args: [String]) throws -> String in
-            let r = try ProcessRunner.capture(["git"] + args, in: context.worktree)
+            let r = try ProcessRunner.capture(SafeGit.command(args), in: context.worktree, environment: SafeGit.environment)
             guard r.status == 0 else { throw ResearcherError.failed("git \(args.joined(separator: " ")) failed in the worktree: \(r.stderr)") }
             return r.stdout
         }

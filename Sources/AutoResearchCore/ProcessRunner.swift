@@ -234,3 +234,17 @@ public final class ActiveProcessGroups: @unchecked Sendable {
         for pid in all { killpg(pid, SIGKILL) }
     }
 }
+
+/// How the harness calls git: never running a hook (`core.hooksPath=/dev/null`) or an fsmonitor command, and
+/// ignoring the user's global and the system's config, so that nothing a researcher or an agent wrote into a
+/// repository's hooks or config runs with the harness's environment.
+public enum SafeGit {
+    /// `git` and `args` with the hardening options in front.
+    public static func command(_ args: [String]) -> [String] {
+        ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "protocol.allow=never"] + args
+    }
+
+    /// The environment git runs with: no global or system config, no prompts, C locale.
+    public static let environment = ["GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1",
+                                     "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"]
+}

@@ -16,8 +16,7 @@ public struct Git: Sendable {
     /// Runs `git args` and returns its stdout; throws `HarnessError.git` with git's message on failure.
     @discardableResult
     public func run(_ args: [String]) throws -> String {
-        let result = try ProcessRunner.capture(["git"] + args, in: directory,
-                                               environment: ["GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"])
+        let result = try ProcessRunner.capture(SafeGit.command(args), in: directory, environment: SafeGit.environment)
         guard result.status == 0 else {
             throw HarnessError.git(command: "git " + args.joined(separator: " "), output: result.stderr + result.stdout)
         }

@@ -97,6 +97,9 @@ public struct Sandbox: Sendable {
         for entry in Self.etcEntries { args += ["--ro-bind-try", entry, entry] }
         for path in view.readOnly { args += ["--ro-bind", path, path] }
         for path in view.writable { args += ["--bind", path, path] }
+        // Everything else read-only, the folders bwrap made to mount on included (so nothing new can be created
+        // at a path that looks like the workspace's); /tmp and the writable binds stay writable.
+        args += ["--remount-ro", "/"]
         for (key, value) in environment.sorted(by: { $0.key < $1.key }) { args += ["--setenv", key, value] }
         args += ["--chdir", view.workingDirectory, "/bin/sh", "-c", command]
         return args
