@@ -23,6 +23,8 @@ extension TagReports {
         }
         var metrics: [String] = []
         if let v = r.valBPB { metrics.append(String(format: "val_bpb %.6f", v)) }
+        if let v = r.testBPB { metrics.append(String(format: "test_bpb %.6f (hidden test split, the harness only)", v)) }
+        if let v = r.trainingSeconds { metrics.append(String(format: "training %.1f s", v)) }
         if let v = r.numSteps { metrics.append("steps \(v)") }
         if let v = r.totalTokensM { metrics.append(String(format: "tokens %.2fM", v)) }
         if let v = r.mfuPercent { metrics.append(String(format: "MFU %.1f%%", v)) }

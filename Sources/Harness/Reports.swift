@@ -22,6 +22,11 @@ public struct TagStatus: Sendable, Equatable {
     public var costUSD: Double = 0
     /// The meta-loop, when it ran on this tag: "programs: 7 (incumbent 3, 2 live, 1 refused); windows: 5 done".
     public var meta: String?
+    /// The hidden test split (scored by the harness) of the baseline and of the best keep.
+    public var baselineTest: Double?
+    public var bestTest: Double?
+    /// How far the numbers can be trusted (`Trust.summary`).
+    public var trust: String?
 
     /// Kept experiments / decided experiments (keep + discard + crash).
     public var keepRate: Double? {
@@ -37,6 +42,11 @@ public struct TagStatus: Sendable, Equatable {
         lines.append("metric: baseline \(metricText(baseline)) → best \(metricText(best))"
                      + ((baseline != nil && best != nil) ? String(format: " (%+.6f)", best! - baseline!) : ""))
         lines.append("noise σ: " + (noiseSigma.map { String(format: "%.6f", $0) } ?? "unknown"))
+        if baselineTest != nil || bestTest != nil {
+            lines.append("hidden test: baseline \(metricText(baselineTest)) → best \(metricText(bestTest))"
+                         + ((baselineTest != nil && bestTest != nil) ? String(format: " (%+.6f)", bestTest! - baselineTest!) : ""))
+        }
+        if let trust { lines.append("evaluation: \(trust)") }
         if costUSD > 0 { lines.append(String(format: "researcher spend: $%.2f", costUSD)) }
         if let meta { lines.append(meta) }
         if runningNow.count > 1 {
@@ -89,8 +99,11 @@ public struct TagReports: Sendable {
         let records = try ledger.experiments(tag: tag)
         let tagRecord = try ledger.tag(tag)
         let decided = records.filter { [.keep, .discard, .crash].contains($0.experimentStatus) }
-        let baseline = records.first { $0.experimentStatus == .baseline }?.metric
-        return TagStatus(tag: tag, branch: tagRecord?.branch ?? "autoresearch/\(tag)", experiments: decided.count,
+        let baselineRecord = records.first { $0.experimentStatus == .baseline }
+        let baseline = baselineRecord?.metric
+        let bestKeep = records.filter { $0.experimentStatus == .keep && $0.metric != nil }
+            .min { workspace.manifest.direction == .lower ? $0.metric! < $1.metric! : $0.metric! > $1.metric! }
+        var status = TagStatus(tag: tag, branch: tagRecord?.branch ?? "autoresearch/\(tag)", experiments: decided.count,
                          keeps: decided.filter { $0.experimentStatus == .keep }.count,
                          crashes: decided.filter { $0.experimentStatus == .crash }.count,
                          baseline: baseline,
@@ -101,6 +114,24 @@ public struct TagReports: Sendable {
                          runningNow: records.filter { $0.experimentStatus == .running },
                          swarm: SubjectBridge.swarmSummary(records.map(\.outcome), slotCount: max(1, workspace.manifest.slots.count)),
                          costUSD: try ledger.cost(tag: tag), meta: try metaLine())
+        status.baselineTest = baselineRecord?.testBPB
+        status.bestTest = bestKeep.map { $0.testBPB } ?? baselineRecord?.testBPB
+        status.trust = trustLine(records)
+        return status
+    }
+
+    /// The trust of this workspace's runs, for the researchers that ran on the tag.
+    func trustLine(_ records: [ExperimentRecord]) -> String {
+        let researchers = Set(records.map(\.researcher)).subtracting(["harness"]).sorted()
+        let trust = (try? Trust.establish(manifest: workspace.manifest, researchers: researchers, allowUntrusted: true).1)
+        return trust?.summary ?? "unknown"
+    }
+
+    /// test_bpb by experiment number (the baseline and keeps).
+    func testScores() throws -> [Int: Double] {
+        var scores: [Int: Double] = [:]
+        for r in try ledger.experiments(tag: tag) { if let t = r.testBPB { scores[r.number] = t } }
+        return scores
     }
 
     /// The meta-loop's standing in one line; nil when the tag has no program archive.
@@ -121,7 +152,7 @@ public struct TagReports: Sendable {
     /// results.tsv for the tag, also written to `<workspace>/results.tsv`.
     @discardableResult
     public func writeResults(wide: Bool = false) throws -> (text: String, url: URL) {
-        let text = SubjectBridge.resultsTSV(try ledger.outcomes(tag: tag), wide: wide)
+        let text = SubjectBridge.resultsTSV(try ledger.outcomes(tag: tag), wide: wide, test: wide ? try testScores() : [:])
         let url = workspace.root.appendingPathComponent("results.tsv")
         try text.write(to: url, atomically: true, encoding: .utf8)
         return (text, url)
@@ -132,7 +163,8 @@ public struct TagReports: Sendable {
     public func writeReport() throws -> (markdown: URL, chart: URL) {
         let title = "\(workspace.manifest.name): autoresearch/\(tag)"
         let written = try SubjectBridge.writeReport(outcomes: try ledger.outcomes(tag: tag), title: title,
-                                                    noiseSigma: try ledger.tag(tag)?.noiseSigma, to: workspace.root)
+                                                    noiseSigma: try ledger.tag(tag)?.noiseSigma, test: try testScores(),
+                                                    trust: trustLine(try ledger.experiments(tag: tag)), to: workspace.root)
         try appendProgramSection(to: written.markdown)
         return written
     }

@@ -109,7 +109,9 @@ public enum SubjectBridge {
     }
 
     /// autoresearch's results.tsv for these outcomes.
-    public static func resultsTSV(_ outcomes: [ExperimentOutcome], wide: Bool = false) -> String { ResultsTSV.render(outcomes, wide: wide) }
+    public static func resultsTSV(_ outcomes: [ExperimentOutcome], wide: Bool = false, test: [Int: Double] = [:]) -> String {
+        ResultsTSV.render(outcomes, wide: wide, test: test)
+    }
 
     /// Workers, slots, utilisation and experiments per hour of a tag.
     public static func swarmSummary(_ outcomes: [ExperimentOutcome], slotCount: Int) -> SwarmSummary {
@@ -117,8 +119,8 @@ public enum SubjectBridge {
     }
 
     /// Writes report.md and progress.svg into `directory`.
-    public static func writeReport(outcomes: [ExperimentOutcome], title: String, noiseSigma: Double?,
-                                   to directory: URL) throws -> (markdown: URL, chart: URL) {
-        try Report.write(outcomes: outcomes, title: title, noiseSigma: noiseSigma, to: directory)
+    public static func writeReport(outcomes: [ExperimentOutcome], title: String, noiseSigma: Double?, test: [Int: Double] = [:],
+                                   trust: String? = nil, to directory: URL) throws -> (markdown: URL, chart: URL) {
+        try Report.write(outcomes: outcomes, title: title, noiseSigma: noiseSigma, test: test, trust: trust, to: directory)
     }
 }

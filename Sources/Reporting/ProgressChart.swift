@@ -12,7 +12,9 @@ public enum ProgressChart {
     static let left = 80.0, right = 30.0, top = 50.0, bottom = 60.0
 
     /// The chart as a standalone SVG document.
-    public static func svg(_ outcomes: [ExperimentOutcome]) -> String {
+    /// - Parameter test: the hidden test split's bits per byte by experiment number (the baseline and keeps),
+    ///   drawn as a second, dashed line; empty for none.
+    public static func svg(_ outcomes: [ExperimentOutcome], test: [Int: Double] = [:]) -> String {
         let summary = ReportSummary(outcomes: outcomes, noiseSigma: nil)
         let sorted = outcomes.sorted { $0.number < $1.number }
         let plotted = sorted.filter { [.baseline, .keep, .discard].contains($0.status) && $0.metric?.isFinite == true }
@@ -35,9 +37,11 @@ public enum ProgressChart {
         let xMax = Double(max(sorted.last?.number ?? 0, plotted.last?.number ?? 0))
         let xPad = max(1, (xMax - xMin) * 0.02)
         let x0 = xMin - xPad, x1 = xMax + xPad
-        let metrics = plotted.compactMap(\.metric)
-        var yLow = summary.best ?? (metrics.min() ?? 0)
-        var yHigh = summary.baseline ?? (metrics.max() ?? 1)
+        let testPoints = plotted.filter { $0.status == .keep || $0.status == .baseline }
+            .compactMap { o in test[o.number].map { (number: o.number, value: $0) } }.filter { $0.value.isFinite }
+        let metrics = plotted.compactMap(\.metric) + testPoints.map(\.value)
+        var yLow = min(summary.best ?? (metrics.min() ?? 0), testPoints.map(\.value).min() ?? .infinity)
+        var yHigh = max(summary.baseline ?? (metrics.max() ?? 1), testPoints.map(\.value).max() ?? -.infinity)
         if yHigh <= yLow { yHigh = max(yHigh, metrics.max() ?? yHigh) }
         if yHigh <= yLow { let pad = max(abs(yLow) * 0.01, 1e-6); yLow -= pad; yHigh += pad }
         let span = yHigh - yLow
@@ -83,6 +87,13 @@ public enum ProgressChart {
             guard let m = o.metric else { continue }
             svg += "<circle class=\"kept\" cx=\"\(f(px(Double(o.number))))\" cy=\"\(f(py(m)))\" r=\"6\" fill=\"#2ecc71\" stroke=\"#000000\" stroke-width=\"0.5\"><title>\(escape("#\(o.number) \(o.description)"))</title></circle>\n"
         }
+        if !testPoints.isEmpty {
+            let d = testPoints.enumerated().map { i, p in (i == 0 ? "M " : "L ") + "\(f(px(Double(p.number)))) \(f(py(p.value)))" }.joined(separator: " ")
+            svg += "<path class=\"test\" d=\"\(d)\" fill=\"none\" stroke=\"#8e44ad\" stroke-width=\"1.5\" stroke-dasharray=\"5 3\"/>\n"
+            for p in testPoints {
+                svg += "<circle class=\"test\" cx=\"\(f(px(Double(p.number))))\" cy=\"\(f(py(p.value)))\" r=\"3\" fill=\"#8e44ad\"><title>\(escape(String(format: "#%d test_bpb %.6f", p.number, p.value)))</title></circle>\n"
+            }
+        }
         svg += "</g>\n"
         for o in kept {
             guard let m = o.metric else { continue }
@@ -92,10 +103,13 @@ public enum ProgressChart {
         }
         // Legend.
         let lx = left + plotW - 150, ly = top + 14
-        svg += "<rect x=\"\(f(lx - 10))\" y=\"\(f(ly - 12))\" width=\"150\" height=\"62\" fill=\"#ffffff\" fill-opacity=\"0.85\" stroke=\"#cccccc\"/>\n"
+        svg += "<rect x=\"\(f(lx - 10))\" y=\"\(f(ly - 12))\" width=\"150\" height=\"\(testPoints.isEmpty ? 62 : 80)\" fill=\"#ffffff\" fill-opacity=\"0.85\" stroke=\"#cccccc\"/>\n"
         svg += "<circle class=\"legend\" cx=\"\(f(lx))\" cy=\"\(f(ly))\" r=\"3\" fill=\"#cccccc\"/><text x=\"\(f(lx + 12))\" y=\"\(f(ly + 4))\" font-size=\"11\">Discarded</text>\n"
         svg += "<circle class=\"legend\" cx=\"\(f(lx))\" cy=\"\(f(ly + 18))\" r=\"6\" fill=\"#2ecc71\" stroke=\"#000000\" stroke-width=\"0.5\"/><text x=\"\(f(lx + 12))\" y=\"\(f(ly + 22))\" font-size=\"11\">Kept</text>\n"
         svg += "<line x1=\"\(f(lx - 6))\" y1=\"\(f(ly + 36))\" x2=\"\(f(lx + 6))\" y2=\"\(f(ly + 36))\" stroke=\"#27ae60\" stroke-width=\"2\"/><text x=\"\(f(lx + 12))\" y=\"\(f(ly + 40))\" font-size=\"11\">Running best</text>\n"
+        if !testPoints.isEmpty {
+            svg += "<line x1=\"\(f(lx - 6))\" y1=\"\(f(ly + 54))\" x2=\"\(f(lx + 6))\" y2=\"\(f(ly + 54))\" stroke=\"#8e44ad\" stroke-width=\"1.5\" stroke-dasharray=\"5 3\"/><text x=\"\(f(lx + 12))\" y=\"\(f(ly + 58))\" font-size=\"11\">Hidden test (keeps)</text>\n"
+        }
         svg += "</svg>\n"
         return svg
     }

@@ -21,14 +21,16 @@ public enum ResultsTSV {
     /// The header line, without its newline.
     public static let header = "commit\tval_bpb\tmemory_gb\tstatus\tdescription"
 
-    /// The whole file: the header and one row per finished experiment. `wide` adds two columns after
-    /// autoresearch's five: the worker (researcher) and the slot of each experiment, for swarms.
-    public static func render(_ outcomes: [ExperimentOutcome], wide: Bool = false) -> String {
+    /// The whole file: the header and one row per finished experiment. `wide` adds three columns after
+    /// autoresearch's five: the worker (researcher) and the slot of each experiment, for swarms, and the hidden test
+    /// split's bits per byte (`test`, by experiment number: the baseline and keeps; `-` for the others).
+    public static func render(_ outcomes: [ExperimentOutcome], wide: Bool = false, test: [Int: Double] = [:]) -> String {
         guard wide else { return render(outcomes) }
-        var out = header + "\tworker\tslot\n"
+        var out = header + "\tworker\tslot\ttest_bpb\n"
         for outcome in outcomes {
             if let row = row(outcome) {
-                out += row + "\t" + (outcome.worker.map { "w\($0):\(outcome.researcher)" } ?? outcome.researcher) + "\t" + (outcome.slot ?? "-") + "\n"
+                out += row + "\t" + (outcome.worker.map { "w\($0):\(outcome.researcher)" } ?? outcome.researcher) + "\t" + (outcome.slot ?? "-")
+                    + "\t" + (test[outcome.number].map { String(format: "%.6f", $0) } ?? "-") + "\n"
             }
         }
         return out
