@@ -16,7 +16,8 @@ public struct Git: Sendable {
     /// Runs `git args` and returns its stdout; throws `HarnessError.git` with git's message on failure.
     @discardableResult
     public func run(_ args: [String]) throws -> String {
-        let result = try ProcessRunner.capture(SafeGit.command(args), in: directory, environment: SafeGit.environment)
+        // The user's global config is ignored (SafeGit), so the harness names itself as the author of its commits.
+        let result = try ProcessRunner.capture(SafeGit.command(Git.identity + args), in: directory, environment: SafeGit.environment)
         guard result.status == 0 else {
             throw HarnessError.git(command: "git " + args.joined(separator: " "), output: result.stderr + result.stdout)
         }

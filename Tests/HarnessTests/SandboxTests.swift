@@ -1,0 +1,137 @@
+import AutoResearchCore
+import Foundation
+import Testing
+@testable import Harness
+
+/// The sandbox, the environment allowlist, the trust gate and git hardening, each on its own.
+@Suite struct SandboxTests {
+    static let bwrapAvailable = Sandbox.detect().isSuccess
+
+    func manifest(scoring: EvaluationSettings.Scoring, sandbox: SandboxSettings.Mode = .auto) -> Manifest {
+        var m = Manifest(name: "t", editable: ["train.py"], build: "true", run: "true")
+        m.evaluation.scoring = scoring
+        m.sandbox.mode = sandbox
+        return m
+    }
+
+    @Test func theTrustGateRefusesResearchersThatEditCodeWhereTheNumbersCannotBeTrusted() throws {
+        let available: () -> Result<String, SandboxUnavailable> = { .success("/usr/bin/bwrap") }
+        let missing: () -> Result<String, SandboxUnavailable> = { .failure(SandboxUnavailable(reason: "bubblewrap is not installed (apt-get install bubblewrap)")) }
+
+        let (sandbox, trust) = try Trust.establish(manifest: manifest(scoring: .harness), researchers: ["anthropic"], allowUntrusted: false, detect: available)
+        #expect(sandbox != nil && trust.trusted)
+        #expect(trust.summary == "trusted: the harness scores every run from its logits; builds and runs are sandboxed (bubblewrap)")
+
+        // No sandbox: the search researcher runs (with a warning), an LLM researcher is refused, unless allowed.
+        let (none, untrusted) = try Trust.establish(manifest: manifest(scoring: .harness), researchers: ["search"], allowUntrusted: false, detect: missing)
+        #expect(none == nil && untrusted.summary == "NOT TRUSTED: runs are not sandboxed (bubblewrap is not installed (apt-get install bubblewrap))")
+        #expect(throws: HarnessError.other("the command researcher edits code, and in this workspace runs are not sandboxed (bubblewrap is not installed (apt-get install bubblewrap)): its results could be faked. Install bubblewrap (apt-get install bubblewrap) for a workspace made by `autoresearch init`, use the search researcher, or pass --allow-untrusted to run it anyway.")) {
+            _ = try Trust.establish(manifest: manifest(scoring: .harness), researchers: ["search", "command"], allowUntrusted: false, detect: missing)
+        }
+        #expect(try Trust.establish(manifest: manifest(scoring: .harness), researchers: ["command"], allowUntrusted: true, detect: missing).1.trusted == false)
+
+        // A subject that scores itself is never trusted; asking for bwrap where there is none is an error.
+        let (_, selfScored) = try Trust.establish(manifest: manifest(scoring: .summary), researchers: ["search"], allowUntrusted: false, detect: available)
+        #expect(selfScored.gaps.contains("the subject reports its own score (evaluation.scoring = \"summary\")"))
+        #expect(throws: HarnessError.other("autoresearch.toml asks for a sandbox ([sandbox] mode = \"bwrap\"), but bubblewrap is not installed (apt-get install bubblewrap); install it, or set mode = \"auto\" to run unsandboxed")) {
+            _ = try Trust.establish(manifest: manifest(scoring: .harness, sandbox: .bwrap), researchers: ["search"], allowUntrusted: false, detect: missing)
+        }
+    }
+
+    @Test func theEnvironmentIsAnAllowlist() {
+        let harness = ["PATH": "/usr/bin", "HOME": "/root", "OPENAI_API_KEY": "sk-1", "GITHUB_TOKEN": "ghp", "AWS_SECRET_ACCESS_KEY": "x",
+                       "OPENBLAS_CORETYPE": "Haswell", "LANG": "C.UTF-8", "SSH_AUTH_SOCK": "/tmp/agent"]
+        let sandboxed = SubjectEnvironment.make(subject: ["AUTORESEARCH_PHASE": "train"], sandboxed: true, harness: harness)
+        #expect(sandboxed == ["PATH": "/usr/bin", "HOME": "/tmp/home", "TMPDIR": "/tmp", "OPENBLAS_CORETYPE": "Haswell",
+                             "LANG": "C.UTF-8", "AUTORESEARCH_PHASE": "train"])
+        let plain = SubjectEnvironment.make(subject: [:], sandboxed: false, harness: harness)
+        #expect(plain["HOME"] == "/root" && plain["OPENAI_API_KEY"] == nil && plain["SSH_AUTH_SOCK"] == nil)
+    }
+
+    @Test func manifestEvaluationAndSandboxTablesAreChecked() throws {
+        var m = manifest(scoring: .harness, sandbox: .bwrap)
+        m.evaluation.probeCuts = 64
+        m.sandbox.memoryMB = 8000
+        let text = m.render()
+        #expect(try Manifest.parse(text) == m)
+        let cases: [(String, String, String)] = [
+            ("scoring = \"harness\"", "scoring = \"printed\"", "evaluation.scoring: is 'printed'; use \"harness\" (the harness scores the model's logits) or \"summary\" (the subject's printed summary)."),
+            ("probe_cuts = 64", "probe_cuts = 0", "evaluation.probe_cuts: must be at least 1: the causality probe cannot be turned off."),
+            ("probe_tolerance = 0.001", "probe_tolerance = 2.0", "evaluation.probe_tolerance: must be between 0 and 1 (nats), e.g. 0.001."),
+            ("mode = \"bwrap\"", "mode = \"docker\"", "sandbox.mode: is 'docker'; use \"auto\", \"bwrap\" or \"none\"."),
+            ("max_processes = 4096", "max_processes = 0", "sandbox.max_processes: must be at least 1."),
+        ]
+        for (old, new, message) in cases {
+            #expect(text.contains(old), "\(old)")
+            #expect(throws: HarnessError.manifestKey(key: String(message.prefix { $0 != ":" }), problem: String(message.drop { $0 != ":" }.dropFirst(2)))) {
+                _ = try Manifest.parse(text.replacingOccurrences(of: old, with: new))
+            }
+        }
+    }
+
+    /// What a sandboxed phase sees: its view and none of the harness's environment (the network: see TrustedEvaluationTests).
+    @Test(.enabled(if: SandboxTests.bwrapAvailable)) func aSandboxedCommandSeesOnlyItsView() async throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-\(UUID().uuidString.prefix(8))")
+        let visible = base.appendingPathComponent("worktree"), hidden = base.appendingPathComponent("ledger")
+        for dir in [visible, hidden] { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
+        defer { try? FileManager.default.removeItem(at: base) }
+        try "secret ledger".write(to: hidden.appendingPathComponent("ledger.sqlite"), atomically: true, encoding: .utf8)
+        let log = base.appendingPathComponent("log")
+        let sandbox = Sandbox(bwrap: try Sandbox.detect().get(), settings: SandboxSettings())
+        let command = PhaseCommand(
+            command: "echo env=$(env | cut -d= -f1 | sort | tr '\\n' ,); cat \(hidden.path)/ledger.sqlite 2>/dev/null || echo ledger-hidden; "
+                + "touch ro-file 2>/dev/null && echo WROTE || echo worktree-read-only",
+            view: Sandbox.View(workingDirectory: visible.path, readOnly: [visible.path]),
+            environment: SubjectEnvironment.make(subject: ["AUTORESEARCH_PHASE": "train"], sandboxed: true, harness: ["PATH": "/usr/bin:/bin", "OPENAI_API_KEY": "sk-x"]),
+            timeout: 60)
+        let result = try await LocalExecutor(sandbox: sandbox).run(command, in: Slot(name: "local"), log: log, onStart: { _ in })
+        #expect(result.termination == .exited(0))
+        let output = try String(contentsOf: log, encoding: .utf8)
+        #expect(output.contains("env=AUTORESEARCH_PHASE,HOME,PATH,PWD,TMPDIR,"), "\(output)")
+        #expect(output.contains("ledger-hidden") && output.contains("worktree-read-only"), "\(output)")
+        #expect(!output.contains("WROTE") && !output.contains("secret ledger"))
+    }
+
+    /// When the process that started bwrap is killed (as a harness killed with SIGKILL would be), everything in the
+    /// sandbox dies with it, including a child that called setsid.
+    @Test(.enabled(if: SandboxTests.bwrapAvailable)) func nothingOutlivesAKilledHarness() async throws {
+        let sandbox = Sandbox(bwrap: try Sandbox.detect().get(), settings: SandboxSettings())
+        let line = sandbox.commandLine("setsid sleep 876543 & sleep 876544", view: Sandbox.View(workingDirectory: "/usr"),
+                                       environment: ["PATH": "/usr/bin:/bin"])
+        let harness = Process()
+        harness.executableURL = URL(fileURLWithPath: "/bin/sh")
+        harness.arguments = ["-c", line + " & wait"]
+        try harness.run()
+        try await Task.sleep(nanoseconds: 1_500_000_000)
+        #expect(try ProcessRunner.capture(["pgrep", "-f", "sleep 87654"], in: URL(fileURLWithPath: "/")).stdout.split(separator: "\n").count == 2)
+        kill(harness.processIdentifier, SIGKILL)
+        harness.waitUntilExit()
+        var left = "?"
+        for _ in 0..<50 {
+            left = try ProcessRunner.capture(["pgrep", "-f", "sleep 87654"], in: URL(fileURLWithPath: "/")).stdout
+            if left.isEmpty { break }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        #expect(left.isEmpty, "left behind: \(left)")
+    }
+
+    @Test func gitNeverRunsAHookOrAnFsmonitorCommand() throws {
+        let repo = FileManager.default.temporaryDirectory.appendingPathComponent("hooks-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: repo, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: repo) }
+        let git = Git(repo)
+        try git.initialize()
+        let marker = repo.appendingPathComponent("ran")
+        for hook in ["pre-commit", "post-commit", "commit-msg"] {
+            let url = repo.appendingPathComponent(".git/hooks/\(hook)")
+            try "#!/bin/sh\ntouch \(marker.path)\n".write(to: url, atomically: true, encoding: .utf8)
+            chmod(url.path, 0o755)
+        }
+        _ = try ProcessRunner.capture(["git", "config", "core.fsmonitor", "touch \(marker.path)"], in: repo)
+        try "a\n".write(to: repo.appendingPathComponent("a.txt"), atomically: true, encoding: .utf8)
+        try git.run(["add", "a.txt"])
+        _ = try git.commit("one")
+        _ = try git.run(["status", "--porcelain"])
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "a hook or the fsmonitor ran")
+    }
+}
