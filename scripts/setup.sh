@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs what AutoResearch needs beyond Swift: OpenBLAS (matmul), SQLite (the ledger) and OpenSSL's
+# Installs what AutoResearch needs beyond Swift: OpenBLAS (matmul), SQLite (the ledger), bubblewrap (the sandbox of every build and run) and OpenSSL's
 # libcrypto (SHA-256), from Debian's packages. Safe to run again: installs only what is missing.
 set -euo pipefail
 missing=()
-for p in libopenblas-dev libsqlite3-dev libssl-dev; do
+for p in libopenblas-dev libsqlite3-dev libssl-dev bubblewrap; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
 command -v git >/dev/null 2>&1 || missing+=(git)

