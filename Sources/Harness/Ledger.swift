@@ -1,3 +1,4 @@
+import AgentResearcher
 import AutoResearchCore
 import Foundation
 import GRDB
@@ -248,7 +249,7 @@ public final class Ledger: Sendable {
     /// Inserts a new experiment (with a negative number: the next free number of its tag, 0 for the first) (in the same transaction) and returns it.
     public func start(_ experiment: ExperimentRecord) throws -> ExperimentRecord {
         try pool.write { db in
-            var record = experiment
+            var record = Self.redacted(experiment)
             if record.number < 0 {
                 let max = try Int.fetchOne(db, sql: "SELECT MAX(number) FROM experiments WHERE tag = ?",
                                            arguments: [record.tag])
@@ -261,7 +262,22 @@ public final class Ledger: Sendable {
 
     /// Saves every column of `experiment` in one transaction.
     public func save(_ experiment: ExperimentRecord) throws {
-        try pool.write { try experiment.update($0) }
+        let record = Self.redacted(experiment)
+        try pool.write { try record.update($0) }
+    }
+
+    /// The harness's secrets (values of `*_KEY`, `*_TOKEN`, `*_SECRET`, `*_PASSWORD` in its environment), replaced by
+    /// `[redacted]` in every text an experiment stores: description, hypothesis, diff, error, transcript. A command
+    /// agent that prints a key into its DESCRIPTION line, or a diff that quotes one, never puts it in the ledger.
+    static func redacted(_ record: ExperimentRecord) -> ExperimentRecord {
+        let log = TranscriptLog(secrets: TranscriptLog.environmentSecrets())
+        var r = record
+        r.description = log.redact(r.description)
+        r.hypothesis = log.redact(r.hypothesis)
+        r.diff = r.diff.map(log.redact)
+        r.error = r.error.map(log.redact)
+        r.transcript = r.transcript.map(log.redact)
+        return r
     }
 
     /// Marks every experiment of `tag` still `running` as `interrupted` (a harness before this one died) and returns them.
@@ -303,8 +319,9 @@ public final class Ledger: Sendable {
 
     public func appendNote(_ note: ResearchNote, tag: String) throws {
         try pool.write { db in
+            let text = TranscriptLog(secrets: TranscriptLog.environmentSecrets()).redact(note.text)
             try db.execute(sql: "INSERT INTO notes (tag, author, experiment, text, createdAt) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [tag, note.author, note.experiment, note.text, note.createdAt])
+                           arguments: [tag, note.author, note.experiment, text, note.createdAt])
         }
     }
 

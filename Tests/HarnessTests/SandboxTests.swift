@@ -103,7 +103,7 @@ import Testing
         harness.arguments = ["-c", line + " & wait"]
         try harness.run()
         try await Task.sleep(nanoseconds: 1_500_000_000)
-        #expect(try ProcessRunner.capture(["pgrep", "-f", "sleep 87654"], in: URL(fileURLWithPath: "/")).stdout.split(separator: "\n").count == 2)
+        #expect(try !ProcessRunner.capture(["pgrep", "-f", "sleep 87654"], in: URL(fileURLWithPath: "/")).stdout.isEmpty, "the sandbox did not start")
         kill(harness.processIdentifier, SIGKILL)
         harness.waitUntilExit()
         var left = "?"
@@ -113,6 +113,27 @@ import Testing
             try await Task.sleep(nanoseconds: 100_000_000)
         }
         #expect(left.isEmpty, "left behind: \(left)")
+    }
+
+    @Test func secretsAreRedactedFromEveryTextTheLedgerStores() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("redact-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let secret = "sk-ledger-secret-6a5b4c3d"
+        setenv("LEDGER_TEST_API_KEY", secret, 1)
+        defer { unsetenv("LEDGER_TEST_API_KEY") }
+        let ledger = try Ledger(url: dir.appendingPathComponent("ledger.sqlite"))
+        try ledger.insert(TagRecord(tag: "t", branch: "autoresearch/t", manifestHash: "h", createdAt: Date(), baselineCommit: "c"))
+        var record = try ledger.start(ExperimentRecord(tag: "t", number: -1, parentCommit: nil, description: "key \(secret)", researcher: "command"))
+        record.hypothesis = "because \(secret)"; record.error = "crashed with \(secret)"; record.diff = "+KEY = \"\(secret)\""
+        try ledger.save(record)
+        try ledger.appendNote(ResearchNote(author: "a", experiment: 0, text: "note \(secret)"), tag: "t")
+        let stored = try #require(ledger.experiments(tag: "t").first)
+        #expect(stored.description == "key [redacted]" && stored.hypothesis == "because [redacted]")
+        #expect(stored.error == "crashed with [redacted]" && stored.diff == "+KEY = \"[redacted]\"")
+        #expect(try ledger.notes(tag: "t").map(\.text) == ["note [redacted]"])
+        let bytes = try Data(contentsOf: dir.appendingPathComponent("ledger.sqlite"))
+        #expect(bytes.range(of: Data(secret.utf8)) == nil)
     }
 
     @Test func gitNeverRunsAHookOrAnFsmonitorCommand() throws {

@@ -113,7 +113,7 @@ struct EvaluationProtocolTests {
         #expect(ahead?.hasPrefix("causality probe: the output at position") == true, "\(ahead ?? "passed")")
         // Adapts as it evaluates: the scored run drifts, a fresh process does not.
         var calls: Float = 0
-        let drifting: ([UInt8], Int) -> [Float] = { w, t in calls += 1e-3; return self.peaked(on: w[t]).map { $0 + (Float(Int(w[t]) % 7)) * calls } }
+        let drifting: ([UInt8], Int) -> [Float] = { w, t in calls += 1e-3; return self.peaked(on: w[t], strength: 5 + calls) }
         let stateful = try check({ w, t in self.peaked(on: w[t]) }, scoredModel: drifting)
         #expect(stateful != nil)
     }
