@@ -196,7 +196,8 @@ import Glibc
         let ws = try standIn.editManifest { $0.budget.hardLimitFactor = 1; $0.budget.hardLimitGraceSeconds = 5 }
         let start = Date()
         let (_, records) = try await runLoop(ws, ScriptedResearcher([.set([("BEHAVIOR", "\"hang\"")], "hang")]), experiments: 1, baselineRuns: 1)
-        #expect(Date().timeIntervalSince(start) < 30)
+        // The hang sleeps an hour: ending within minutes proves the kill (a loaded machine needs time to start Python).
+        #expect(Date().timeIntervalSince(start) < 300)
         let hang = try #require(records.last)
         #expect(hang.experimentStatus == .crash)
         #expect(hang.error?.contains("hard limit of 6 s") == true)
