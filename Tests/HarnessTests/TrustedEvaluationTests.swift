@@ -2,6 +2,7 @@ import AgentResearcher
 import AutoResearchCore
 import Foundation
 import SubjectKit
+import TestSupport
 import Testing
 @testable import Harness
 
@@ -173,13 +174,7 @@ final class Listener {
         process.standardOutput = out
         process.standardInput = input
         try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        guard let port = Int(firstLine(of: out)) else {
             throw HarnessError.other("the listener did not start")
         }
         self.port = port

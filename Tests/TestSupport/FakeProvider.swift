@@ -33,13 +33,7 @@ public final class FakeProvider {
         process.standardOutput = out
         process.standardInput = input
         try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        let text = String(decoding: line, as: UTF8.self)
+        let text = firstLine(of: out)
         guard let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "PORT ", with: "")) else {
             throw NSError(domain: "FakeProvider", code: 1, userInfo: [NSLocalizedDescriptionKey: "the fake server did not start: \(text)"])
         }

@@ -25,13 +25,7 @@ public final class LlamaServer {
         process.standardError = FileHandle.nullDevice
         process.standardInput = input
         try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = firstLine(of: out)
         guard let port = Int(text.replacingOccurrences(of: "PORT ", with: "")) else {
             throw NSError(domain: "LlamaServer", code: 1, userInfo: [NSLocalizedDescriptionKey: "llama.cpp's server did not start: '\(text)'"])
         }
@@ -42,4 +36,15 @@ public final class LlamaServer {
         try? input.fileHandleForWriting.close()  // the server exits when its standard input closes
         process.waitUntilExit()
     }
+}
+
+/// The first line a child process prints on `pipe` (without its newline): how the test servers announce their port.
+public func firstLine(of pipe: Pipe) -> String {
+    var line = Data()
+    while !line.contains(UInt8(ascii: "\n")) {
+        let chunk = pipe.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        line.append(chunk)
+    }
+    return String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
 }
