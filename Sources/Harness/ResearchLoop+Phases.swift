@@ -209,12 +209,12 @@ extension ResearchLoop {
         // Evaluate: the validation windows, scored here; then the probe in a fresh process.
         let windows = try splitWindows(.validation)
         let probe = CausalityProbe(main: windows, count: manifest.evaluation.probeCuts, seed: UInt64.random(in: 0...UInt64.max))
-        let scored = try await evaluate(windows, name: "val", label: label, run: run, for: &experiment, keep: probe.needs)
-        try checkWorktree(experiment)
+        let scored = try score(windows, logits: try await evaluate(windows, name: "val", label: label, run: run, for: &experiment),
+                               label: "\(label): evaluation of val", keep: probe.needs)
         let probed = try await evaluate(probe.windows, name: "probe", label: label, run: run, for: &experiment)
         let violation: String?
         do {
-            violation = try probe.violation(scored: scored.kept, probeLogits: probed.logits, tolerance: Float(manifest.evaluation.probeTolerance))
+            violation = try probe.violation(scored: scored.kept, probeLogits: probed, tolerance: Float(manifest.evaluation.probeTolerance))
         } catch {
             throw ExperimentStop(status: .invalid, message: "causality probe: \(error)")
         }
@@ -246,10 +246,8 @@ extension ResearchLoop {
     }
 
     /// One evaluation process: writes `windows`, runs the subject's evaluation phase on the run's checkpoint in a
-    /// fresh sandbox, and returns the URL of its logits (scored and kept rows when `keep` is given).
-    @discardableResult
-    func evaluate(_ windows: EvaluationWindows, name: String, label: String, run: RunFolder, for experiment: inout Experiment,
-                  keep: ((Int, Int) -> Bool)? = nil) async throws -> (score: EvaluationScore, kept: [[Int]: [Float]], logits: URL) {
+    /// fresh sandbox, and returns the URL of the logits it wrote.
+    func evaluate(_ windows: EvaluationWindows, name: String, label: String, run: RunFolder, for experiment: inout Experiment) async throws -> URL {
         let folder = run.evaluation(name)
         try? FileManager.default.removeItem(at: folder)
         let output = folder.appendingPathComponent("out")
@@ -269,13 +267,18 @@ extension ResearchLoop {
         experiment.record.runSeconds = (experiment.record.runSeconds ?? 0) + result.seconds
         experiment.record.totalSeconds = (experiment.record.totalSeconds ?? 0) + result.seconds
         if let stop = stop(for: result, label: "\(label) (evaluation of \(name))", limit: command.timeout, offset: offset, log: experiment.log) { throw stop }
-        let logits = output.appendingPathComponent(EvaluationWindows.logitsFileName)
+        return output.appendingPathComponent(EvaluationWindows.logitsFileName)
+    }
+
+    /// The harness's score of an evaluation's logits (and the rows `keep` asks for); malformed logits make the
+    /// experiment invalid. The logits file is removed once scored.
+    func score(_ windows: EvaluationWindows, logits: URL, label: String,
+               keep: (Int, Int) -> Bool = { _, _ in false }) throws -> (score: EvaluationScore, kept: [[Int]: [Float]]) {
+        defer { try? FileManager.default.removeItem(at: logits) }
         do {
-            let (score, kept) = try EvaluationScore.score(windows, logits: logits, keep: keep ?? { _, _ in false })
-            if name != "probe" { try? FileManager.default.removeItem(at: logits) }
-            return (score, kept, logits)
+            return try EvaluationScore.score(windows, logits: logits, keep: keep)
         } catch let failure as EvaluationScore.Failure {
-            throw ExperimentStop(status: .invalid, message: "\(label): evaluation of \(name): \(failure.description)")
+            throw ExperimentStop(status: .invalid, message: "\(label): \(failure.description)")
         }
     }
 
@@ -285,7 +288,8 @@ extension ResearchLoop {
         guard manifest.evaluation.scoring == .harness, let run = experiment.run else { return }
         do {
             let windows = try splitWindows(.test)
-            let (score, _, _) = try await evaluate(windows, name: "test", label: "test split", run: run, for: &experiment)
+            let logits = try await evaluate(windows, name: "test", label: "test split", run: run, for: &experiment)
+            let score = try score(windows, logits: logits, label: "test split").score
             experiment.record.testBPB = score.bitsPerByte
             try ledger.save(experiment.record)
             LogFile.append(experiment.log, String(format: "# test_bpb %.6f (hidden test split, computed by the harness)\n", score.bitsPerByte))
