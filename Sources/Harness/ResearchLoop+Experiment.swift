@@ -95,6 +95,9 @@ extension ResearchLoop {
                 try await measureTest(&experiment)
                 await releaseSlot(&experiment)
                 experiment.run?.remove()
+                experiment.record.phase = nil  // it was decided before the test split was scored
+                experiment.record.pid = nil
+                try ledger.save(experiment.record)
                 keepsDecided += 1
                 if let target = options.target, let metric = experiment.record.metric, !better(target, than: metric) { targetReached = true }
             }
