@@ -28,8 +28,12 @@ public protocol Executor: Sendable {
 /// in its own process group, with exactly its environment and a cap on the size of what it writes.
 public struct LocalExecutor: Executor {
     public var sandbox: Sandbox?
+    /// The largest file an unsandboxed command may write (a sandboxed one gets its sandbox's limits).
+    public var maxFileMB: Int
 
-    public init(sandbox: Sandbox?) { self.sandbox = sandbox }
+    public init(sandbox: Sandbox?, maxFileMB: Int = SandboxSettings().maxFileMB) {
+        self.sandbox = sandbox; self.maxFileMB = sandbox?.settings.maxFileMB ?? maxFileMB
+    }
 
     /// The shell command line that runs `command` as this executor would.
     public func commandLine(_ command: PhaseCommand, in slot: Slot) -> String {
@@ -37,7 +41,7 @@ public struct LocalExecutor: Executor {
             return slot.wrap(sandbox.commandLine(command.command, view: command.view, environment: command.environment))
         }
         // Unsandboxed: still capped in what it may write (its log included).
-        let capped = "exec /usr/bin/prlimit --fsize=\(SandboxSettings().maxFileMB * 1_048_576) -- /bin/sh -c \(shellQuote(command.command))"
+        let capped = "exec /usr/bin/prlimit --fsize=\(maxFileMB * 1_048_576) -- /bin/sh -c \(shellQuote(command.command))"
         return slot.wrap(FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit") ? capped : command.command)
     }
 
@@ -59,7 +63,9 @@ public struct SlurmExecutor: Executor {
     public init(sandbox: Sandbox?, jobName: String) { self.sandbox = sandbox; self.jobName = jobName }
 
     public func run(_ command: PhaseCommand, in slot: Slot, log: URL, onStart: @escaping @Sendable (pid_t) -> Void) async throws -> ProcessResult {
-        guard let resources = slot.slurm else { return try await LocalExecutor(sandbox: sandbox).run(command, in: slot, log: log, onStart: onStart) }
+        guard let resources = slot.slurm else {
+            return try await LocalExecutor(sandbox: sandbox).run(command, in: slot, log: log, onStart: onStart)
+        }
         let start = Date()
         let jobLog = log.deletingLastPathComponent().appendingPathComponent("\(jobName)-job-\(UUID().uuidString.prefix(6)).log")
         let line = sandbox.map { $0.commandLine(command.command, view: command.view, environment: command.environment) } ?? command.command

@@ -63,7 +63,7 @@ extension ResearchLoop {
         let slot = slot(of: experiment)
         let executor: any Executor = slot.slurm != nil
             ? SlurmExecutor(sandbox: sandbox, jobName: "autoresearch-\(tag)-\(experiment.record.number)")
-            : LocalExecutor(sandbox: sandbox)
+            : LocalExecutor(sandbox: sandbox, maxFileMB: manifest.sandbox.maxFileMB)
         let result = try await executor.run(command, in: slot, log: experiment.log, onStart: { [ledger, record = experiment.record] pid in
             var r = record; r.pid = Int(pid); try? ledger.save(r)
         })
