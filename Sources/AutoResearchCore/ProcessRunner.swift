@@ -46,10 +46,13 @@ public enum ProcessError: Error, Equatable, CustomStringConvertible {
 public struct ProcessResult: Sendable, Equatable {
     public var termination: Termination
     public var seconds: Double
+    /// CPU seconds (user + system) the child and the descendants it waited for used; nil when not measured
+    /// (stopped by a timeout or a cancellation, or run elsewhere).
+    public var cpuSeconds: Double?
     public var succeeded: Bool { termination == .exited(0) }
 
-    public init(termination: Termination, seconds: Double) {
-        self.termination = termination; self.seconds = seconds
+    public init(termination: Termination, seconds: Double, cpuSeconds: Double? = nil) {
+        self.termination = termination; self.seconds = seconds; self.cpuSeconds = cpuSeconds
     }
 }
 
@@ -86,9 +89,9 @@ public enum ProcessRunner {
         defer { ActiveProcessGroups.shared.remove(pid) }
         onStart(pid)
         while true {
-            if let status = reap(pid, blocking: false) {
+            if let (status, cpu) = reapMeasured(pid, blocking: false) {
                 killpg(pid, SIGKILL) // nothing of it may outlive it
-                return ProcessResult(termination: decode(status), seconds: Date().timeIntervalSince(start))
+                return ProcessResult(termination: decode(status), seconds: Date().timeIntervalSince(start), cpuSeconds: cpu)
             }
             if Task.isCancelled {
                 stopGroup(pid)
@@ -152,14 +155,23 @@ public enum ProcessRunner {
     }
 
     /// `waitpid`, retried on EINTR. Returns the raw status once the child has ended, nil if it is still running.
-    static func reap(_ pid: pid_t, blocking: Bool) -> Int32? {
+    static func reap(_ pid: pid_t, blocking: Bool) -> Int32? { reapMeasured(pid, blocking: blocking)?.status }
+
+    /// `wait4`, retried on EINTR: the raw status and the CPU seconds of the child (with the descendants it reaped)
+    /// once it has ended; nil while it runs.
+    static func reapMeasured(_ pid: pid_t, blocking: Bool) -> (status: Int32, cpuSeconds: Double?)? {
         var status: Int32 = 0
+        var usage = rusage()
         while true {
-            let r = waitpid(pid, &status, blocking ? 0 : WNOHANG)
-            if r == pid { return status }
+            let r = wait4(pid, &status, blocking ? 0 : WNOHANG, &usage)
+            if r == pid {
+                let cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+                    + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+                return (status, cpu)
+            }
             if r == 0 { return nil }
             if errno == EINTR { continue }
-            return 0 // ECHILD: already reaped
+            return (0, nil) // ECHILD: already reaped
         }
     }
 

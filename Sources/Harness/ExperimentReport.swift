@@ -20,6 +20,19 @@ extension TagReports {
         if let evidence = r.decisionEvidence {
             lines.append("decision:    \(evidence.reason)")
             lines.append("runs:        " + evidence.runs.map { String(format: "%.6f", $0) }.joined(separator: ", "))
+            var noise: [String] = []
+            if let s = evidence.sigma { noise.append(String(format: "σ %.6f", s) + (evidence.sigmaRuns.map { String(format: " (%.1f weighted dof)", $0) } ?? "")) }
+            noise.append(String(format: "threshold %.6f", evidence.threshold))
+            if let best = evidence.best { noise.append(String(format: "best %.6f", best) + (evidence.bestRuns.map { " over \($0) run(s)" } ?? "")) }
+            lines.append("noise:       " + noise.joined(separator: ", "))
+            for (i, m) in (evidence.measurements ?? []).enumerated() {
+                var parts = [String(format: "%.6f", m.metric)]
+                if let sps = m.stepsPerSecond { parts.append(String(format: "%.2f steps/s", sps)) }
+                if let tps = m.tokensPerSecond { parts.append(String(format: "%.0f tokens/s", tps)) }
+                if let load = m.foreignLoad { parts.append(String(format: "other load %.2f cores", load)) }
+                if let why = m.disturbed { parts.append("DISTURBED, left out: \(why)") }
+                lines.append("  run \(i + 1):     " + parts.joined(separator: ", "))
+            }
         }
         var metrics: [String] = []
         if let v = r.valBPB { metrics.append(String(format: "val_bpb %.6f", v)) }

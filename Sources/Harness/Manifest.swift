@@ -136,17 +136,7 @@ public struct Manifest: Sendable, Equatable {
             throw HarnessError.manifestKey(key: "budget.tokens", problem: "must be a positive number of tokens when budget.mode is \"tokens\".")
         }
 
-        if table.contains(key: "noise") {
-            let noise = try reader.section("noise")
-            manifest.noise.baselineRuns = try noise.optionalInt("baseline_runs") ?? manifest.noise.baselineRuns
-            manifest.noise.minDelta = try noise.optionalNumber("min_delta") ?? manifest.noise.minDelta
-            manifest.noise.sigmaMultiplier = try noise.optionalNumber("sigma_multiplier") ?? manifest.noise.sigmaMultiplier
-            manifest.noise.maxReruns = try noise.optionalInt("max_reruns") ?? manifest.noise.maxReruns
-            manifest.noise.seedParameter = try noise.optionalString("seed_parameter") ?? manifest.noise.seedParameter
-            guard manifest.noise.baselineRuns >= 1 else {
-                throw HarnessError.manifestKey(key: "noise.baseline_runs", problem: "must be at least 1 (3 or more to estimate the noise).")
-            }
-        }
+        if table.contains(key: "noise") { manifest.noise = try parseNoise(try reader.section("noise")) }
 
         manifest.slots = try parseSlots(table, reader)
         (manifest.evaluation, manifest.sandbox) = try parseEvaluation(table, reader)
@@ -377,16 +367,7 @@ public struct Manifest: Sendable, Equatable {
         lines.append("hard_limit_grace_seconds = \(tomlNumber(budget.hardLimitGraceSeconds))")
         lines.append("build_timeout_seconds = \(tomlNumber(budget.buildTimeoutSeconds))")
         lines.append("")
-        lines.append("[noise]")
-        lines.append("# The baseline runs baseline_runs times to estimate the metric's noise σ. A change is kept only if it")
-        lines.append("# beats the best by more than max(min_delta, sigma_multiplier × σ); a borderline one is re-run")
-        lines.append("# (up to max_reruns more times) and judged on the mean of its runs. Every run after a commit's first")
-        lines.append("# sets seed_parameter to its value + 1000·r, so σ includes seed-to-seed variance.")
-        lines.append("baseline_runs = \(noise.baselineRuns)")
-        lines.append("min_delta = \(tomlNumber(noise.minDelta))")
-        lines.append("sigma_multiplier = \(tomlNumber(noise.sigmaMultiplier))")
-        lines.append("max_reruns = \(noise.maxReruns)")
-        lines.append("seed_parameter = \(tomlString(noise.seedParameter))")
+        lines += renderNoise()
         lines.append("")
         lines += renderEvaluation()
         let slurmSlots = slots.filter { $0.slurm != nil }

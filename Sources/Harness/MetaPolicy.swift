@@ -50,14 +50,14 @@ public struct MetaSettings: Sendable, Equatable {
 /// far its best keep moved the metric from the base (0 without a keep; keeps already beat the best by more than the
 /// noise margin). The score compares the two:
 /// `(p − q) / max(p, q)` for the candidate's progress p and the control's q, in -1…1, and 0 when |p − q| is within
-/// the keep margin (2σ), so a difference the noise could make counts for nothing. Per hour it is the same on progress
+/// the keep margin (`Decision.threshold`), so a difference the noise could make counts for nothing. Per hour it is the same on progress
 /// divided by each arm's compute hours.
 /// Selection among live challengers is UCB1 (Auer, Cesa-Bianchi & Fischer 2002) over window scores.
 public enum MetaPolicy {
     /// The score of one window, in -1…1 (see the type's documentation).
     /// - Parameters:
     ///   - program, control: each arm's progress in metric units (≥ 0).
-    ///   - margin: the keep margin (max(min delta, 2σ)) in metric units.
+    ///   - margin: the keep margin (`Decision.threshold` at the default run counts) in metric units.
     public static func score(program: Double, control: Double, margin: Double) -> Double {
         let p = max(0, program), q = max(0, control)
         guard abs(p - q) > margin, max(p, q) > 0 else { return 0 }

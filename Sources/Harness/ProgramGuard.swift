@@ -10,8 +10,9 @@ import SearchResearcher
 public enum ProgramGuard {
     /// Fields no program may set, as they appear in autoresearch.toml and `[researcher.limits]`.
     public static let protectedFields = [
-        "editable", "fixed", "budget", "seconds", "tokens", "metric", "direction", "noise", "min_delta", "sigma_multiplier",
-        "baseline_runs", "build", "run", "data_dir", "hard_limit_factor", "slots", "slot", "slurm", "limits", "prices",
+        "editable", "fixed", "budget", "seconds", "tokens", "metric", "direction", "noise", "min_delta", "sigma_multiplier", "z",
+        "confirmation_runs", "sigma_prior", "prior_weight", "sigma_floor", "disturbed_ratio", "disturbed_load", "disturbed_min_seconds",
+        "max_disturbed", "baseline_runs", "build", "run", "data_dir", "hard_limit_factor", "slots", "slot", "slurm", "limits", "prices",
         "max_cost_per_experiment", "max_cost_per_session", "max_turns", "max_output_tokens", "max_seconds",
         "build_fix_attempts", "researcher",
     ]

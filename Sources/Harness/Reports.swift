@@ -12,6 +12,10 @@ public struct TagStatus: Sendable, Equatable {
     public var baseline: Double?
     public var best: Double?
     public var noiseSigma: Double?
+    /// σ as the next decision would use it, and what it rests on (`NoiseEstimate.summary`).
+    public var noise: String?
+    /// Training runs left out as disturbed by machine load.
+    public var disturbedRuns = 0
     /// The experiment in state `running`, if any (the latest).
     public var running: ExperimentRecord?
     /// Every experiment running now (several in a swarm).
@@ -41,7 +45,8 @@ public struct TagStatus: Sendable, Equatable {
         lines.append("experiments: \(experiments) (\(keeps) kept, \(crashes) crashed; keep rate \(rate))")
         lines.append("metric: baseline \(metricText(baseline)) → best \(metricText(best))"
                      + ((baseline != nil && best != nil) ? String(format: " (%+.6f)", best! - baseline!) : ""))
-        lines.append("noise σ: " + (noiseSigma.map { String(format: "%.6f", $0) } ?? "unknown"))
+        lines.append("noise σ: " + (noise ?? noiseSigma.map { String(format: "%.6f", $0) } ?? "unknown"))
+        if disturbedRuns > 0 { lines.append("disturbed runs: \(disturbedRuns) (left out of σ and of decisions, and run again)") }
         if baselineTest != nil || bestTest != nil {
             lines.append("hidden test: baseline \(metricText(baselineTest)) → best \(metricText(bestTest))"
                          + ((baselineTest != nil && bestTest != nil) ? String(format: " (%+.6f)", bestTest! - baselineTest!) : ""))
@@ -117,6 +122,14 @@ public struct TagReports: Sendable {
         status.baselineTest = baselineRecord?.testBPB
         status.bestTest = bestKeep.map { $0.testBPB } ?? baselineRecord?.testBPB
         status.trust = trustLine(records)
+        let history = try ledger.tags().filter { $0.manifestHash == tagRecord?.manifestHash }.flatMap { try ledger.experiments(tag: $0.tag) }
+        let lastKeep = records.filter { $0.experimentStatus == .keep }.max { ($0.finishedAt ?? .distantPast) < ($1.finishedAt ?? .distantPast) }
+        if let best = lastKeep?.commit ?? tagRecord?.baselineCommit {
+            let kind = records.last { $0.slotKind != nil }?.slotKind
+            status.noise = NoiseEstimate.estimate(NoiseEstimate.groups(history, tag: tag, best: best, kind: kind),
+                                                  settings: workspace.manifest.noise)?.summary
+        }
+        status.disturbedRuns = records.reduce(0) { $0 + ($1.decisionEvidence?.measurements ?? []).filter { $0.disturbed != nil }.count }
         return status
     }
 

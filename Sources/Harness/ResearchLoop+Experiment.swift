@@ -29,6 +29,9 @@ extension ResearchLoop {
         var slotIndex: Int?
         /// The folder of its last run (the checkpoint the test split is scored on), until it is recorded.
         var run: RunFolder?
+        /// Its training runs so far (disturbed ones included) and its configuration's throughput signature.
+        var measurements: [RunMeasurement] = []
+        var signature: String?
         var worktree: URL { worker.worktree }
     }
 
@@ -87,7 +90,7 @@ extension ResearchLoop {
             }
             await display.show(.experiment(number: experiment.record.number, description: experiment.record.description))
             try checkIntegrity(experiment, parent: best.commit)
-            let runs = try await runCandidate(&experiment, against: bestMetric)
+            let runs = try await runCandidate(&experiment, against: bestMetric, bestRuns: try runsOfBest(best.commit))
             let status = try await decide(&experiment, runs: runs)
             if status == .keep {
                 // The hidden test split, for the ledger and the report only.
@@ -112,18 +115,20 @@ extension ResearchLoop {
         }
     }
 
-    /// Builds the candidate in a slot (sending a failed build back to its researcher) and trains it, re-running a
-    /// borderline result; returns the metric of every run. The slot is released before it returns.
-    func runCandidate(_ experiment: inout Experiment, against bestMetric: Double) async throws -> [Double] {
+    /// Builds the candidate in a slot (sending a failed build back to its researcher) and trains it until the rule
+    /// decides: a promising first run is confirmed on a new seed, a borderline mean run again, a disturbed run
+    /// replaced. Returns every run. The slot is released before it returns.
+    func runCandidate(_ experiment: inout Experiment, against bestMetric: Double, bestRuns: Int) async throws -> [RunMeasurement] {
         try await buildWithRepairs(&experiment, parent: experiment.record.parentCommit ?? "HEAD")
-        var runs: [Double] = []
-        var decision: (verdict: Verdict, evidence: DecisionEvidence)
-        repeat {
-            let label = runs.isEmpty ? "run 1" : "re-run \(runs.count + 1) (borderline)"
-            runs.append(try await train(&experiment, label: label, phase: runs.isEmpty ? .train : .rerun, run: runs.count))
-            decision = Decision.judge(runs: runs, best: bestMetric, sigma: try pooledSigma(including: runs, kind: experiment.record.slotKind),
-                                      settings: manifest.noise, direction: manifest.direction)
-        } while decision.verdict == .rerun
+        let confirm = manifest.noise.confirmationRuns
+        let kind = experiment.record.slotKind
+        let runs = try await measuredRuns(&experiment, labels: { valid in
+            valid == 0 ? "run 1" : "run \(valid + 1) (\(valid < confirm ? "confirmation" : "borderline"))"
+        }, enough: { [self] valid in
+            let sigma = try noiseEstimate(including: valid, kind: kind)?.sigma
+            return Decision.judge(runs: valid, best: bestMetric, bestRuns: bestRuns, sigma: sigma,
+                                  settings: manifest.noise, direction: manifest.direction).verdict != .rerun
+        })
         await releaseSlot(&experiment)
         return runs
     }
@@ -132,14 +137,17 @@ extension ResearchLoop {
     /// something), a candidate that would still be kept is rebased onto the new best and run again there — it is
     /// never kept on the strength of the old comparison — or recorded `stale` when it no longer applies.
     /// The keep and the branch's compare-and-swap happen with no suspension between reading the best and moving it.
-    func decide(_ experiment: inout Experiment, runs: [Double]) async throws -> ExperimentStatus {
-        var runs = runs
+    func decide(_ experiment: inout Experiment, runs measured: [RunMeasurement]) async throws -> ExperimentStatus {
+        var runs = measured.filter { $0.disturbed == nil }.map(\.metric)
         var rebases = 0
         while true {
             let best = try base(for: experiment.worker)
             guard let bestMetric = best.metric else { throw HarnessError.other("tag \(tag) has no baseline metric") }
-            let decision = Decision.judge(runs: runs, best: bestMetric, sigma: try pooledSigma(including: runs, kind: experiment.record.slotKind),
+            let bestRuns = try runsOfBest(best.commit)
+            let noise = try noiseEstimate(including: runs, kind: experiment.record.slotKind)
+            var decision = Decision.judge(runs: runs, best: bestMetric, bestRuns: bestRuns, sigma: noise?.sigma,
                                           settings: manifest.noise, direction: manifest.direction)
+            decision.evidence.sigmaRuns = noise?.runs
             experiment.record.metric = decision.evidence.mean
             let current = experiment.record.parentCommit == best.commit
             if current || decision.verdict != .keep {
@@ -159,7 +167,7 @@ extension ResearchLoop {
                         try workspace.git.updateRef(branchRef, to: commit, from: best.commit)
                     }
                 }
-                if runs.count > 1 { try ledger.setNoiseSigma(try pooledSigma(), tag: tag) }
+                if runs.count > 1 { try ledger.setNoiseSigma(try noiseEstimate()?.sigma, tag: tag) }
                 await announce(experiment, status: status, reason: reason)
                 return status
             }
@@ -171,7 +179,8 @@ extension ResearchLoop {
                 return .stale
             }
             await note("\(experiment.worker.label)experiment \(experiment.record.number) beat its base; re-validating it on the new best \(best.commit.prefix(7))")
-            runs = try await runCandidate(&experiment, against: bestMetric)
+            runs = try await runCandidate(&experiment, against: bestMetric, bestRuns: bestRuns)
+                .filter { $0.disturbed == nil }.map(\.metric)
         }
     }
 

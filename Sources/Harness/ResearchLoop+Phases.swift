@@ -134,9 +134,9 @@ extension ResearchLoop {
         return nil
     }
 
-    /// One training run; returns the metric. Run 0 uses the commit as it is; later runs (noise runs, re-runs)
-    /// move its seed first and rebuild.
-    func train(_ experiment: inout Experiment, label: String, phase: Phase, run: Int) async throws -> Double {
+    /// One training run; returns its metric and throughput. Run 0 uses the commit as it is; later runs (noise runs,
+    /// confirmations, re-runs) move its seed first and rebuild.
+    func train(_ experiment: inout Experiment, label: String, phase: Phase, run: Int) async throws -> RunMeasurement {
         if let seed = reseeded(run: run, in: experiment.worktree) {
             try seed.changed.write(to: seed.url, atomically: true, encoding: .utf8)
             defer { try? seed.original.write(to: seed.url, atomically: true, encoding: .utf8) }
@@ -147,7 +147,7 @@ extension ResearchLoop {
         return try await trainOnce(&experiment, label: label, phase: phase)
     }
 
-    func trainOnce(_ experiment: inout Experiment, label: String, phase: Phase) async throws -> Double {
+    func trainOnce(_ experiment: inout Experiment, label: String, phase: Phase) async throws -> RunMeasurement {
         try await setPhase(&experiment, phase, limit: manifest.budget.seconds)
         try checkWorktree(experiment)
         switch manifest.evaluation.scoring {
@@ -171,8 +171,8 @@ extension ResearchLoop {
     }
 
     /// The training phase, then the evaluation, the causality probe and (for the baseline and keeps, later) the
-    /// test; returns val_bpb as the harness computed it.
-    func trainAndScore(_ experiment: inout Experiment, label: String) async throws -> Double {
+    /// test; returns val_bpb as the harness computed it, with the training phase's throughput.
+    func trainAndScore(_ experiment: inout Experiment, label: String) async throws -> RunMeasurement {
         guard let data = dataDirectory else {
             throw ExperimentStop(status: .crash, message: "the manifest has no data_dir: the harness needs the prepared corpus to score the run (autoresearch prepare)")
         }
@@ -191,7 +191,7 @@ extension ResearchLoop {
             timeout: manifest.budget.hardLimitSeconds)
         LogFile.append(experiment.log, "# \(label), train phase: \(manifest.run)  [\(shown(train.environment))]\n")
         let offset = LogFile.size(experiment.log)
-        let trained = try await runPhase(train, for: &experiment)
+        let (trained, foreignLoad) = try await runTimedPhase(train, for: &experiment)
         experiment.record.runSeconds = (experiment.record.runSeconds ?? 0) + trained.seconds
         if let stop = stop(for: trained, label: label, limit: train.timeout, offset: offset, log: experiment.log) { throw stop }
         let allowed = manifest.budget.seconds + manifest.evaluation.trainingGraceSeconds
@@ -224,7 +224,33 @@ extension ResearchLoop {
         experiment.record.valBPB = scored.score.bitsPerByte
         experiment.record.totalSeconds = (experiment.record.totalSeconds ?? 0) + trained.seconds
         try ledger.save(experiment.record)
-        return scored.score.bitsPerByte
+        return measurement(scored.score.bitsPerByte, seconds: trained.seconds, steps: report?.numSteps,
+                           tokensM: report?.totalTokensM, foreignLoad: foreignLoad, log: experiment.log)
+    }
+
+    /// The training phase, with the load other processes put on the slot's cores meanwhile (local slots on Linux;
+    /// nil elsewhere): `MachineLoad`'s busy seconds of those cores minus the phase's own CPU seconds, per second.
+    func runTimedPhase(_ command: PhaseCommand, for experiment: inout Experiment) async throws -> (ProcessResult, Double?) {
+        let slot = slot(of: experiment)
+        let cores = slot.cpus.flatMap(Slot.cores)
+        let local = slot.slurm == nil
+        let before = local ? MachineLoad.busySeconds(cores: cores) : nil
+        let result = try await runPhase(command, for: &experiment)
+        let after = local ? MachineLoad.busySeconds(cores: cores) : nil
+        return (result, MachineLoad.foreignCores(busyBefore: before, busyAfter: after, ownCPUSeconds: result.cpuSeconds, wallSeconds: result.seconds))
+    }
+
+    /// A run's measurement, logged in one line.
+    func measurement(_ metric: Double, seconds: Double, steps: Int?, tokensM: Double?, foreignLoad: Double?, log: URL) -> RunMeasurement {
+        let m = RunMeasurement(metric: metric, seconds: seconds, steps: steps,
+                               tokensPerSecond: tokensM.map { $0 * 1e6 / max(seconds, 1e-9) }, foreignLoad: foreignLoad)
+        var parts = [String(format: "%.1f s", seconds)]
+        if let steps { parts.append("\(steps) steps") }
+        if let sps = m.stepsPerSecond { parts.append(String(format: "%.2f steps/s", sps)) }
+        if let tps = m.tokensPerSecond { parts.append(String(format: "%.0f tokens/s", tps)) }
+        if let foreignLoad { parts.append(String(format: "other processes %.2f cores", foreignLoad)) }
+        LogFile.append(log, "# throughput: " + parts.joined(separator: ", ") + "\n")
+        return m
     }
 
     /// Which split the harness scores.
@@ -301,13 +327,13 @@ extension ResearchLoop {
 
     /// The subject scores itself (`evaluation.scoring = "summary"`: benchmark subjects): its run prints a `---`
     /// summary block, and the harness reads the metric from it.
-    func trainSelfScored(_ experiment: inout Experiment, label: String) async throws -> Double {
+    func trainSelfScored(_ experiment: inout Experiment, label: String) async throws -> RunMeasurement {
         let worktree = experiment.worktree.path
         let command = PhaseCommand(command: manifest.run, view: Sandbox.View(workingDirectory: worktree, readOnly: [worktree]),
                                    environment: phaseEnvironment([:], slot: slot(of: experiment)), timeout: manifest.budget.hardLimitSeconds)
         LogFile.append(experiment.log, "# \(label): \(manifest.run)  [\(shown(command.environment))]\n")
         let offset = LogFile.size(experiment.log)
-        let result = try await runPhase(command, for: &experiment)
+        let (result, foreignLoad) = try await runTimedPhase(command, for: &experiment)
         experiment.record.runSeconds = (experiment.record.runSeconds ?? 0) + result.seconds
         try ledger.save(experiment.record)
         if let stop = stop(for: result, label: label, limit: command.timeout, offset: offset, log: experiment.log) { throw stop }
@@ -323,7 +349,8 @@ extension ResearchLoop {
         experiment.record.numParamsM = s.numParamsM; experiment.record.depth = s.depth
         experiment.record.trainingSeconds = s.trainingSeconds; experiment.record.totalSeconds = s.totalSeconds
         try ledger.save(experiment.record)
-        return metrics.metric
+        return measurement(metrics.metric, seconds: result.seconds, steps: s.numSteps, tokensM: s.totalTokensM,
+                           foreignLoad: foreignLoad, log: experiment.log)
     }
 
     /// `KEY=value` pairs of the subject's own keys, for the log (the allowlisted PATH, HOME, … left out).

@@ -22,6 +22,9 @@ extension ResearchLoop {
         experiment.record.pid = nil
         experiment.record.finishedAt = Date()
         experiment.record.logPath = experiment.log.path
+        var evidence = evidence
+        if !experiment.measurements.isEmpty { evidence?.measurements = experiment.measurements }
+        evidence?.signature = experiment.signature
         if let evidence, let data = try? JSONEncoder().encode(evidence) {
             experiment.record.evidence = String(decoding: data, as: UTF8.self)
         }

@@ -114,17 +114,17 @@ extension ResearchLoop {
         }
     }
 
-    /// σ of one run, pooled over every commit of this tag that ran more than once.
-    /// With `kind`, σ comes from runs on slots of that kind when they have enough repeats, else from every run.
-    func pooledSigma(including runs: [Double] = [], kind: String? = nil) throws -> Double? {
-        let records = try ledger.experiments(tag: tag)
-        if let kind, let sigma = Decision.pooledSigma(records.filter { $0.slotKind == kind }.compactMap { $0.decisionEvidence?.runs } + [runs]) {
-            return sigma
-        }
-        return Decision.pooledSigma(records.compactMap { $0.decisionEvidence?.runs } + [runs])
-    }
-
     // MARK: - Baseline
+
+    /// The baseline's record as it will be saved, for the σ it gives before it is.
+    func baselineRecord(_ experiment: Experiment, runs: [Double]) -> ExperimentRecord {
+        var record = experiment.record
+        record.status = ExperimentStatus.baseline.rawValue
+        if let data = try? JSONEncoder().encode(DecisionEvidence(runs: runs, mean: 0, threshold: 0, verdict: "baseline", reason: "")) {
+            record.evidence = String(decoding: data, as: UTF8.self)
+        }
+        return record
+    }
 
     /// Runs the unchanged baseline K times: its mean is the first best, its spread the first σ.
     /// Returns false when it was interrupted; throws when it crashed.
@@ -142,17 +142,17 @@ extension ResearchLoop {
             try workspace.verifyFixed(in: experiment.worktree)
             try await acquireSlot(&experiment)
             try await build(&experiment)
-            var runs: [Double] = []
-            for i in 1...k {
-                runs.append(try await train(&experiment, label: "baseline run \(i)/\(k)", phase: i == 1 ? .train : .rerun, run: i - 1))
-            }
+            let measured = try await measuredRuns(&experiment, labels: { "baseline run \($0 + 1)/\(k)" }, enough: { $0.count >= k })
+            let runs = measured.filter { $0.disturbed == nil }.map(\.metric)
             try await measureTest(&experiment)
             experiment.run?.remove()
             await releaseSlot(&experiment)
-            let evidence = Decision.baselineEvidence(runs: runs, settings: manifest.noise)
+            let noise = try noiseEstimate(kind: experiment.record.slotKind, records: try history() + [baselineRecord(experiment, runs: runs)])
+            let evidence = Decision.baselineEvidence(runs: runs, sigma: noise, settings: manifest.noise)
             experiment.record.metric = evidence.mean
             try await finish(&experiment, status: .baseline, evidence: evidence, reason: evidence.reason)
             try ledger.setNoiseSigma(evidence.sigma, tag: tag)
+            if let noise { await note("noise σ \(noise.summary)") }
             await showStanding()
             return true
         } catch let stop as ExperimentStop {

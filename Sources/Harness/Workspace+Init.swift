@@ -37,6 +37,8 @@ struct Template {
     var ideas: String?
     /// `scoring`: "harness" (the harness scores the model's logits) or "summary" (the subject's printed block).
     var scoring: EvaluationSettings.Scoring
+    /// `sigma_prior`: a prior guess of one run's σ of the metric, measured for the template (see `NoiseSettings`).
+    var sigmaPrior: Double?
 
     static func load(_ directory: URL) throws -> Template {
         let url = directory.appendingPathComponent("template.toml")
@@ -66,7 +68,8 @@ struct Template {
         return Template(directory: directory, name: try string("name"), vendor: strings("vendor") ?? [],
                         editable: editable, notes: strings("notes") ?? ["program.md"], build: try string("build"),
                         run: try string("run"), metric: table["metric"]?.string ?? "val_bpb", direction: dir,
-                        ideas: table["ideas"]?.string, scoring: score)
+                        ideas: table["ideas"]?.string, scoring: score,
+                        sigmaPrior: table["sigma_prior"]?.double ?? table["sigma_prior"]?.int.map(Double.init))
     }
 }
 
@@ -125,6 +128,7 @@ extension Workspace {
                                     direction: template.direction)
             manifest.notes = template.notes
             manifest.evaluation.scoring = template.scoring
+            manifest.noise.sigmaPrior = template.sigmaPrior
             if let tokens = options.tokenBudget, tokens > 0 {
                 manifest.budget.mode = .tokens
                 manifest.budget.tokens = tokens

@@ -12,6 +12,8 @@ import Glibc
 ///
 /// f: 1 + 0.1·(log10(LEARNING_RATE) + 2.5)² + 1e-5·(WIDTH − 128)² − 0.05·BONUS; the baseline (0.01, 64, 0) is 1.06596,
 /// LEARNING_RATE 0.003 improves it by about 0.025, WIDTH 128 by 0.041.
+/// DISTURB_RUN: the run with that index trains 2.5 × SLEEP while a process outside it loads a core, and scores 0.5 worse.
+/// LUCKY_RUN: the run with that index scores 0.08 better (a lucky run).
 /// BEHAVIOR: "ok", "nosummary", "nan", "fail" (prints FAIL: and exits 1), "hang" (sleeps with a child process
 /// in its group, writing both pids to `pids`).
 struct StandIn {
@@ -65,6 +67,8 @@ struct StandIn {
         BEHAVIOR = "ok"
         SEPARATOR = 0
         BONUS = 0.0  # range: 0..1
+        DISTURB_RUN = -1
+        LUCKY_RUN = -1
 
         import math, os, random, subprocess, sys, time
 
@@ -94,9 +98,18 @@ struct StandIn {
                 with open(PIDS, "w") as f:
                     f.write("%d %d" % (os.getpid(), child.pid))
                 time.sleep(3600)
-            time.sleep(SLEEP)
             n = run_index()
             quality = 1 + 0.1 * (math.log10(LEARNING_RATE) + 2.5) ** 2 + 1e-5 * (WIDTH - 128) ** 2 - 0.05 * BONUS
+            if n == DISTURB_RUN:
+                # Another process (in its own session, outside the run) loads a core while this run is slow and bad.
+                subprocess.Popen([sys.executable, "-c", "import time\\nt = time.time()\\nwhile time.time() - t < %f: pass" % (2.4 * SLEEP)],
+                                 start_new_session=True)
+                time.sleep(2.5 * SLEEP)
+                quality += 0.5
+            else:
+                time.sleep(SLEEP)
+            if n == LUCKY_RUN:
+                quality -= 0.08
             val = quality + NOISE_SIGMA * random.Random(\(seedOnlyNoise ? "\"%d\" % SEED" : "\"%d:%d\" % (SEED, n)")).gauss(0.0, 1.0)
             if BEHAVIOR == "fail":
                 print("FAIL: loss is NaN at step 3", flush=True)

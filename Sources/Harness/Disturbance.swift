@@ -1,0 +1,94 @@
+import AutoResearchCore
+import Foundation
+import SearchResearcher
+
+/// Runs disturbed by machine load: detected, left out of σ and of decisions, and run again.
+///
+/// The rule (time budgets only: under a token budget the machine's speed cannot move the metric). A run of at least
+/// `disturbedMinSeconds` is disturbed when
+/// 1. its throughput (optimizer steps per second of the training phase, timed by the harness) is below
+///    `disturbedRatio` × the norm of its configuration: the median of the three fastest of the latest eight other
+///    runs with the same throughput signature on the same slot kind (this experiment's other runs and the
+///    workspace's history), and
+/// 2. where the harness can see the machine (a local slot on Linux), other processes kept at least
+///    `disturbedLoad` cores of the slot busy on average while it trained (`MachineLoad`).
+/// Like is compared with like: the signature hashes the editable files with every floating-point hyperparameter and
+/// the seed masked, since those do not change the cost of a step while sizes, choices and code do. The second
+/// condition is measured by the harness alone, so a trainer cannot get its unlucky runs dropped by running slowly.
+public enum Disturbance {
+    /// How many recent runs of a configuration make its norm, and how many of the fastest of them are averaged.
+    public static let window = 8
+    public static let fastest = 3
+
+    /// The throughput signature of a configuration: the editable files with floating-point hyperparameters and the
+    /// seed parameter masked.
+    public static func signature(files: [String: String], seedParameter: String) -> String {
+        var masked: [String: String] = [:]
+        for (path, source) in files {
+            guard let block = try? HyperparameterBlock.parse(source, path: path) else { masked[path] = source; continue }
+            var text = source
+            for parameter in block.parameters {
+                if parameter.name == seedParameter, case .int = parameter.value {
+                    text = block.replacing(parameter.name, with: .int(0), in: text)
+                } else if case .double = parameter.value {
+                    text = block.replacing(parameter.name, with: .double(0), in: text)
+                }
+            }
+            masked[path] = text
+        }
+        return String(filesFingerprint(masked).prefix(16))
+    }
+
+    /// The norm of a configuration from throughputs, latest first: the median of the `fastest` fastest of the
+    /// latest `window`. Nil without any.
+    public static func norm(_ latestFirst: [Double]) -> Double? {
+        let top = latestFirst.prefix(window).sorted(by: >).prefix(fastest)
+        guard !top.isEmpty else { return nil }
+        let sorted = Array(top).sorted()
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+
+    /// Marks the disturbed runs among one experiment's `runs` (in order). `history` holds the steps/s of earlier runs
+    /// of the same signature and slot kind, latest first. A mark once set stays (new runs can only raise a norm).
+    public static func mark(_ runs: inout [RunMeasurement], history: [Double], settings: NoiseSettings) {
+        for i in runs.indices where runs[i].disturbed == nil {
+            guard let speed = runs[i].stepsPerSecond, let seconds = runs[i].seconds, seconds >= settings.disturbedMinSeconds else { continue }
+            let others = runs.indices.reversed().filter { $0 != i }.compactMap { runs[$0].stepsPerSecond }
+            guard let norm = norm(others + history), speed < settings.disturbedRatio * norm else { continue }
+            if let load = runs[i].foreignLoad, load < settings.disturbedLoad { continue }
+            let loadText = runs[i].foreignLoad.map { String(format: " while other processes kept %.2f cores busy", $0) } ?? ""
+            runs[i].disturbed = String(format: "%.2f steps/s is %.0f%% of the norm of this configuration (%.2f)%@",
+                                       speed, 100 * speed / norm, norm, loadText)
+        }
+    }
+}
+
+/// The CPU time of a machine's cores, from Linux's `/proc/stat`: how the harness sees other processes' load.
+public enum MachineLoad {
+    /// Busy seconds (user, nice, system, irq, softirq, steal) summed over `cores` (all when nil) since boot; nil
+    /// where `/proc/stat` cannot be read (not Linux).
+    public static func busySeconds(cores: [Int]?) -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8) else { return nil }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        guard ticks > 0 else { return nil }
+        var total = 0.0, found = false
+        for line in text.split(separator: "\n") where line.hasPrefix("cpu") {
+            let fields = line.split(separator: " ")
+            let name = fields[0]
+            if let cores {
+                guard let core = Int(name.dropFirst(3)), cores.contains(core) else { continue }
+            } else if name != "cpu" { continue }
+            let v = fields.dropFirst().map { Double($0) ?? 0 }
+            guard v.count >= 8 else { continue }
+            total += v[0] + v[1] + v[2] + v[5] + v[6] + v[7]
+            found = true
+        }
+        return found ? total / ticks : nil
+    }
+
+    /// Cores other processes kept busy on average: (busy seconds of the cores − the run's own CPU seconds) / wall seconds.
+    public static func foreignCores(busyBefore: Double?, busyAfter: Double?, ownCPUSeconds: Double?, wallSeconds: Double) -> Double? {
+        guard let busyBefore, let busyAfter, let ownCPUSeconds, wallSeconds > 0 else { return nil }
+        return max(0, (busyAfter - busyBefore - ownCPUSeconds) / wallSeconds)
+    }
+}
