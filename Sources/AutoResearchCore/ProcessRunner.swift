@@ -88,10 +88,14 @@ public enum ProcessRunner {
         ActiveProcessGroups.shared.insert(pid)
         defer { ActiveProcessGroups.shared.remove(pid) }
         onStart(pid)
+        let tree = ProcessTreeCPU(root: pid)
+        var lastSample = Date.distantPast
         while true {
+            if Date().timeIntervalSince(lastSample) >= 0.25 { tree.sample(); lastSample = Date() }
             if let (status, cpu) = reapMeasured(pid, blocking: false) {
                 killpg(pid, SIGKILL) // nothing of it may outlive it
-                return ProcessResult(termination: decode(status), seconds: Date().timeIntervalSince(start), cpuSeconds: cpu)
+                return ProcessResult(termination: decode(status), seconds: Date().timeIntervalSince(start),
+                                     cpuSeconds: cpu.map { max($0, tree.total) })
             }
             if Task.isCancelled {
                 stopGroup(pid)

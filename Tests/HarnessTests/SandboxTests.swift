@@ -92,6 +92,24 @@ import Testing
         #expect(!output.contains("WROTE") && !output.contains("secret ledger"))
     }
 
+    /// The harness sees the CPU time of a sandboxed run (bubblewrap does not wait for its namespace, so `wait4` alone
+    /// reports almost nothing): the disturbed-run rule needs it to tell the run's own work from other processes'.
+    @Test(.enabled(if: SandboxTests.bwrapAvailable)) func theCPUTimeOfASandboxedRunIsMeasured() async throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-cpu-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: base) }
+        let sandbox = Sandbox(bwrap: try Sandbox.detect().get(), settings: SandboxSettings())
+        // A child process spins for 1.5 s of CPU time (not wall time: the machine may be busy).
+        let spin = "import time\nt = time.process_time()\nwhile time.process_time() - t < 1.5: pass"
+        let command = PhaseCommand(command: "python3 -c '\(spin)' & wait", view: Sandbox.View(workingDirectory: base.path, readOnly: [base.path]),
+                                   environment: SubjectEnvironment.make(subject: [:], sandboxed: true, harness: ["PATH": "/usr/bin:/bin"]),
+                                   timeout: 60)
+        let result = try await LocalExecutor(sandbox: sandbox).run(command, in: Slot(name: "local"), log: base.appendingPathComponent("log"), onStart: { _ in })
+        #expect(result.termination == .exited(0))
+        let cpu = try #require(result.cpuSeconds)
+        #expect(cpu >= 1.2 && cpu < 5, "measured \(cpu) CPU seconds")
+    }
+
     /// When the process that started bwrap is killed (as a harness killed with SIGKILL would be), everything in the
     /// sandbox dies with it, including a child that called setsid.
     @Test(.enabled(if: SandboxTests.bwrapAvailable)) func nothingOutlivesAKilledHarness() async throws {
