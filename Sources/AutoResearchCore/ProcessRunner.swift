@@ -89,9 +89,9 @@ public enum ProcessRunner {
         defer { ActiveProcessGroups.shared.remove(pid) }
         onStart(pid)
         let tree = ProcessTreeCPU(root: pid)
-        var lastSample = Date.distantPast
+        tree.start()
+        defer { tree.stop() }
         while true {
-            if Date().timeIntervalSince(lastSample) >= 0.25 { tree.sample(); lastSample = Date() }
             if let (status, cpu) = reapMeasured(pid, blocking: false) {
                 killpg(pid, SIGKILL) // nothing of it may outlive it
                 return ProcessResult(termination: decode(status), seconds: Date().timeIntervalSince(start),

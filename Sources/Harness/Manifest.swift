@@ -521,6 +521,12 @@ struct TableReader {
         throw HarnessError.manifestKey(key: key(name), problem: "must be a number.")
     }
 
+    func optionalBool(_ name: String) throws -> Bool? {
+        guard let value = table[name] else { return nil }
+        guard let b = value.bool else { throw HarnessError.manifestKey(key: key(name), problem: "must be true or false.") }
+        return b
+    }
+
     func optionalInt(_ name: String) throws -> Int? {
         guard let value = table[name] else { return nil }
         guard let i = value.int else { throw HarnessError.manifestKey(key: key(name), problem: "must be an integer.") }

@@ -25,6 +25,9 @@ public struct NoiseSettings: Sendable, Equatable, Codable {
     public var seedParameter: String = "SEED"
     public static let seedStride = 1000
 
+    /// Before a keep, run the best again beside the candidate (`ResearchLoop.remeasureBest`).
+    public var remeasureBest = true
+
     /// A prior guess of one run's σ, worth `priorWeight` degrees of freedom; nil: none (then `minDelta` and
     /// `sigmaFloor` are the only guards while few runs have been repeated).
     public var sigmaPrior: Double?
@@ -61,6 +64,7 @@ extension Manifest {
         noise.confirmationRuns = try reader.optionalInt("confirmation_runs") ?? noise.confirmationRuns
         noise.maxReruns = try reader.optionalInt("max_reruns") ?? noise.maxReruns
         noise.seedParameter = try reader.optionalString("seed_parameter") ?? noise.seedParameter
+        noise.remeasureBest = try reader.optionalBool("remeasure_best") ?? noise.remeasureBest
         noise.sigmaPrior = try reader.optionalNumber("sigma_prior")
         noise.priorWeight = try reader.optionalNumber("prior_weight") ?? noise.priorWeight
         noise.sigmaFloor = try reader.optionalNumber("sigma_floor") ?? noise.sigmaFloor
@@ -100,6 +104,9 @@ extension Manifest {
         lines.append("confirmation_runs = \(noise.confirmationRuns)")
         lines.append("max_reruns = \(noise.maxReruns)")
         lines.append("seed_parameter = \(tomlString(noise.seedParameter))")
+        lines.append("# Before a keep the best runs again beside the candidate (as often as it ran); fresh runs that disagree")
+        lines.append("# with its recorded ones (by more than 2σ·√(1/k + 1/m)) replace them.")
+        lines.append("remeasure_best = \(noise.remeasureBest)")
         if let prior = noise.sigmaPrior { lines.append("sigma_prior = \(tomlNumber(prior))") }
         lines.append("prior_weight = \(tomlNumber(noise.priorWeight))")
         lines.append("sigma_floor = \(tomlNumber(noise.sigmaFloor))")

@@ -122,13 +122,20 @@ extension ResearchLoop {
         try await buildWithRepairs(&experiment, parent: experiment.record.parentCommit ?? "HEAD")
         let confirm = manifest.noise.confirmationRuns
         let kind = experiment.record.slotKind
+        var verdict = Verdict.discard
         let runs = try await measuredRuns(&experiment, labels: { valid in
             valid == 0 ? "run 1" : "run \(valid + 1) (\(valid < confirm ? "confirmation" : "borderline"))"
         }, enough: { [self] valid in
             let sigma = try noiseEstimate(including: valid, kind: kind)?.sigma
-            return Decision.judge(runs: valid, best: bestMetric, bestRuns: bestRuns, sigma: sigma,
-                                  settings: manifest.noise, direction: manifest.direction).verdict != .rerun
+            verdict = Decision.judge(runs: valid, best: bestMetric, bestRuns: bestRuns, sigma: sigma,
+                                     settings: manifest.noise, direction: manifest.direction).verdict
+            return verdict != .rerun
         })
+        // Not in the meta-loop: its arms run side by side in the same windows (drift reaches both alike), and a
+        // re-measure of their shared base would break the pairing.
+        if verdict == .keep, manifest.noise.remeasureBest, options.meta == nil, let parent = experiment.record.parentCommit {
+            try await remeasureBest(&experiment, commit: parent, runs: runs.filter { $0.disturbed == nil }.count)
+        }
         await releaseSlot(&experiment)
         return runs
     }
@@ -149,6 +156,10 @@ extension ResearchLoop {
                                           settings: manifest.noise, direction: manifest.direction)
             decision.evidence.sigmaRuns = noise?.runs
             experiment.record.metric = decision.evidence.mean
+            if decision.verdict == .rerun {
+                // Only when the best was re-measured beside it, or moved: no run follows here.
+                decision.evidence.reason = decision.evidence.reason.replacingOccurrences(of: "; running again", with: "") + ": not kept"
+            }
             let current = experiment.record.parentCommit == best.commit
             if current || decision.verdict != .keep {
                 let status: ExperimentStatus = current && decision.verdict == .keep ? .keep : .discard

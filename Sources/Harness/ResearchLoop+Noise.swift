@@ -46,7 +46,7 @@ extension ResearchLoop {
     /// Trains the commit in the worktree until `enough` says its undisturbed runs suffice: after each run the
     /// disturbed ones are marked (`Disturbance.mark`) and a newly disturbed run is replaced by another. More than
     /// `maxDisturbed` disturbed runs end the experiment unjudged (a discard that says so).
-    func measuredRuns(_ experiment: inout Experiment, labels: (_ valid: Int) -> String,
+    func measuredRuns(_ experiment: inout Experiment, seedOffset: Int = 0, labels: (_ valid: Int) -> String,
                       enough: ([Double]) throws -> Bool) async throws -> [RunMeasurement] {
         let signature = throughputSignature(experiment.worktree)
         experiment.signature = signature
@@ -57,7 +57,7 @@ extension ResearchLoop {
             let valid = runs.filter { $0.disturbed == nil }.count
             var label = labels(valid)
             if let last = runs.last, last.disturbed != nil { label += " (again: run \(runs.count) was disturbed)" }
-            runs.append(try await train(&experiment, label: label, phase: runs.isEmpty ? .train : .rerun, run: runs.count))
+            runs.append(try await train(&experiment, label: label, phase: runs.isEmpty && seedOffset == 0 ? .train : .rerun, run: seedOffset + runs.count))
             let before = runs.map(\.disturbed)
             if judged { Disturbance.mark(&runs, history: past, settings: manifest.noise) }
             var fresh = false
@@ -75,5 +75,75 @@ extension ResearchLoop {
             if fresh { continue }
             if try enough(runs.filter { $0.disturbed == nil }.map(\.metric)) { return runs }
         }
+    }
+}
+
+extension ResearchLoop {
+    /// Before a keep, the best runs again beside the candidate, as many times as the candidate ran (new seeds, the same
+    /// slot, the same minutes of the machine): its recorded runs may come from another state of the machine (a
+    /// slower hour makes every run of the baseline worse under a time budget, and then every no-op candidate looks
+    /// better). When the fresh runs agree with the recorded ones (their means differ by at most 2σ·√(1/k + 1/m)) they
+    /// join them; when they do not, they replace them (the old ones are marked superseded). Either way the best's
+    /// record (its runs and its mean) is updated, and the decision that follows compares against it.
+    func remeasureBest(_ experiment: inout Experiment, commit best: String, runs k: Int) async throws {
+        guard let candidate = experiment.record.commit,
+              let recorded = try ledger.experiments(tag: tag).last(where: {
+                  $0.commit == best && ($0.experimentStatus == .keep || $0.experimentStatus == .baseline) }),
+              let before = recorded.decisionEvidence else { return }
+        let saved = experiment
+        func restore(_ experiment: inout Experiment) async throws {
+            let (built, ran, total) = (experiment.record.buildSeconds, experiment.record.runSeconds, experiment.record.totalSeconds)
+            experiment.run?.remove()
+            experiment.record = saved.record
+            experiment.record.buildSeconds = built; experiment.record.runSeconds = ran; experiment.record.totalSeconds = total
+            experiment.run = saved.run; experiment.measurements = saved.measurements; experiment.signature = saved.signature
+            try workspace.git.prepareWorktree(at: experiment.worktree, commit: candidate)
+            try await build(&experiment)
+            try ledger.save(experiment.record)
+        }
+        experiment.run = nil
+        let offset = before.measurements?.count ?? before.runs.count
+        LogFile.append(experiment.log, "# the candidate cleared the threshold: the best \(best.prefix(7)) runs \(k) time(s) beside it, on new seeds\n")
+        let fresh: [Double]
+        do {
+            try workspace.git.prepareWorktree(at: experiment.worktree, commit: best)
+            try await build(&experiment)
+            fresh = try await measuredRuns(&experiment, seedOffset: offset, labels: { "the best \(best.prefix(7)) beside it, run \($0 + 1)/\(k)" },
+                                           enough: { $0.count >= k }).filter { $0.disturbed == nil }.map(\.metric)
+        } catch let stop as ExperimentStop where stop.status != .interrupted {
+            try await restore(&experiment)
+            LogFile.append(experiment.log, "# the best could not be re-measured (\(stop.message)); the decision uses its recorded runs\n")
+            return
+        }
+        let freshMeasurements = experiment.measurements
+        try await restore(&experiment)
+
+        // No suspension from here to the save: the best's record is read and written in one step.
+        guard var record = try ledger.experiments(tag: tag).first(where: { $0.id == recorded.id }),
+              var evidence = record.decisionEvidence, !fresh.isEmpty else { return }
+        let old = evidence.runs
+        let sigma = try noiseEstimate(kind: experiment.record.slotKind)?.sigma ?? 0
+        let mean = { (xs: [Double]) in xs.reduce(0, +) / Double(xs.count) }
+        let gap = abs(mean(fresh) - mean(old)), tolerance = 2 * sigma * (1 / Double(fresh.count) + 1 / Double(old.count)).squareRoot()
+        let agree = gap <= max(tolerance, manifest.noise.minDelta)
+        var measurements = evidence.measurements ?? old.map { RunMeasurement(metric: $0) }
+        if !agree {
+            for i in measurements.indices where measurements[i].disturbed == nil {
+                measurements[i].disturbed = "superseded: re-measured beside experiment \(experiment.record.number), its runs then differed from these by "
+                    + String(format: "%.4f (more than %.4f)", gap, tolerance)
+            }
+        }
+        evidence.measurements = measurements + freshMeasurements
+        evidence.runs = agree ? old + fresh : fresh
+        evidence.mean = mean(evidence.runs)
+        record.metric = evidence.mean
+        if let data = try? JSONEncoder().encode(evidence) { record.evidence = String(decoding: data, as: UTF8.self) }
+        try ledger.save(record)
+        for (island, entry) in islandBests where entry.commit == best { islandBests[island] = (best, evidence.mean) }
+        let text = String(format: "the best %@ re-measured beside experiment %d: %@ → mean %.6f over %d runs (%@)", String(best.prefix(7)),
+                          experiment.record.number, fresh.map { String(format: "%.4f", $0) }.joined(separator: ", "), evidence.mean,
+                          evidence.runs.count, agree ? "they agree with its recorded runs" : String(format: "its recorded runs were %.4f off: superseded", gap))
+        LogFile.append(experiment.log, "# \(text)\n")
+        await note(text)
     }
 }

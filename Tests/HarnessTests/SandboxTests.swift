@@ -107,7 +107,7 @@ import Testing
         let result = try await LocalExecutor(sandbox: sandbox).run(command, in: Slot(name: "local"), log: base.appendingPathComponent("log"), onStart: { _ in })
         #expect(result.termination == .exited(0))
         let cpu = try #require(result.cpuSeconds)
-        #expect(cpu >= 1.2 && cpu < 5, "measured \(cpu) CPU seconds")
+        #expect(cpu >= 1.0 && cpu < 5, "measured \(cpu) CPU seconds")
     }
 
     /// When the process that started bwrap is killed (as a harness killed with SIGKILL would be), everything in the

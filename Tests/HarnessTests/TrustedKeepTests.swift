@@ -8,12 +8,13 @@ import Testing
 @Suite struct TrustedKeepTests {
     /// A stand-in workspace whose runs take `sleep` seconds, judged for disturbance from 1 s on, unsandboxed (so the
     /// stand-in's load process runs outside the run, as another user's job would).
-    func workspace(_ standIn: StandIn, disturbRun: Int? = nil, luckyRun: Int? = nil) throws -> Workspace {
+    func workspace(_ standIn: StandIn, disturbRun: Int? = nil, luckyRun: Int? = nil, slowUntil: Int = 0) throws -> Workspace {
         let judge = disturbRun != nil
         try standIn.makeWorkspace()
         let url = standIn.workspaceURL.appendingPathComponent("train.py")
         var source = try String(contentsOf: url, encoding: .utf8)
-        source = StandIn.setting([("DISTURB_RUN", String(disturbRun ?? -1)), ("LUCKY_RUN", String(luckyRun ?? -1))], in: source)
+        source = StandIn.setting([("DISTURB_RUN", String(disturbRun ?? -1)), ("LUCKY_RUN", String(luckyRun ?? -1)),
+                                  ("SLOW_UNTIL", String(slowUntil))], in: source)
         try source.write(to: url, atomically: true, encoding: .utf8)
         try Git(standIn.workspaceURL).run(["commit", "-q", "-a", "-m", "stand-in settings"])
         return try standIn.editManifest { m in
@@ -82,5 +83,28 @@ import Testing
         #expect(best - evidence.runs[0] > 3 * sigma, "against the baseline's σ the first run alone looked like a clear win")
         #expect(evidence.runs.count >= 2)
         #expect(evidence.reason.contains("within noise"))
+    }
+
+    @Test func aCandidateThatOnlyBeatsAStaleBestIsNotKept() async throws {
+        // The 3 baseline runs (indices 0–2) came from a slower hour: 0.05 worse. A no-op candidate (runs 3, 4) then
+        // beats them far beyond the threshold; the best, re-measured beside it (runs 5, 6), disagrees with its recorded
+        // runs, which are superseded, and against it the candidate is no better.
+        let standIn = try StandIn(noise: 0.002)
+        defer { standIn.remove() }
+        let ws = try workspace(standIn, slowUntil: 3)
+        let noOp = ScriptedResearcher.Step.set([("BONUS", "0.0001")], "BONUS 0 → 0.0001 (changes f by 5e-6)")
+        let (_, records) = try await runLoop(ws, ScriptedResearcher([noOp]), experiments: 1)
+        let baseline = try #require(records.first?.decisionEvidence), candidate = try #require(records.last)
+        let evidence = try #require(candidate.decisionEvidence)
+        #expect(candidate.experimentStatus == .discard, "\(evidence.reason)")
+        #expect(evidence.runs.count == 2)
+        // The baseline's record now holds the two fresh runs; its three slow ones are kept in the ledger, superseded.
+        #expect(baseline.runs.count == 2 && baseline.runs.allSatisfy { abs($0 - StandIn.quality()) < 0.01 })
+        let superseded = (baseline.measurements ?? []).filter { $0.disturbed?.hasPrefix("superseded: re-measured beside experiment 1") == true }
+        #expect(superseded.count == 3)
+        #expect(abs(try #require(records.first?.metric) - StandIn.quality()) < 0.01)
+        #expect(evidence.bestRuns == 2)
+        let log = try String(contentsOf: URL(fileURLWithPath: try #require(candidate.logPath)), encoding: .utf8)
+        #expect(log.contains("the candidate cleared the threshold: the best") && log.contains("superseded"))
     }
 }
