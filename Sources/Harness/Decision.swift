@@ -14,13 +14,15 @@ public struct RunMeasurement: Sendable, Equatable, Codable {
     public var tokensPerSecond: Double?
     /// Cores other processes kept busy on the slot's cores while it trained, on average (Linux local slots; nil elsewhere).
     public var foreignLoad: Double?
+    /// The median of `MachineProbe`'s timings while it trained (milliseconds of thread CPU time; local slots only).
+    public var probeMilliseconds: Double?
     /// Set when the run was judged disturbed, with why.
     public var disturbed: String?
 
     public init(metric: Double, seconds: Double? = nil, steps: Int? = nil, tokensPerSecond: Double? = nil,
-                foreignLoad: Double? = nil, disturbed: String? = nil) {
+                foreignLoad: Double? = nil, probeMilliseconds: Double? = nil, disturbed: String? = nil) {
         self.metric = metric; self.seconds = seconds; self.steps = steps; self.tokensPerSecond = tokensPerSecond
-        self.foreignLoad = foreignLoad; self.disturbed = disturbed
+        self.foreignLoad = foreignLoad; self.probeMilliseconds = probeMilliseconds; self.disturbed = disturbed
     }
 
     /// Steps per second; nil without steps or time.
@@ -74,7 +76,8 @@ public enum Verdict: String, Sendable, Equatable {
 ///   run again; else discard.
 /// Under the null (no real change; σ known), z = 3, m = 3, confirmation on 2 and at most 3 runs, this keeps
 /// 0.21 % of candidates (`DecisionTests.falseKeepRateUnderTheNull` simulates it); a real gain of 3σ is kept 76 %,
-/// 4σ 97 % of the time, for about 1.25 runs per no-op candidate and 2.3 per good one.
+/// 4σ 97 % of the time, for about 1.25 runs per no-op candidate and 2.3 per good one. Before a keep the loop
+/// re-measures the best beside the candidate and judges again (`ResearchLoop.remeasureBest`), which only removes keeps.
 public enum Decision {
     /// Sample standard deviation (n − 1); nil for fewer than two values.
     public static func sampleStandardDeviation(_ values: [Double]) -> Double? {

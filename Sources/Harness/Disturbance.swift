@@ -10,8 +10,10 @@ import SearchResearcher
 ///    `disturbedRatio` × the norm of its configuration: the median of the three fastest of the latest eight other
 ///    runs with the same throughput signature on the same slot kind (this experiment's other runs and the
 ///    workspace's history), and
-/// 2. where the harness can see the machine (a local slot on Linux), other processes kept at least
-///    `disturbedLoad` cores of the slot busy on average while it trained (`MachineLoad`).
+/// 2. the harness saw the machine slowed, where it can see it (a local slot on Linux): other processes kept at least
+///    `disturbedLoad` cores of the slot busy on average (`MachineLoad`), or its probe (`MachineProbe`) ran slower than
+///    `disturbedRatio` × its norm (the same median of the three fastest of the latest eight runs on the slot kind,
+///    of any configuration: the probe does not depend on it).
 /// Like is compared with like: the signature hashes the editable files with every floating-point hyperparameter and
 /// the seed masked, since those do not change the cost of a step while sizes, choices and code do. The second
 /// condition is measured by the harness alone, so a trainer cannot get its unlucky runs dropped by running slowly.
@@ -50,15 +52,24 @@ public enum Disturbance {
 
     /// Marks the disturbed runs among one experiment's `runs` (in order). `history` holds the steps/s of earlier runs
     /// of the same signature and slot kind, latest first. A mark once set stays (new runs can only raise a norm).
-    public static func mark(_ runs: inout [RunMeasurement], history: [Double], settings: NoiseSettings) {
+    /// `probeHistory` holds the probe timings (ms) of earlier runs on the slot kind, of any configuration, latest first.
+    public static func mark(_ runs: inout [RunMeasurement], history: [Double], probeHistory: [Double] = [], settings: NoiseSettings) {
         for i in runs.indices where runs[i].disturbed == nil {
             guard let speed = runs[i].stepsPerSecond, let seconds = runs[i].seconds, seconds >= settings.disturbedMinSeconds else { continue }
-            let others = runs.indices.reversed().filter { $0 != i }.compactMap { runs[$0].stepsPerSecond }
-            guard let norm = norm(others + history), speed < settings.disturbedRatio * norm else { continue }
-            if let load = runs[i].foreignLoad, load < settings.disturbedLoad { continue }
-            let loadText = runs[i].foreignLoad.map { String(format: " while other processes kept %.2f cores busy", $0) } ?? ""
-            runs[i].disturbed = String(format: "%.2f steps/s is %.0f%% of the norm of this configuration (%.2f)%@",
-                                       speed, 100 * speed / norm, norm, loadText)
+            let others = runs.indices.reversed().filter { $0 != i }
+            guard let norm = Disturbance.norm(others.compactMap { runs[$0].stepsPerSecond } + history), speed < settings.disturbedRatio * norm else { continue }
+            // The machine's own evidence, in probe speed (1/ms) so that "the fastest" means the same as for steps.
+            let probeNorm = Disturbance.norm((others.compactMap { runs[$0].probeMilliseconds } + probeHistory).map { 1 / $0 })
+            let load = runs[i].foreignLoad, probe = runs[i].probeMilliseconds
+            let loaded = load.map { $0 >= settings.disturbedLoad }
+            let slowed = probe.flatMap { p in probeNorm.map { 1 / p < settings.disturbedRatio * $0 } }
+            let seen = loaded != nil || slowed != nil
+            guard !seen || loaded == true || slowed == true else { continue }
+            var why: [String] = []
+            if loaded == true, let load { why.append(String(format: "other processes kept %.2f cores busy", load)) }
+            if slowed == true, let probe, let probeNorm { why.append(String(format: "the machine probe took %.2f ms against its norm %.2f ms", probe, 1 / probeNorm)) }
+            runs[i].disturbed = String(format: "%.2f steps/s is %.0f%% of the norm of this configuration (%.2f)", speed, 100 * speed / norm, norm)
+                + (why.isEmpty ? "" : " while " + why.joined(separator: " and "))
         }
     }
 }

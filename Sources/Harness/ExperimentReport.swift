@@ -30,6 +30,7 @@ extension TagReports {
                 if let sps = m.stepsPerSecond { parts.append(String(format: "%.2f steps/s", sps)) }
                 if let tps = m.tokensPerSecond { parts.append(String(format: "%.0f tokens/s", tps)) }
                 if let load = m.foreignLoad { parts.append(String(format: "other load %.2f cores", load)) }
+                if let probe = m.probeMilliseconds { parts.append(String(format: "machine probe %.2f ms", probe)) }
                 if let why = m.disturbed { parts.append("DISTURBED, left out: \(why)") }
                 lines.append("  run \(i + 1):     " + parts.joined(separator: ", "))
             }

@@ -36,11 +36,15 @@ extension ResearchLoop {
         return Disturbance.signature(files: files, seedParameter: manifest.noise.seedParameter)
     }
 
-    /// Steps/s of the earlier runs with `signature` on slots of `kind`, latest first.
-    func throughputHistory(signature: String, kind: String?) throws -> [Double] {
-        try history().filter { $0.slotKind == kind && $0.decisionEvidence?.signature == signature }
+    /// Steps/s of the earlier runs with `signature` on slots of `kind`, latest first; and the probe timings of every
+    /// earlier run on slots of `kind`, latest first.
+    func throughputHistory(signature: String, kind: String?) throws -> (steps: [Double], probes: [Double]) {
+        let runs = try history().filter { $0.slotKind == kind }
             .sorted { ($0.finishedAt ?? .distantPast) > ($1.finishedAt ?? .distantPast) }
+        let steps = runs.filter { $0.decisionEvidence?.signature == signature }
             .flatMap { ($0.decisionEvidence?.measurements ?? []).reversed().compactMap(\.stepsPerSecond) }
+        let probes = runs.flatMap { ($0.decisionEvidence?.measurements ?? []).reversed().compactMap(\.probeMilliseconds) }
+        return (steps, probes)
     }
 
     /// Trains the commit in the worktree until `enough` says its undisturbed runs suffice: after each run the
@@ -51,7 +55,7 @@ extension ResearchLoop {
         let signature = throughputSignature(experiment.worktree)
         experiment.signature = signature
         let judged = manifest.budget.mode == .time
-        let past = judged ? try throughputHistory(signature: signature, kind: experiment.record.slotKind) : []
+        let past = judged ? try throughputHistory(signature: signature, kind: experiment.record.slotKind) : (steps: [], probes: [])
         var runs: [RunMeasurement] = []
         while true {
             let valid = runs.filter { $0.disturbed == nil }.count
@@ -59,7 +63,7 @@ extension ResearchLoop {
             if let last = runs.last, last.disturbed != nil { label += " (again: run \(runs.count) was disturbed)" }
             runs.append(try await train(&experiment, label: label, phase: runs.isEmpty && seedOffset == 0 ? .train : .rerun, run: seedOffset + runs.count))
             let before = runs.map(\.disturbed)
-            if judged { Disturbance.mark(&runs, history: past, settings: manifest.noise) }
+            if judged { Disturbance.mark(&runs, history: past.steps, probeHistory: past.probes, settings: manifest.noise) }
             var fresh = false
             for i in runs.indices where before[i] == nil && runs[i].disturbed != nil {
                 fresh = true

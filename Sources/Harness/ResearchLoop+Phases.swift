@@ -191,7 +191,7 @@ extension ResearchLoop {
             timeout: manifest.budget.hardLimitSeconds)
         LogFile.append(experiment.log, "# \(label), train phase: \(manifest.run)  [\(shown(train.environment))]\n")
         let offset = LogFile.size(experiment.log)
-        let (trained, foreignLoad) = try await runTimedPhase(train, for: &experiment)
+        let (trained, machine) = try await runTimedPhase(train, for: &experiment)
         experiment.record.runSeconds = (experiment.record.runSeconds ?? 0) + trained.seconds
         if let stop = stop(for: trained, label: label, limit: train.timeout, offset: offset, log: experiment.log) { throw stop }
         let allowed = manifest.budget.seconds + manifest.evaluation.trainingGraceSeconds
@@ -225,30 +225,40 @@ extension ResearchLoop {
         experiment.record.totalSeconds = (experiment.record.totalSeconds ?? 0) + trained.seconds
         try ledger.save(experiment.record)
         return measurement(scored.score.bitsPerByte, seconds: trained.seconds, steps: report?.numSteps,
-                           tokensM: report?.totalTokensM, foreignLoad: foreignLoad, log: experiment.log)
+                           tokensM: report?.totalTokensM, machine: machine, log: experiment.log)
     }
 
     /// The training phase, with the load other processes put on the slot's cores meanwhile (local slots on Linux;
     /// nil elsewhere): `MachineLoad`'s busy seconds of those cores minus the phase's own CPU seconds, per second.
-    func runTimedPhase(_ command: PhaseCommand, for experiment: inout Experiment) async throws -> (ProcessResult, Double?) {
+    /// With it, the median of `MachineProbe`'s timings meanwhile (local slots).
+    func runTimedPhase(_ command: PhaseCommand, for experiment: inout Experiment) async throws -> (ProcessResult, MachineView) {
         let slot = slot(of: experiment)
         let cores = slot.cpus.flatMap(Slot.cores)
         let local = slot.slurm == nil
         let before = local ? MachineLoad.busySeconds(cores: cores) : nil
+        let probe = local ? MachineProbe() : nil
+        probe?.start()
         let result = try await runPhase(command, for: &experiment)
+        let probeMilliseconds = probe?.stop()
         let after = local ? MachineLoad.busySeconds(cores: cores) : nil
-        return (result, MachineLoad.foreignCores(busyBefore: before, busyAfter: after, ownCPUSeconds: result.cpuSeconds, wallSeconds: result.seconds))
+        return (result, MachineView(foreignLoad: MachineLoad.foreignCores(busyBefore: before, busyAfter: after, ownCPUSeconds: result.cpuSeconds,
+                                                                          wallSeconds: result.seconds),
+                                    probeMilliseconds: probeMilliseconds))
     }
 
+    /// What the harness saw of the machine while a run trained.
+    struct MachineView { var foreignLoad: Double?; var probeMilliseconds: Double? }
+
     /// A run's measurement, logged in one line.
-    func measurement(_ metric: Double, seconds: Double, steps: Int?, tokensM: Double?, foreignLoad: Double?, log: URL) -> RunMeasurement {
-        let m = RunMeasurement(metric: metric, seconds: seconds, steps: steps,
-                               tokensPerSecond: tokensM.map { $0 * 1e6 / max(seconds, 1e-9) }, foreignLoad: foreignLoad)
+    func measurement(_ metric: Double, seconds: Double, steps: Int?, tokensM: Double?, machine: MachineView, log: URL) -> RunMeasurement {
+        let m = RunMeasurement(metric: metric, seconds: seconds, steps: steps, tokensPerSecond: tokensM.map { $0 * 1e6 / max(seconds, 1e-9) },
+                               foreignLoad: machine.foreignLoad, probeMilliseconds: machine.probeMilliseconds)
         var parts = [String(format: "%.1f s", seconds)]
         if let steps { parts.append("\(steps) steps") }
         if let sps = m.stepsPerSecond { parts.append(String(format: "%.2f steps/s", sps)) }
         if let tps = m.tokensPerSecond { parts.append(String(format: "%.0f tokens/s", tps)) }
-        if let foreignLoad { parts.append(String(format: "other processes %.2f cores", foreignLoad)) }
+        if let load = machine.foreignLoad { parts.append(String(format: "other processes %.2f cores", load)) }
+        if let probe = machine.probeMilliseconds { parts.append(String(format: "machine probe %.2f ms", probe)) }
         LogFile.append(log, "# throughput: " + parts.joined(separator: ", ") + "\n")
         return m
     }
@@ -333,7 +343,7 @@ extension ResearchLoop {
                                    environment: phaseEnvironment([:], slot: slot(of: experiment)), timeout: manifest.budget.hardLimitSeconds)
         LogFile.append(experiment.log, "# \(label): \(manifest.run)  [\(shown(command.environment))]\n")
         let offset = LogFile.size(experiment.log)
-        let (result, foreignLoad) = try await runTimedPhase(command, for: &experiment)
+        let (result, machine) = try await runTimedPhase(command, for: &experiment)
         experiment.record.runSeconds = (experiment.record.runSeconds ?? 0) + result.seconds
         try ledger.save(experiment.record)
         if let stop = stop(for: result, label: label, limit: command.timeout, offset: offset, log: experiment.log) { throw stop }
@@ -350,7 +360,7 @@ extension ResearchLoop {
         experiment.record.trainingSeconds = s.trainingSeconds; experiment.record.totalSeconds = s.totalSeconds
         try ledger.save(experiment.record)
         return measurement(metrics.metric, seconds: result.seconds, steps: s.numSteps, tokensM: s.totalTokensM,
-                           foreignLoad: foreignLoad, log: experiment.log)
+                           machine: machine, log: experiment.log)
     }
 
     /// `KEY=value` pairs of the subject's own keys, for the log (the allowlisted PATH, HOME, … left out).

@@ -23,6 +23,25 @@ import Testing
         #expect(parsed.budget.hardLimitSeconds == 2 * 60 + 60)
     }
 
+    @Test func noiseSettingsReadBackAndBadValuesAreNamed() throws {
+        var m = sample()
+        m.noise.sigmaPrior = 0.01; m.noise.sigmaFloor = 0.003; m.noise.z = 2.5; m.noise.remeasureBest = false
+        m.noise.disturbedRatio = 0.85; m.noise.maxDisturbed = 5
+        #expect(try Manifest.parse(m.render()) == m)
+        let text = m.render()
+        func problem(_ from: String, _ to: String) -> String {
+            do { _ = try Manifest.parse(text.replacingOccurrences(of: from, with: to)); return "parsed" } catch { return "\(error)" }
+        }
+        #expect(problem("z = 2.5", "z = 0").contains("'noise.z' must be positive"))
+        #expect(problem("disturbed_ratio = 0.85", "disturbed_ratio = 1.5").contains("'noise.disturbed_ratio' must be in (0, 1]"))
+        #expect(problem("remeasure_best = false", "remeasure_best = \"no\"").contains("'noise.remeasure_best' must be true or false"))
+        #expect(problem("sigma_prior = 0.01", "sigma_prior = -1").contains("'noise.sigma_prior' must be positive"))
+        #expect(problem("confirmation_runs = 2", "confirmation_runs = 4").contains("'noise.max_reruns' must allow the confirmation runs"))
+        // A manifest written before z existed still opens: its sigma_multiplier is read and not used.
+        let old = text.replacingOccurrences(of: "z = 2.5", with: "sigma_multiplier = 2.0")
+        #expect(try Manifest.parse(old).noise.z == 3)
+    }
+
     @Test func missingKeyIsNamed() throws {
         let text = sample().render().replacingOccurrences(of: "run = \".build/release/train\"\n", with: "")
         #expect(throws: HarnessError.manifestKey(key: "run", problem: "is missing; it must be a string.")) {

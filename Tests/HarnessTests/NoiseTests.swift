@@ -111,6 +111,33 @@ import Testing
         #expect(remote[1].disturbed != nil)
     }
 
+    @Test func aSlowMachineSeenByTheProbeIsDisturbanceToo() throws {
+        // No other process, but the probe ran 1.7× slower than its norm (a hypervisor lending the core elsewhere).
+        var runs = [RunMeasurement(metric: 2.5, seconds: 60, steps: 1440, foreignLoad: 0.02, probeMilliseconds: 2.7),
+                    RunMeasurement(metric: 2.6, seconds: 60, steps: 1232, foreignLoad: 0.02, probeMilliseconds: 4.5)]
+        Disturbance.mark(&runs, history: [], settings: settings)
+        let why = try #require(runs[1].disturbed)
+        #expect(why.hasSuffix("while the machine probe took 4.50 ms against its norm 2.70 ms"), "\(why)")
+        // The same slowness with the probe at its norm: the run's own doing, not the machine's.
+        var own = [RunMeasurement(metric: 2.5, seconds: 60, steps: 1440, foreignLoad: 0.02, probeMilliseconds: 2.7),
+                   RunMeasurement(metric: 2.6, seconds: 60, steps: 1232, foreignLoad: 0.02, probeMilliseconds: 2.75)]
+        Disturbance.mark(&own, history: [], settings: settings)
+        #expect(own.allSatisfy { $0.disturbed == nil })
+        // The probe's norm comes from every configuration's runs (probeHistory), not only this one's.
+        var first = [RunMeasurement(metric: 2.6, seconds: 60, steps: 1232, foreignLoad: 0.0, probeMilliseconds: 4.5)]
+        Disturbance.mark(&first, history: [24], probeHistory: [2.6, 2.8, 2.7], settings: settings)
+        #expect(first[0].disturbed?.contains("against its norm 2.70 ms") == true)
+    }
+
+    @Test func theProbeTimesAFixedChainOfArithmetic() throws {
+        let probe = MachineProbe()
+        probe.start(interval: 0.05)
+        Thread.sleep(forTimeInterval: 0.4)
+        let ms = try #require(probe.stop())
+        #expect(ms > 0.05 && ms < 200, "\(ms) ms")
+        #expect(MachineProbe().stop() == nil)  // fewer than 3 probes: no figure
+    }
+
     @Test func theHistoryOfTheConfigurationIsTheNormOfAFirstRun() {
         var first = [run(1232)]
         Disturbance.mark(&first, history: [], settings: settings)

@@ -28,12 +28,13 @@ def main():
         measured = e.get("measurements") or []
         d = [m for m in measured if m.get("disturbed")]
         if number == 0 or first <= number <= last:
-            loads = ", ".join("%.2f" % m["foreignLoad"] for m in measured if m.get("foreignLoad") is not None)
+            loads = ", ".join("%.2f cores/%.2f ms" % (m.get("foreignLoad") or 0, m.get("probeMilliseconds") or 0)
+                              for m in measured if m.get("disturbed"))
             print("%3d %-8s %-62s runs %s threshold %s%s%s" % (
                 number, status, description[:62], ",".join("%.4f" % r for r in e.get("runs", [])),
                 "%.4f" % e["threshold"] if "threshold" in e else "-",
                 " best %.4f" % e["best"] if e.get("best") is not None else "",
-                "  DISTURBED %d (loads %s)" % (len(d), loads) if d else ""))
+                "  DISTURBED %d (load/probe %s)" % (len(d), loads) if d else ""))
         if number == 0 or not (first <= number <= last):
             continue
         start = start or when(started)
