@@ -11,8 +11,8 @@ import Darwin
 /// Waiting for a core costs no CPU time, so neither other local processes nor the trainer itself (however many
 /// threads it starts, however it uses the caches) can slow the probe; what slows it is the machine under the
 /// operating system: a hypervisor lending the core to another tenant without reporting steal, a lower clock. On the
-/// development machine the probe took 2.6–2.8 ms in runs that trained at 25–26 steps/s and 4.0–5.2 ms in runs at
-/// 20–23 steps/s of the same configuration, with no other process running. The median of a run's probes is recorded
+/// development machine a Python version of the probe took 2.6–2.8 ms beside runs that trained at 25–26 steps/s and
+/// 4.0–5.2 ms beside runs at 20–23 steps/s of the same configuration, with no other process running. The median of a run's probes is recorded
 /// with it (`RunMeasurement.probeMilliseconds`), and `Disturbance` compares it with the machine's recent norm.
 public final class MachineProbe: @unchecked Sendable {
     private let lock = NSLock()
