@@ -74,6 +74,24 @@ public enum Disturbance {
     }
 }
 
+extension Disturbance {
+    /// Under a time budget a run that trains faster sees more tokens. When a candidate and the best have the same
+    /// throughput signature (the same cost per step: a changed learning rate, say), their steps/s must agree; a
+    /// candidate whose runs went more than `tolerance` faster than the best's was helped by the machine, not by the
+    /// change. Returns why the comparison is confounded, or nil. Only the direction that favours the candidate counts.
+    /// Runs shorter than `minSeconds` do not count (their steps/s is mostly start-up).
+    public static func confounded(candidate: [RunMeasurement], best: [RunMeasurement], tolerance: Double, minSeconds: Double = 0) -> String? {
+        let judged = { (m: RunMeasurement) in m.disturbed == nil && (m.seconds ?? 0) >= minSeconds }
+        let c = candidate.filter(judged).compactMap(\.stepsPerSecond)
+        let b = best.filter(judged).compactMap(\.stepsPerSecond)
+        guard !c.isEmpty, !b.isEmpty else { return nil }
+        let cm = c.reduce(0, +) / Double(c.count), bm = b.reduce(0, +) / Double(b.count)
+        guard cm > (1 + tolerance) * bm else { return nil }
+        return String(format: "its runs trained at %.2f steps/s against the best's %.2f (+%.0f%%) though both cost the same per step: "
+                      + "the machine, not the change, made the difference", cm, bm, 100 * (cm / bm - 1))
+    }
+}
+
 /// The CPU time of a machine's cores, from Linux's `/proc/stat`: how the harness sees other processes' load.
 public enum MachineLoad {
     /// Busy seconds (user, nice, system, irq, softirq, steal) summed over `cores` (all when nil) since boot; nil

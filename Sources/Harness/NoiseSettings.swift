@@ -27,6 +27,9 @@ public struct NoiseSettings: Sendable, Equatable, Codable {
 
     /// Before a keep, run the best again beside the candidate (`ResearchLoop.remeasureBest`).
     public var remeasureBest = true
+    /// A keep of a candidate with the best's throughput signature is refused when its runs trained more than this
+    /// fraction faster than the best's (`Disturbance.confounded`; time budgets only).
+    public var throughputTolerance: Double = 0.05
 
     /// A prior guess of one run's σ, worth `priorWeight` degrees of freedom; nil: none (then `minDelta` and
     /// `sigmaFloor` are the only guards while few runs have been repeated).
@@ -42,8 +45,9 @@ public struct NoiseSettings: Sendable, Equatable, Codable {
     public var disturbedLoad: Double = 0.25
     /// Runs shorter than this are never judged disturbed (their throughput is mostly start-up).
     public var disturbedMinSeconds: Double = 10
-    /// How many disturbed runs one experiment may replace before it is discarded as unmeasurable.
-    public var maxDisturbed: Int = 3
+    /// How many disturbed runs one experiment may replace; after that the machine has stayed slow, the norm is out
+    /// of date, and its runs are judged as they are.
+    public var maxDisturbed: Int = 2
 
     public init(baselineRuns: Int = 3, minDelta: Double = 0.002, z: Double = 3, maxReruns: Int = 2,
                 seedParameter: String = "SEED") {
@@ -65,6 +69,7 @@ extension Manifest {
         noise.maxReruns = try reader.optionalInt("max_reruns") ?? noise.maxReruns
         noise.seedParameter = try reader.optionalString("seed_parameter") ?? noise.seedParameter
         noise.remeasureBest = try reader.optionalBool("remeasure_best") ?? noise.remeasureBest
+        noise.throughputTolerance = try reader.optionalNumber("throughput_tolerance") ?? noise.throughputTolerance
         noise.sigmaPrior = try reader.optionalNumber("sigma_prior")
         noise.priorWeight = try reader.optionalNumber("prior_weight") ?? noise.priorWeight
         noise.sigmaFloor = try reader.optionalNumber("sigma_floor") ?? noise.sigmaFloor
@@ -84,6 +89,7 @@ extension Manifest {
         try require(noise.sigmaPrior.map { $0 > 0 } ?? true, "sigma_prior", "must be positive (one run's σ of the metric).")
         try require(noise.priorWeight >= 0, "prior_weight", "must be 0 or more (degrees of freedom).")
         try require(noise.sigmaFloor >= 0, "sigma_floor", "must be 0 or more.")
+        try require(noise.throughputTolerance >= 0, "throughput_tolerance", "must be 0 or more (0.05: 5 % faster than the best).")
         try require(noise.disturbedRatio > 0 && noise.disturbedRatio <= 1, "disturbed_ratio", "must be in (0, 1]; 0.9 flags runs 10 % slower than their norm.")
         try require(noise.disturbedLoad >= 0, "disturbed_load", "must be 0 or more cores.")
         try require(noise.disturbedMinSeconds >= 0, "disturbed_min_seconds", "must be 0 or more seconds.")
@@ -107,6 +113,9 @@ extension Manifest {
         lines.append("# Before a keep the best runs again beside the candidate (as often as it ran); fresh runs that disagree")
         lines.append("# with its recorded ones (by more than 2σ·√(1/k + 1/m)) replace them.")
         lines.append("remeasure_best = \(noise.remeasureBest)")
+        lines.append("# A keep whose configuration costs what the best's does per step, but whose runs trained more than")
+        lines.append("# throughput_tolerance faster, is refused: the machine made the difference.")
+        lines.append("throughput_tolerance = \(tomlNumber(noise.throughputTolerance))")
         if let prior = noise.sigmaPrior { lines.append("sigma_prior = \(tomlNumber(prior))") }
         lines.append("prior_weight = \(tomlNumber(noise.priorWeight))")
         lines.append("sigma_floor = \(tomlNumber(noise.sigmaFloor))")

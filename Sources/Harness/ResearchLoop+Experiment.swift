@@ -32,6 +32,8 @@ extension ResearchLoop {
         /// Its training runs so far (disturbed ones included) and its configuration's throughput signature.
         var measurements: [RunMeasurement] = []
         var signature: String?
+        /// Set when the best could not be re-measured beside a would-be keep: it is then not kept.
+        var unverified: String?
         var worktree: URL { worker.worktree }
     }
 
@@ -156,6 +158,11 @@ extension ResearchLoop {
                                           settings: manifest.noise, direction: manifest.direction)
             decision.evidence.sigmaRuns = noise?.runs
             experiment.record.metric = decision.evidence.mean
+            if decision.verdict == .keep, let why = try experiment.unverified ?? (manifest.budget.mode == .time ? confoundedByThroughput(experiment, best: best.commit) : nil) {
+                decision.verdict = .discard
+                decision.evidence.verdict = "discard"
+                decision.evidence.reason += "; not kept: " + why
+            }
             if decision.verdict == .rerun {
                 // Only when the best was re-measured beside it, or moved: no run follows here.
                 decision.evidence.reason = decision.evidence.reason.replacingOccurrences(of: "; running again", with: "") + ": not kept"

@@ -27,6 +27,17 @@ extension ResearchLoop {
         return max(1, record?.decisionEvidence?.runs.count ?? 1)
     }
 
+    /// Why the candidate's comparison with the best is confounded by the machine's speed (`Disturbance.confounded`),
+    /// when both have the same throughput signature; nil otherwise.
+    func confoundedByThroughput(_ experiment: Experiment, best: String) throws -> String? {
+        guard let signature = experiment.signature,
+              let record = try ledger.experiments(tag: tag).last(where: {
+                  $0.commit == best && ($0.experimentStatus == .keep || $0.experimentStatus == .baseline) }),
+              let evidence = record.decisionEvidence, evidence.signature == signature, let measured = evidence.measurements else { return nil }
+        return Disturbance.confounded(candidate: experiment.measurements, best: measured, tolerance: manifest.noise.throughputTolerance,
+                                      minSeconds: manifest.noise.disturbedMinSeconds)
+    }
+
     /// The throughput signature of the configuration in `worktree`.
     func throughputSignature(_ worktree: URL) -> String {
         var files: [String: String] = [:]
@@ -48,9 +59,13 @@ extension ResearchLoop {
     }
 
     /// Trains the commit in the worktree until `enough` says its undisturbed runs suffice: after each run the
-    /// disturbed ones are marked (`Disturbance.mark`) and a newly disturbed run is replaced by another. More than
-    /// `maxDisturbed` disturbed runs end the experiment unjudged (a discard that says so).
-    func measuredRuns(_ experiment: inout Experiment, seedOffset: Int = 0, labels: (_ valid: Int) -> String,
+    /// disturbed ones are marked (`Disturbance.mark`) and a newly disturbed run is replaced by another. After
+    /// `maxDisturbed` disturbed runs the machine has stayed slower than the norm (which is then out of date), and the
+    /// further runs are judged as they are: a slow run makes a candidate look worse, and a keep is checked against the
+    /// best re-measured beside it.
+    /// `strict` (the best's re-measure, where a slow run would favour the candidate): past `maxDisturbed` it stops with
+    /// a discard instead.
+    func measuredRuns(_ experiment: inout Experiment, seedOffset: Int = 0, strict: Bool = false, labels: (_ valid: Int) -> String,
                       enough: ([Double]) throws -> Bool) async throws -> [RunMeasurement] {
         let signature = throughputSignature(experiment.worktree)
         experiment.signature = signature
@@ -63,7 +78,16 @@ extension ResearchLoop {
             if let last = runs.last, last.disturbed != nil { label += " (again: run \(runs.count) was disturbed)" }
             runs.append(try await train(&experiment, label: label, phase: runs.isEmpty && seedOffset == 0 ? .train : .rerun, run: seedOffset + runs.count))
             let before = runs.map(\.disturbed)
-            if judged { Disturbance.mark(&runs, history: past.steps, probeHistory: past.probes, settings: manifest.noise) }
+            let replaced = before.filter { $0 != nil }.count
+            if judged && strict && replaced >= manifest.noise.maxDisturbed {
+                throw ExperimentStop(status: .discard, message: "\(replaced) of its runs were disturbed by machine load")
+            }
+            if judged && replaced < manifest.noise.maxDisturbed {
+                Disturbance.mark(&runs, history: past.steps, probeHistory: past.probes, settings: manifest.noise)
+            } else if judged && replaced == manifest.noise.maxDisturbed && runs.count == replaced + 1 {
+                LogFile.append(experiment.log, "# \(replaced) runs were disturbed: the machine has stayed slower than this configuration's norm, "
+                               + "which is out of date; the runs are judged as they are\n")
+            }
             var fresh = false
             for i in runs.indices where before[i] == nil && runs[i].disturbed != nil {
                 fresh = true
@@ -71,11 +95,6 @@ extension ResearchLoop {
                 await note("\(experiment.worker.label)experiment \(experiment.record.number): run \(i + 1) was disturbed by load (\(runs[i].disturbed!)); running again")
             }
             experiment.measurements = runs
-            let disturbed = runs.filter { $0.disturbed != nil }.count
-            if disturbed > manifest.noise.maxDisturbed {
-                throw ExperimentStop(status: .discard, message: "not judged: \(disturbed) of its \(runs.count) runs were disturbed by machine load "
-                                     + "(more than noise.max_disturbed = \(manifest.noise.maxDisturbed)); the machine was too busy to measure it")
-            }
             if fresh { continue }
             if try enough(runs.filter { $0.disturbed == nil }.map(\.metric)) { return runs }
         }
@@ -112,11 +131,12 @@ extension ResearchLoop {
         do {
             try workspace.git.prepareWorktree(at: experiment.worktree, commit: best)
             try await build(&experiment)
-            fresh = try await measuredRuns(&experiment, seedOffset: offset, labels: { "the best \(best.prefix(7)) beside it, run \($0 + 1)/\(k)" },
+            fresh = try await measuredRuns(&experiment, seedOffset: offset, strict: true, labels: { "the best \(best.prefix(7)) beside it, run \($0 + 1)/\(k)" },
                                            enough: { $0.count >= k }).filter { $0.disturbed == nil }.map(\.metric)
         } catch let stop as ExperimentStop where stop.status != .interrupted {
             try await restore(&experiment)
-            LogFile.append(experiment.log, "# the best could not be re-measured (\(stop.message)); the decision uses its recorded runs\n")
+            experiment.unverified = "the best could not be re-measured beside it (\(stop.message))"
+            LogFile.append(experiment.log, "# \(experiment.unverified!); it is not kept now\n")
             return
         }
         let freshMeasurements = experiment.measurements

@@ -129,6 +129,21 @@ import Testing
         #expect(first[0].disturbed?.contains("against its norm 2.70 ms") == true)
     }
 
+    @Test func aCandidateTheMachineRanFasterThanTheBestIsConfounded() throws {
+        // The false keep of our benchmark: the candidate's two runs at 25.04 and 22.64 steps/s, the best re-measured
+        // beside it at 21.61 and 19.18: same configuration cost, 17 % faster.
+        let candidate = [RunMeasurement(metric: 3.0543, seconds: 10.3, steps: 257), RunMeasurement(metric: 3.0601, seconds: 10.2, steps: 232)]
+        let best = [RunMeasurement(metric: 3.08, seconds: 10.2, steps: 233, disturbed: "superseded: old"),
+                    RunMeasurement(metric: 3.1241, seconds: 10.2, steps: 221), RunMeasurement(metric: 3.1641, seconds: 10.3, steps: 197)]
+        let why = try #require(Disturbance.confounded(candidate: candidate, best: best, tolerance: 0.05))
+        #expect(why.contains("23.85 steps/s against the best's 20.40 (+17%)"), "\(why)")
+        // Within 5 %, or slower than the best (which only hurts the candidate): not confounded.
+        let close = [RunMeasurement(metric: 3.05, seconds: 10.2, steps: 212)]
+        #expect(Disturbance.confounded(candidate: close, best: best, tolerance: 0.05) == nil)
+        #expect(Disturbance.confounded(candidate: best, best: candidate, tolerance: 0.05) == nil)
+        #expect(Disturbance.confounded(candidate: [RunMeasurement(metric: 3)], best: best, tolerance: 0.05) == nil)
+    }
+
     @Test func theProbeTimesAFixedChainOfArithmetic() throws {
         let probe = MachineProbe()
         probe.start(interval: 0.05)
