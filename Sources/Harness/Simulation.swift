@@ -76,17 +76,22 @@ public enum Simulation {
         let loop = try ResearchLoop(workspace: workspace, researchers: researchers, options: options, display: display)
         let started = Date()
         // Utilisation is sampled when the swarm stops starting experiments (the drain afterwards is not idle time).
+        // The sampler never gives up on its own: on a loaded machine, creating the workers' worktrees and building
+        // the first candidates can take longer than the whole window, so it waits for the first experiment in a
+        // slot (or the end of the loop), and the peak counts from the moment the swarm started.
         let sampler = Task { () -> (Double, Int) in
-            while await !loop.swarmStarted { try await Task.sleep(nanoseconds: 100_000_000) }
-            // From the first experiment in a slot: on a loaded machine, creating the workers' worktrees takes a while.
-            let giveUp = Date().addingTimeInterval(settings.seconds)
-            while await loop.slotPool.held == 0, Date() < giveUp { try await Task.sleep(nanoseconds: 20_000_000) }
+            while await !loop.swarmStarted { try? await Task.sleep(nanoseconds: 100_000_000); if Task.isCancelled { break } }
             await loop.slotPool.resetStatistics()
-            try await Task.sleep(nanoseconds: UInt64(settings.seconds * 1e9))
-            return (await loop.slotPool.utilisation(), await loop.slotPool.peakHeld)
+            while await loop.slotPool.held == 0, !Task.isCancelled { try? await Task.sleep(nanoseconds: 20_000_000) }
+            let early = await loop.slotPool.peakHeld
+            await loop.slotPool.resetStatistics()
+            try? await Task.sleep(nanoseconds: UInt64(settings.seconds * 1e9))
+            return (await loop.slotPool.utilisation(), max(early, await loop.slotPool.peakHeld))
         }
         _ = try await loop.run()
-        let (utilisation, peak) = (try? await sampler.value) ?? (0, 0)
+        // A loop that ended before the sampling window did ends the window (the figures up to now count).
+        sampler.cancel()
+        let (utilisation, peak) = await sampler.value
         let records = try loop.ledger.experiments(tag: "sim")
         let ran = records.filter { $0.experimentStatus != .baseline }
         var byStatus: [String: Int] = [:]
