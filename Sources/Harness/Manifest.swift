@@ -70,6 +70,8 @@ public struct Manifest: Sendable, Equatable {
     public var evaluation = EvaluationSettings()
     /// How builds and runs are confined (`[sandbox]`).
     public var sandbox = SandboxSettings()
+    /// The Python environment of a Python subject (`[python]`); nil for subjects that need none.
+    public var python: PythonSettings?
 
     public init(name: String, editable: [String], build: String, run: String, ideas: String? = nil,
                 metric: String = "val_bpb", direction: Direction = .lower) {
@@ -140,6 +142,7 @@ public struct Manifest: Sendable, Equatable {
 
         manifest.slots = try parseSlots(table, reader)
         (manifest.evaluation, manifest.sandbox) = try parseEvaluation(table, reader)
+        if table.contains(key: "python") { manifest.python = try PythonSettings.parse(try reader.section("python")) }
         if table.contains(key: "swarm") {
             let t = try reader.section("swarm")
             let base = try t.optionalString("base") ?? "best"
@@ -370,6 +373,7 @@ public struct Manifest: Sendable, Equatable {
         lines += renderNoise()
         lines.append("")
         lines += renderEvaluation()
+        if let python { lines += python.render() }
         let slurmSlots = slots.filter { $0.slurm != nil }
         if let r = slurmSlots.first?.slurm {
             lines.append("# Every build and run is a Slurm batch job; `jobs` of them run at once (the Slurm slots).")

@@ -43,6 +43,11 @@ extension ResearchLoop {
             subject["AUTORESEARCH_TIME_BUDGET"] = clean(manifest.budget.seconds)
         }
         if let data = dataDirectory { subject[EnvironmentKey.dataDirectory] = data }
+        if let python = manifest.python {
+            for (key, value) in PythonEnvironment.environment(python, root: workspace.root, path: ProcessInfo.processInfo.environment["PATH"]) {
+                subject[key] = value
+            }
+        }
         for (key, value) in slot.environment { subject[key] = value }
         for (key, value) in phaseKeys { subject[key] = value }
         return SubjectEnvironment.make(subject: subject, sandboxed: sandbox != nil)
@@ -61,6 +66,8 @@ extension ResearchLoop {
     /// while it runs.
     func runPhase(_ command: PhaseCommand, for experiment: inout Experiment) async throws -> ProcessResult {
         let slot = slot(of: experiment)
+        var command = command
+        if let python = manifest.python { command.view.readOnly += PythonEnvironment.sandboxPaths(python, root: workspace.root) }
         let executor: any Executor = slot.slurm != nil
             ? SlurmExecutor(sandbox: sandbox, jobName: "autoresearch-\(tag)-\(experiment.record.number)")
             : LocalExecutor(sandbox: sandbox, maxFileMB: manifest.sandbox.maxFileMB)

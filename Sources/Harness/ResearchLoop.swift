@@ -150,6 +150,7 @@ public actor ResearchLoop {
             try SlurmClient.check(partition: slurm.partition)
         }
         try workspace.ensureClean()
+        if let python = workspace.manifest.python { try PythonEnvironment.verify(python, root: workspace.root) }
         try workspace.verifyFixed(in: workspace.root)
         try workspace.validateEditable()
         (self.sandbox, self.trust) = try Trust.establish(manifest: workspace.manifest, researchers: researchers.map(\.name),

@@ -14,6 +14,8 @@ public struct WorkspaceOptions: Sendable {
     public var dataDirectory: String?
     /// The AutoResearch source tree (templates, vendored sources); nil to locate it.
     public var sourceRoot: URL?
+    /// The base Python interpreter of a Python subject's environment; nil for `$AUTORESEARCH_PYTHON` or `python3`.
+    public var python: String?
 
     public init(template: String = "gpt", timeBudget: Double = 60, tokenBudget: Int? = nil,
                 dataDirectory: String? = nil, sourceRoot: URL? = nil) {
@@ -37,6 +39,8 @@ struct Template {
     var ideas: String?
     /// `scoring`: "harness" (the harness scores the model's logits) or "summary" (the subject's printed block).
     var scoring: EvaluationSettings.Scoring
+    /// `python`: the pinned requirements of a Python subject; `init` makes the workspace's environment from them.
+    var pythonRequirements: String?
     /// `sigma_prior`: a prior guess of one run's σ of the metric, measured for the template (see `NoiseSettings`).
     var sigmaPrior: Double?
 
@@ -68,7 +72,7 @@ struct Template {
         return Template(directory: directory, name: try string("name"), vendor: strings("vendor") ?? [],
                         editable: editable, notes: strings("notes") ?? ["program.md"], build: try string("build"),
                         run: try string("run"), metric: table["metric"]?.string ?? "val_bpb", direction: dir,
-                        ideas: table["ideas"]?.string, scoring: score,
+                        ideas: table["ideas"]?.string, scoring: score, pythonRequirements: table["python"]?.string,
                         sigmaPrior: table["sigma_prior"]?.double ?? table["sigma_prior"]?.int.map(Double.init))
     }
 }
@@ -121,7 +125,7 @@ extension Workspace {
                 }
                 try copyTree(from: from, to: root.appendingPathComponent(dir), skipping: [])
             }
-            try ".build/\n.autoresearch/\n__pycache__/\n".write(to: root.appendingPathComponent(".gitignore"), atomically: true, encoding: .utf8)
+            try ".build/\n.autoresearch/\n__pycache__/\n.venv/\n".write(to: root.appendingPathComponent(".gitignore"), atomically: true, encoding: .utf8)
 
             var manifest = Manifest(name: template.name, editable: template.editable, build: template.build,
                                     run: template.run, ideas: template.ideas, metric: template.metric,
@@ -135,6 +139,11 @@ extension Workspace {
             }
             manifest.budget.seconds = options.timeBudget
             manifest.dataDir = options.dataDirectory ?? SubjectBridge.defaultDataDirectory()
+            if let requirements = template.pythonRequirements {
+                var python = PythonSettings()
+                python.requirements = requirements
+                manifest.python = try PythonEnvironment.create(in: root, settings: python, python: options.python)
+            }
 
             let git = Git(root)
             try git.initialize()
@@ -171,7 +180,7 @@ extension Workspace {
         let fm = FileManager.default
         try fm.createDirectory(at: destination, withIntermediateDirectories: true)
         for name in try fm.contentsOfDirectory(atPath: source.path).sorted() {
-            if skipping.contains(name) || [".build", ".git", ".autoresearch", "__pycache__", ".DS_Store"].contains(name) || name.hasPrefix(".build-") {
+            if skipping.contains(name) || [".build", ".git", ".autoresearch", "__pycache__", ".venv", ".DS_Store"].contains(name) || name.hasPrefix(".build-") {
                 continue
             }
             let from = source.appendingPathComponent(name), to = destination.appendingPathComponent(name)

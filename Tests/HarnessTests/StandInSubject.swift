@@ -12,7 +12,7 @@ import Glibc
 ///
 /// f: 1 + 0.1·(log10(LEARNING_RATE) + 2.5)² + 1e-5·(WIDTH − 128)² − 0.05·BONUS; the baseline (0.01, 64, 0) is 1.06596,
 /// LEARNING_RATE 0.003 improves it by about 0.025, WIDTH 128 by 0.041.
-/// DISTURB_RUN: the run with that index trains 2.5 × SLEEP while a process outside it loads a core, and scores 0.5 worse.
+/// DISTURB_RUN: the run with that index trains 4 × SLEEP while a process outside it loads a core, and scores 0.5 worse.
 /// LUCKY_RUN: the run with that index scores 0.08 better (a lucky run). SLOW_UNTIL: runs with a smaller index score
 /// 0.05 worse (measured in a slower hour of the machine).
 /// BEHAVIOR: "ok", "nosummary", "nan", "fail" (prints FAIL: and exits 1), "hang" (sleeps with a child process
@@ -105,9 +105,9 @@ struct StandIn {
             if n == DISTURB_RUN:
                 # Another process (in its own session, outside the run) loads a core while this run is slow and bad.
                 # Started through a shell that exits at once, so it is no descendant of the run (as another user's job).
-                hog = "import time\\nt = time.time()\\nwhile time.time() - t < %f: pass" % (2.4 * SLEEP)
+                hog = "import time\\nt = time.time()\\nwhile time.time() - t < %f: pass" % (3.9 * SLEEP)
                 subprocess.run(["/bin/sh", "-c", '"$0" -c "$1" >/dev/null 2>&1 &', sys.executable, hog], start_new_session=True)
-                time.sleep(2.5 * SLEEP)
+                time.sleep(4 * SLEEP)
                 quality += 0.5
             else:
                 time.sleep(SLEEP)

@@ -1,0 +1,230 @@
+import AutoResearchCore
+import Foundation
+import TOMLKit
+
+/// The Python environment of a Python subject (`[python]` in the manifest): a virtual environment inside the
+/// workspace, made once by `autoresearch init` from pinned requirements and reused by every build and run.
+///
+/// Runs never download anything (the sandbox has no network): they use the environment as it is. Its
+/// interpreter and the version of every package it was made with are in the manifest, so a tag's results are
+/// measured with one set of versions; before a session starts, `verify` checks the environment still has them.
+/// Every phase gets the environment's `bin` first on `PATH` (so `python` is its interpreter) and sees the
+/// environment and the base interpreter's installation read-only.
+public struct PythonSettings: Sendable, Equatable {
+    /// The virtual environment, relative to the workspace (ignored by git).
+    public var venv = ".venv"
+    /// The pinned requirements, relative to the workspace (a protected file).
+    public var requirements = "requirements.txt"
+    /// The interpreter the environment was made from, and its installation (`sys.base_prefix`).
+    public var interpreter = ""
+    public var home = ""
+    /// What made the environment: "pip" (`python -m venv`, then pip) or "uv".
+    public var installer = "pip"
+    /// `python` and every requirement's installed version, as recorded when the environment was made.
+    public var versions: [String: String] = [:]
+
+    public init() {}
+
+    static func parse(_ t: TableReader) throws -> PythonSettings {
+        var s = PythonSettings()
+        s.venv = try t.optionalString("venv") ?? s.venv
+        s.requirements = try t.optionalString("requirements") ?? s.requirements
+        s.interpreter = try t.optionalString("interpreter") ?? ""
+        s.home = try t.optionalString("home") ?? ""
+        s.installer = try t.optionalString("installer") ?? s.installer
+        for (key, path) in [("venv", s.venv), ("requirements", s.requirements)] where !Manifest.isSafeRelativePath(path) {
+            throw HarnessError.manifestKey(key: "python.\(key)", problem: "is '\(path)', not a path inside the workspace.")
+        }
+        guard ["pip", "uv"].contains(s.installer) else {
+            throw HarnessError.manifestKey(key: "python.installer", problem: "is '\(s.installer)'; use \"pip\" or \"uv\".")
+        }
+        if t.table.contains(key: "versions") {
+            let versions = try t.section("versions")
+            for key in versions.table.keys {
+                guard let value = versions.table[key]?.string else {
+                    throw HarnessError.manifestKey(key: "python.versions.\(key)", problem: "must be a version string, e.g. \"2.13.0\".")
+                }
+                s.versions[key] = value
+            }
+        }
+        return s
+    }
+
+    func render() -> [String] {
+        var lines = [
+            "[python]",
+            "# The subject's Python environment: made once by `autoresearch init` from the pinned requirements, reused by",
+            "# every run (runs never download). Broken or missing: `autoresearch python-env` makes it again.",
+            "venv = \(tomlString(venv))",
+            "requirements = \(tomlString(requirements))",
+            "interpreter = \(tomlString(interpreter))",
+            "home = \(tomlString(home))",
+            "installer = \(tomlString(installer))",
+            "",
+            "[python.versions]",
+        ]
+        for key in versions.keys.sorted() { lines.append("\(tomlKey(key)) = \(tomlString(versions[key]!))") }
+        lines.append("")
+        return lines
+    }
+}
+
+/// A TOML key: bare when it can be, else quoted.
+func tomlKey(_ key: String) -> String {
+    !key.isEmpty && key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) ? key : tomlString(key)
+}
+
+/// Making, checking and using a workspace's Python environment.
+public enum PythonEnvironment {
+    /// The command that makes the environment again, for error messages.
+    public static func fixCommand(_ root: URL) -> String { "autoresearch python-env --workspace \(shellQuote(root.path))" }
+
+    /// The base interpreter to make environments from: `explicit`, else `$AUTORESEARCH_PYTHON`, else `python3`
+    /// on `PATH`; with its real executable, installation prefix and version.
+    /// - Throws: `HarnessError.other` naming the interpreter when it does not run.
+    static func baseInterpreter(_ explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> (executable: String, home: String, version: String) {
+        let python = explicit ?? environment["AUTORESEARCH_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
+        let probe = "import sys, platform; print(sys.executable); print(sys.base_prefix); print(platform.python_version())"
+        guard let result = try? ProcessRunner.capture([python, "-c", probe], in: URL(fileURLWithPath: "/"), environment: environment),
+              result.status == 0 else {
+            throw HarnessError.other("the Python interpreter '\(python)' does not run; install Python 3.10 or later, or name one with --python PATH")
+        }
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        guard lines.count >= 3 else { throw HarnessError.other("the Python interpreter '\(python)' did not say where it is installed") }
+        let parts = lines[2].split(separator: ".").compactMap { Int($0) }
+        guard parts.count >= 2, parts[0] == 3, parts[1] >= 10 else {
+            throw HarnessError.other("the Python interpreter '\(python)' is version \(lines[2]); the subject needs Python 3.10 or later (name one with --python PATH)")
+        }
+        return (lines[0], lines[1], lines[2])
+    }
+
+    /// Package names in a requirements file (`name==version` lines; comments and options skipped).
+    static func requirementNames(_ text: String) -> [String] {
+        text.split(separator: "\n").compactMap { line in
+            let s = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            guard !s.isEmpty, !s.hasPrefix("-") else { return nil }
+            let name = s.prefix { $0.isLetter || $0.isNumber || "-_.".contains($0) }
+            return name.isEmpty ? nil : String(name)
+        }
+    }
+
+    /// Makes the environment at `root/settings.venv` from the requirements file (replacing a broken one), with uv
+    /// when it is on `PATH`, else `python -m venv` and pip, and records the interpreter and installed versions.
+    /// Prints what it does (the install can take minutes the first time).
+    /// - Throws: `HarnessError.other` with the installer's last lines when it fails.
+    public static func create(in root: URL, settings: PythonSettings, python: String? = nil,
+                              log: (String) -> Void = { print($0) }) throws -> PythonSettings {
+        var s = settings
+        let base = try baseInterpreter(python)
+        let venv = root.appendingPathComponent(s.venv)
+        let requirements = root.appendingPathComponent(s.requirements)
+        guard let text = try? String(contentsOf: requirements, encoding: .utf8) else {
+            throw HarnessError.other("\(s.requirements) is missing in \(root.path); the Python environment is made from it")
+        }
+        try? FileManager.default.removeItem(at: venv)
+        let uv = findExecutable("uv")
+        s.installer = uv == nil ? "pip" : "uv"
+        s.interpreter = base.executable
+        s.home = base.home
+        log("making the Python environment \(s.venv) (Python \(base.version), \(s.installer)) from \(s.requirements); the first install takes a few minutes")
+        let python = venv.appendingPathComponent("bin/python").path
+        let steps: [[String]] = uv.map { uv in
+            [[uv, "venv", "--quiet", "--python", base.executable, venv.path],
+             [uv, "pip", "install", "--quiet", "--python", python, "-r", requirements.path]]
+        } ?? [[base.executable, "-m", "venv", venv.path],
+              [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", requirements.path]]
+        for step in steps {
+            let result = try ProcessRunner.capture(step, in: root)
+            guard result.status == 0 else {
+                let tail = (result.stderr + result.stdout).split(separator: "\n").suffix(8).joined(separator: "\n")
+                throw HarnessError.other("making the Python environment failed at `\(step.map(shellQuote).joined(separator: " "))`:\n\(tail)")
+            }
+        }
+        s.versions = try installedVersions(python: python, names: requirementNames(text), root: root)
+        log("Python environment ready: " + s.versions.keys.sorted().map { "\($0) \(s.versions[$0]!)" }.joined(separator: ", "))
+        return s
+    }
+
+    /// `python` and the installed version of each package in `names`.
+    static func installedVersions(python: String, names: [String], root: URL) throws -> [String: String] {
+        let script = """
+        import importlib.metadata as m, platform, sys
+        print("python=" + platform.python_version())
+        for name in sys.argv[1:]:
+            try: print(name + "=" + m.version(name))
+            except m.PackageNotFoundError: print(name + "=")
+        """
+        let result = try ProcessRunner.capture([python, "-c", script] + names, in: root)
+        guard result.status == 0 else {
+            throw HarnessError.other("the Python environment's interpreter \(python) does not run: \(result.stderr.split(separator: "\n").last ?? "")")
+        }
+        var versions: [String: String] = [:]
+        for line in result.stdout.split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            if parts.count == 2 { versions[String(parts[0]).lowercased()] = String(parts[1]) }
+        }
+        return versions
+    }
+
+    /// Makes the environment of an existing workspace again (`autoresearch python-env`), from its pinned
+    /// requirements; the manifest is not changed, so the new environment must have the versions it records.
+    /// - Throws: `HarnessError.other` when the workspace needs no environment, the install fails, or the versions differ.
+    public static func remake(_ workspace: Workspace, python: String?, log: (String) -> Void = { print($0) }) throws {
+        guard let settings = workspace.manifest.python else {
+            throw HarnessError.other("the workspace at \(workspace.root.path) has no [python] section: its subject needs no Python environment")
+        }
+        let made = try create(in: workspace.root, settings: settings, python: python, log: log)
+        let wrong = settings.versions.keys.sorted().filter { made.versions[$0] != settings.versions[$0] }
+        guard wrong.isEmpty else {
+            let list = wrong.map { "\($0) \(made.versions[$0].flatMap { $0.isEmpty ? nil : $0 } ?? "missing") instead of \(settings.versions[$0]!)" }
+            throw HarnessError.other("the new environment does not have the versions the manifest records (\(list.joined(separator: ", "))); "
+                                     + "name the interpreter it was made with (--python \(settings.interpreter)), or start a new workspace for these versions")
+        }
+    }
+
+    /// Checks that the workspace's environment exists, runs, and has the recorded versions.
+    /// - Throws: `HarnessError.other` naming what is wrong and the command that fixes it.
+    public static func verify(_ settings: PythonSettings, root: URL) throws {
+        let python = root.appendingPathComponent(settings.venv).appendingPathComponent("bin/python").path
+        let fix = "make it again with: \(fixCommand(root))"
+        guard FileManager.default.fileExists(atPath: python) else {
+            throw HarnessError.other("the workspace's Python environment \(settings.venv) is missing (no \(settings.venv)/bin/python); \(fix)")
+        }
+        let names = settings.versions.keys.filter { $0 != "python" }.sorted()
+        let found: [String: String]
+        do { found = try installedVersions(python: python, names: names, root: root) } catch let error as HarnessError {
+            throw HarnessError.other("the workspace's Python environment \(settings.venv) is broken (\(error.description)); \(fix)")
+        }
+        let wrong = settings.versions.keys.sorted().filter { found[$0] != settings.versions[$0] }
+        guard wrong.isEmpty else {
+            let list = wrong.map { "\($0) \(found[$0].flatMap { $0.isEmpty ? nil : $0 } ?? "missing") instead of \(settings.versions[$0]!)" }
+            throw HarnessError.other("the workspace's Python environment \(settings.venv) does not have the versions its manifest records (\(list.joined(separator: ", "))); \(fix)")
+        }
+    }
+
+    /// The folders every phase must see read-only: the environment and the base installation (unless it is a
+    /// system folder the sandbox shows anyway).
+    static func sandboxPaths(_ settings: PythonSettings, root: URL) -> [String] {
+        var paths = [root.appendingPathComponent(settings.venv).path]
+        if !settings.home.isEmpty, !Sandbox.systemFolders.contains(where: { settings.home == $0 || settings.home.hasPrefix($0 + "/") }) {
+            paths.append(settings.home)
+        }
+        return paths
+    }
+
+    /// `PATH` with the environment's `bin` first, and `VIRTUAL_ENV`.
+    static func environment(_ settings: PythonSettings, root: URL, path: String?) -> [String: String] {
+        let venv = root.appendingPathComponent(settings.venv).path
+        return ["PATH": venv + "/bin:" + (path ?? "/usr/local/bin:/usr/bin:/bin"), "VIRTUAL_ENV": venv]
+    }
+
+    /// The first executable called `name` on `PATH`.
+    static func findExecutable(_ name: String, path: String? = ProcessInfo.processInfo.environment["PATH"]) -> String? {
+        for dir in (path ?? "").split(separator: ":") {
+            let candidate = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}
