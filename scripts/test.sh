@@ -11,6 +11,6 @@ eval "$(./scripts/llama-server.sh)"   # llama.cpp's server and a small model, fo
 swift build --build-tests
 # The tests that build and train the real GPT subject or run a local LLM keep both cores busy for minutes; the swarm
 # and timeout tests measure slot use and time limits. Run the heavy ones after the others, not beside them.
-heavy='TrustedEvaluationTests|GPTEndToEndTests|PyTorchSubjectTests|LlamaCppServerTests'
+heavy='TrustedEvaluationTests|GPTEndToEndTests|PyTorchSubjectTests|AdoptTests|LlamaCppServerTests'
 swift test --skip-build --skip "$heavy" "$@"
 swift test --skip-build --filter "$heavy" "$@"

@@ -49,6 +49,9 @@ public struct SandboxSettings: Sendable, Equatable {
     public var maxFileMB = 2048
     /// Processes (threads included) a phase may have at once.
     public var maxProcesses = 4096
+    /// Folders of the harness user's home directory every phase sees read-only at the same place under its own
+    /// private home (e.g. ".cache/autoresearch", where an adopted repository keeps its data and tokenizer).
+    public var homeReadOnly: [String] = []
 
     public init() {}
 }
@@ -89,6 +92,10 @@ extension Manifest {
             sandbox.memoryMB = try t.optionalInt("memory_mb") ?? sandbox.memoryMB
             sandbox.maxFileMB = try t.optionalInt("max_file_mb") ?? sandbox.maxFileMB
             sandbox.maxProcesses = try t.optionalInt("max_processes") ?? sandbox.maxProcesses
+            sandbox.homeReadOnly = try t.optionalStrings("home_read_only") ?? []
+            for path in sandbox.homeReadOnly where !Manifest.isSafeRelativePath(path) {
+                throw HarnessError.manifestKey(key: "sandbox.home_read_only", problem: "names '\(path)', which is not a path inside the home directory (write e.g. \".cache/autoresearch\").")
+            }
             for (key, value) in [("memory_mb", sandbox.memoryMB + 1), ("max_file_mb", sandbox.maxFileMB), ("max_processes", sandbox.maxProcesses)] where value < 1 {
                 throw HarnessError.manifestKey(key: "sandbox.\(key)", problem: "must be at least 1.")
             }
@@ -115,6 +122,10 @@ extension Manifest {
             "memory_mb = \(sandbox.memoryMB)",
             "max_file_mb = \(sandbox.maxFileMB)",
             "max_processes = \(sandbox.maxProcesses)",
+        ] + (sandbox.homeReadOnly.isEmpty ? [] : [
+            "# Folders of your home directory that runs see read-only (in the sandbox's private home).",
+            "home_read_only = \(tomlArray(sandbox.homeReadOnly))",
+        ]) + [
             "",
         ]
     }

@@ -16,7 +16,10 @@ extension TagReports {
         lines.append("researcher:  \(r.researcher)" + (r.move.map { " (move \($0))" } ?? ""))
         if !r.hypothesis.isEmpty { lines.append("hypothesis:  \(r.hypothesis)") }
         lines.append("commit:      \(r.commit ?? "—") (parent \(r.parentCommit.map { String($0.prefix(12)) } ?? "—"))")
-        if let metric = r.metric { lines.append(String(format: "%@: %.6f", workspace.manifest.metric.padding(toLength: 12, withPad: " ", startingAt: 0), metric)) }
+        if let metric = r.metric {
+            lines.append(String(format: "%@: %.6f", workspace.manifest.metric.padding(toLength: 12, withPad: " ", startingAt: 0), metric)
+                         + (workspace.manifest.selfReported ? " (self-reported: the subject's own summary block)" : " (computed by the harness)"))
+        }
         if let evidence = r.decisionEvidence {
             lines.append("decision:    \(evidence.reason)")
             lines.append("runs:        " + evidence.runs.map { String(format: "%.6f", $0) }.joined(separator: ", "))

@@ -73,6 +73,9 @@ public struct Manifest: Sendable, Equatable {
     /// The Python environment of a Python subject (`[python]`); nil for subjects that need none.
     public var python: PythonSettings?
 
+    /// The subject reports its own score (`evaluation.scoring = "summary"`): reports label its numbers "self-reported".
+    public var selfReported: Bool { evaluation.scoring == .summary }
+
     public init(name: String, editable: [String], build: String, run: String, ideas: String? = nil,
                 metric: String = "val_bpb", direction: Direction = .lower) {
         self.name = name; self.editable = editable; self.build = build; self.run = run

@@ -146,16 +146,39 @@ public enum PythonEnvironment {
         return s
     }
 
-    /// `python` and the installed version of each package in `names`.
-    static func installedVersions(python: String, names: [String], root: URL) throws -> [String: String] {
+    /// Makes the environment of a uv project (an adopted repository with pyproject.toml / uv.lock): `uv sync` into
+    /// `settings.venv` (`--frozen` when there is a lock), then records every installed package's version.
+    /// - Throws: `HarnessError.other` with uv's last lines when it fails.
+    static func createUVProject(in root: URL, settings: PythonSettings, uv: String, python: String?,
+                                log: (String) -> Void = { print($0) }) throws -> PythonSettings {
+        var s = settings
+        let base = try baseInterpreter(python)
+        s.installer = "uv"; s.interpreter = base.executable; s.home = base.home
+        let venv = root.appendingPathComponent(s.venv)
+        try? FileManager.default.removeItem(at: venv)
+        log("making the Python environment \(s.venv) with `uv sync` (Python \(base.version)); the first sync takes a few minutes")
+        let locked = FileManager.default.fileExists(atPath: root.appendingPathComponent("uv.lock").path)
+        let step = [uv, "sync", "--quiet", "--python", base.executable] + (locked ? ["--frozen"] : [])
+        let result = try ProcessRunner.capture(step, in: root, environment: ["UV_PROJECT_ENVIRONMENT": venv.path])
+        guard result.status == 0 else {
+            let tail = (result.stderr + result.stdout).split(separator: "\n").suffix(8).joined(separator: "\n")
+            throw HarnessError.other("making the Python environment failed at `\(step.map(shellQuote).joined(separator: " "))`:\n\(tail)")
+        }
+        s.versions = try installedVersions(python: venv.appendingPathComponent("bin/python").path, names: nil, root: root)
+        return s
+    }
+
+    /// `python` and the installed version of each package in `names` (every installed package when nil).
+    static func installedVersions(python: String, names: [String]?, root: URL) throws -> [String: String] {
         let script = """
         import importlib.metadata as m, platform, sys
         print("python=" + platform.python_version())
-        for name in sys.argv[1:]:
+        names = sys.argv[2:] if sys.argv[1] == "some" else sorted({d.metadata["Name"] for d in m.distributions()})
+        for name in names:
             try: print(name + "=" + m.version(name))
             except m.PackageNotFoundError: print(name + "=")
         """
-        let result = try ProcessRunner.capture([python, "-c", script] + names, in: root)
+        let result = try ProcessRunner.capture([python, "-c", script] + (names.map { ["some"] + $0 } ?? ["all"]), in: root)
         guard result.status == 0 else {
             throw HarnessError.other("the Python environment's interpreter \(python) does not run: \(result.stderr.split(separator: "\n").last ?? "")")
         }
@@ -174,7 +197,16 @@ public enum PythonEnvironment {
         guard let settings = workspace.manifest.python else {
             throw HarnessError.other("the workspace at \(workspace.root.path) has no [python] section: its subject needs no Python environment")
         }
-        let made = try create(in: workspace.root, settings: settings, python: python, log: log)
+        let uvProject = ["pyproject.toml", "uv.lock"].contains(settings.requirements)
+        let made: PythonSettings
+        if uvProject {
+            guard let uv = findExecutable("uv") else {
+                throw HarnessError.other("this workspace's environment is a uv project (\(settings.requirements)), and uv is not installed: pip install uv")
+            }
+            made = try createUVProject(in: workspace.root, settings: settings, uv: uv, python: python ?? settings.interpreter, log: log)
+        } else {
+            made = try create(in: workspace.root, settings: settings, python: python, log: log)
+        }
         let wrong = settings.versions.keys.sorted().filter { made.versions[$0] != settings.versions[$0] }
         guard wrong.isEmpty else {
             let list = wrong.map { "\($0) \(made.versions[$0].flatMap { $0.isEmpty ? nil : $0 } ?? "missing") instead of \(settings.versions[$0]!)" }
@@ -214,9 +246,17 @@ public enum PythonEnvironment {
     }
 
     /// `PATH` with the environment's `bin` first, and `VIRTUAL_ENV`.
+    /// For a uv project, uv runs the environment as it is: offline, never syncing, with a private cache.
     static func environment(_ settings: PythonSettings, root: URL, path: String?) -> [String: String] {
         let venv = root.appendingPathComponent(settings.venv).path
-        return ["PATH": venv + "/bin:" + (path ?? "/usr/local/bin:/usr/bin:/bin"), "VIRTUAL_ENV": venv]
+        var env = ["PATH": venv + "/bin:" + (path ?? "/usr/local/bin:/usr/bin:/bin"), "VIRTUAL_ENV": venv]
+        if settings.installer == "uv" {
+            env["UV_PROJECT_ENVIRONMENT"] = venv
+            env["UV_OFFLINE"] = "1"
+            env["UV_NO_SYNC"] = "1"
+            env["UV_CACHE_DIR"] = "/tmp/uv-cache"
+        }
+        return env
     }
 
     /// The first executable called `name` on `PATH`.

@@ -31,6 +31,8 @@ public struct TagStatus: Sendable, Equatable {
     public var bestTest: Double?
     /// How far the numbers can be trusted (`Trust.summary`).
     public var trust: String?
+    /// The subject scores itself (`evaluation.scoring = "summary"`, e.g. an adopted repository): every score is labelled.
+    public var selfReported = false
 
     /// Kept experiments / decided experiments (keep + discard + crash).
     public var keepRate: Double? {
@@ -44,7 +46,8 @@ public struct TagStatus: Sendable, Equatable {
         let rate = keepRate.map { String(format: "%.0f%%", $0 * 100) } ?? "—"
         lines.append("experiments: \(experiments) (\(keeps) kept, \(crashes) crashed; keep rate \(rate))")
         lines.append("metric: baseline \(metricText(baseline)) → best \(metricText(best))"
-                     + ((baseline != nil && best != nil) ? String(format: " (%+.6f)", best! - baseline!) : ""))
+                     + ((baseline != nil && best != nil) ? String(format: " (%+.6f)", best! - baseline!) : "")
+                     + (selfReported ? " — self-reported (the subject's own summary block; the harness cannot vouch for it)" : ""))
         lines.append("noise σ: " + (noise ?? noiseSigma.map { String(format: "%.6f", $0) } ?? "unknown"))
         if disturbedRuns > 0 { lines.append("disturbed runs: \(disturbedRuns) (left out of σ and of decisions, and run again)") }
         if baselineTest != nil || bestTest != nil {
@@ -122,6 +125,7 @@ public struct TagReports: Sendable {
         status.baselineTest = baselineRecord?.testBPB
         status.bestTest = bestKeep.map { $0.testBPB } ?? baselineRecord?.testBPB
         status.trust = trustLine(records)
+        status.selfReported = workspace.manifest.selfReported
         let history = try ledger.tags().filter { $0.manifestHash == tagRecord?.manifestHash }.flatMap { try ledger.experiments(tag: $0.tag) }
         let lastKeep = records.filter { $0.experimentStatus == .keep }.max { ($0.finishedAt ?? .distantPast) < ($1.finishedAt ?? .distantPast) }
         if let best = lastKeep?.commit ?? tagRecord?.baselineCommit {
@@ -165,7 +169,8 @@ public struct TagReports: Sendable {
     /// results.tsv for the tag, also written to `<workspace>/results.tsv`.
     @discardableResult
     public func writeResults(wide: Bool = false) throws -> (text: String, url: URL) {
-        let text = SubjectBridge.resultsTSV(try ledger.outcomes(tag: tag), wide: wide, test: wide ? try testScores() : [:])
+        let text = SubjectBridge.resultsTSV(try ledger.outcomes(tag: tag), wide: wide, test: wide ? try testScores() : [:],
+                                            selfReported: workspace.manifest.selfReported)
         let url = workspace.root.appendingPathComponent("results.tsv")
         try text.write(to: url, atomically: true, encoding: .utf8)
         return (text, url)
@@ -174,7 +179,7 @@ public struct TagReports: Sendable {
     /// report.md and progress.svg in the workspace.
     @discardableResult
     public func writeReport() throws -> (markdown: URL, chart: URL) {
-        let title = "\(workspace.manifest.name): autoresearch/\(tag)"
+        let title = "\(workspace.manifest.name): autoresearch/\(tag)" + (workspace.manifest.selfReported ? " (self-reported scores)" : "")
         let written = try SubjectBridge.writeReport(outcomes: try ledger.outcomes(tag: tag), title: title,
                                                     noiseSigma: try ledger.tag(tag)?.noiseSigma, test: try testScores(),
                                                     trust: trustLine(try ledger.experiments(tag: tag)), to: workspace.root)

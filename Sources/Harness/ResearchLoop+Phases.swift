@@ -359,14 +359,14 @@ extension ResearchLoop {
         do { metrics = try SubjectBridge.readSummary(output, metric: manifest.metric) } catch {
             throw ExperimentStop(status: .crash, message: "\(label): no usable summary block (\(error)); the subject must print `---` then `val_bpb: ...` lines")
         }
-        let s = metrics.summary
-        experiment.record.valBPB = s.valBpb
-        experiment.record.peakMemoryMB = s.peakMemoryMB; experiment.record.mfuPercent = s.mfuPercent
-        experiment.record.totalTokensM = s.totalTokensM; experiment.record.numSteps = s.numSteps
-        experiment.record.numParamsM = s.numParamsM; experiment.record.depth = s.depth
-        experiment.record.trainingSeconds = s.trainingSeconds; experiment.record.totalSeconds = s.totalSeconds
+        let v = metrics
+        experiment.record.valBPB = v.value("val_bpb")
+        experiment.record.peakMemoryMB = v.value("peak_memory_mb", "peak_vram_mb"); experiment.record.mfuPercent = v.value("mfu_percent")
+        experiment.record.totalTokensM = v.value("total_tokens_M"); experiment.record.numSteps = v.value("num_steps").map { Int($0) }
+        experiment.record.numParamsM = v.value("num_params_M"); experiment.record.depth = v.value("depth").map { Int($0) }
+        experiment.record.trainingSeconds = v.value("training_seconds"); experiment.record.totalSeconds = v.value("total_seconds")
         try ledger.save(experiment.record)
-        return measurement(metrics.metric, seconds: result.seconds, steps: s.numSteps, tokensM: s.totalTokensM,
+        return measurement(metrics.metric, seconds: result.seconds, steps: experiment.record.numSteps, tokensM: experiment.record.totalTokensM,
                            machine: machine, log: experiment.log)
     }
 

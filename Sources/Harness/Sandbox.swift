@@ -95,6 +95,8 @@ public struct Sandbox: Sendable {
             }
         }
         for entry in Self.etcEntries { args += ["--ro-bind-try", entry, entry] }
+        let home = FileManager.default.homeDirectoryForCurrentUser.path
+        for path in settings.homeReadOnly { args += ["--ro-bind-try", home + "/" + path, Self.home + "/" + path] }
         for path in view.readOnly { args += ["--ro-bind", path, path] }
         for path in view.writable { args += ["--bind", path, path] }
         // Everything else read-only, the folders bwrap made to mount on included (so nothing new can be created

@@ -4,11 +4,15 @@ import Reporting
 import SearchResearcher
 import SubjectKit
 
-/// A run's summary block as the harness records it: the deciding metric plus every field of `Summary`.
+/// A run's summary block as the harness records it: the deciding metric plus every numeric line of the block.
 public struct RunMetrics: Sendable, Equatable {
     /// The manifest's metric.
     public var metric: Double
-    public var summary: Summary
+    /// Every `key: number` line of the block (SubjectKit's keys, or an adopted repository's own).
+    public var values: [String: Double]
+
+    /// The first of `keys` the block has.
+    public func value(_ keys: String...) -> Double? { keys.lazy.compactMap { values[$0] }.first }
 }
 
 /// The harness's only contact with the other modules (SubjectKit, SearchResearcher, Reporting),
@@ -21,26 +25,15 @@ public enum SubjectBridge {
     /// Parses the last summary block of a run's output and picks the manifest's metric from it.
     /// Throws a message naming what is wrong (no block, a missing key, NaN).
     public static func readSummary(_ output: String, metric: String) throws -> RunMetrics {
-        let summary: Summary
-        do { summary = try Summary.parse(output) } catch { throw HarnessError.other("\(error)") }
-        let value: Double?
-        switch metric {
-        case "val_bpb": value = summary.valBpb
-        case "test_bpb": value = summary.testBpb
-        case "training_seconds": value = summary.trainingSeconds
-        case "total_seconds": value = summary.totalSeconds
-        case "peak_memory_mb": value = summary.peakMemoryMB
-        case "mfu_percent": value = summary.mfuPercent
-        case "total_tokens_M": value = summary.totalTokensM
-        case "num_steps": value = Double(summary.numSteps)
-        case "num_params_M": value = summary.numParamsM
-        case "depth": value = Double(summary.depth)
-        default: value = nil
+        let block: [String: String]
+        do { block = try Summary.block(output) } catch { throw HarnessError.other("\(error)") }
+        guard let raw = block[metric] else {
+            throw HarnessError.other("the summary block has no '\(metric):' line (it has \(block.keys.sorted().joined(separator: ", ")))")
         }
-        guard let value, value.isFinite else {
-            throw HarnessError.other("the summary block has no finite value for the metric '\(metric)'")
+        guard let value = Double(raw), value.isFinite else {
+            throw HarnessError.other("the summary block has no finite value for the metric '\(metric)' (it printed '\(raw)')")
         }
-        return RunMetrics(metric: value, summary: summary)
+        return RunMetrics(metric: value, values: block.compactMapValues { Double($0).flatMap { $0.isFinite ? $0 : nil } })
     }
 
     /// Throws `noHyperparameterBlock` unless `source` starts with a hyperparameter block the researchers can read.
@@ -109,8 +102,8 @@ public enum SubjectBridge {
     }
 
     /// autoresearch's results.tsv for these outcomes.
-    public static func resultsTSV(_ outcomes: [ExperimentOutcome], wide: Bool = false, test: [Int: Double] = [:]) -> String {
-        ResultsTSV.render(outcomes, wide: wide, test: test)
+    public static func resultsTSV(_ outcomes: [ExperimentOutcome], wide: Bool = false, test: [Int: Double] = [:], selfReported: Bool = false) -> String {
+        ResultsTSV.render(outcomes, wide: wide, test: test, selfReported: selfReported)
     }
 
     /// Workers, slots, utilisation and experiments per hour of a tag.

@@ -23,14 +23,16 @@ public enum ResultsTSV {
 
     /// The whole file: the header and one row per finished experiment. `wide` adds three columns after
     /// autoresearch's five: the worker (researcher) and the slot of each experiment, for swarms, and the hidden test
-    /// split's bits per byte (`test`, by experiment number: the baseline and keeps; `-` for the others).
-    public static func render(_ outcomes: [ExperimentOutcome], wide: Bool = false, test: [Int: Double] = [:]) -> String {
+    /// split's bits per byte (`test`, by experiment number: the baseline and keeps; `-` for the others); then
+    /// `scored_by`, who computed val_bpb: "harness" (from the model's logits) or "self-reported" (the subject's own
+    /// summary block, which the harness cannot vouch for).
+    public static func render(_ outcomes: [ExperimentOutcome], wide: Bool = false, test: [Int: Double] = [:], selfReported: Bool = false) -> String {
         guard wide else { return render(outcomes) }
-        var out = header + "\tworker\tslot\ttest_bpb\n"
+        var out = header + "\tworker\tslot\ttest_bpb\tscored_by\n"
         for outcome in outcomes {
             if let row = row(outcome) {
                 out += row + "\t" + (outcome.worker.map { "w\($0):\(outcome.researcher)" } ?? outcome.researcher) + "\t" + (outcome.slot ?? "-")
-                    + "\t" + (test[outcome.number].map { String(format: "%.6f", $0) } ?? "-") + "\n"
+                    + "\t" + (test[outcome.number].map { String(format: "%.6f", $0) } ?? "-") + "\t" + (selfReported ? "self-reported" : "harness") + "\n"
             }
         }
         return out

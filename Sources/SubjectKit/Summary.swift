@@ -82,22 +82,7 @@ public struct Summary: Equatable, Sendable {
     ///   (not a number, not a whole number where one is expected, NaN or infinite). The harness
     ///   counts any of them as a crash.
     public static func parse(_ text: String) throws -> Summary {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-        func keyValue(_ line: String) -> (String, String)? {
-            guard let colon = line.firstIndex(of: ":") else { return nil }
-            let key = String(line[..<colon])
-            guard !key.isEmpty, key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else { return nil }
-            return (key, line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
-        }
-        guard let start = lines.indices.last(where: { i in
-            lines[i] == "---" && i + 1 < lines.count && keyValue(lines[i + 1]) != nil
-        }) else { throw SubjectError.summaryNotFound }
-        var values: [String: String] = [:]
-        for line in lines[(start + 1)...] {
-            guard let (key, value) = keyValue(line) else { break }
-            if values[key] == nil { values[key] = value }
-        }
+        let values = try block(text)
         func number(_ key: String) throws -> Double {
             guard let raw = values[key] else { throw SubjectError.summaryMissingKey(key) }
             guard let value = Double(raw), value.isFinite else { throw SubjectError.summaryInvalidValue(key: key, value: raw) }
@@ -114,5 +99,28 @@ public struct Summary: Equatable, Sendable {
             mfuPercent: try number("mfu_percent"), totalTokensM: try number("total_tokens_M"),
             numSteps: try integer("num_steps"), numParamsM: try number("num_params_M"),
             depth: try integer("depth"), testBpb: values["test_bpb"] == nil ? nil : try number("test_bpb"))
+    }
+
+    /// The raw `key: value` lines of the last `---` block in `text` (the first value of a repeated key), with no key
+    /// required: for subjects whose block is not SubjectKit's (an adopted autoresearch repository prints
+    /// `peak_vram_mb`, no `depth`, …). - Throws: `SubjectError.summaryNotFound`.
+    public static func block(_ text: String) throws -> [String: String] {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        func keyValue(_ line: String) -> (String, String)? {
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            let key = String(line[..<colon])
+            guard !key.isEmpty, key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else { return nil }
+            return (key, line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        }
+        guard let start = lines.indices.last(where: { i in
+            lines[i] == "---" && i + 1 < lines.count && keyValue(lines[i + 1]) != nil
+        }) else { throw SubjectError.summaryNotFound }
+        var values: [String: String] = [:]
+        for line in lines[(start + 1)...] {
+            guard let (key, value) = keyValue(line) else { break }
+            if values[key] == nil { values[key] = value }
+        }
+        return values
     }
 }

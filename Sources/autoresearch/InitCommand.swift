@@ -10,11 +10,14 @@ struct InitCommand: AsyncParsableCommand {
     @Argument(help: "The new workspace's directory (must not exist or be empty).")
     var directory: String
 
-    @Option(help: "A template under Templates/ (e.g. gpt) or a directory holding a template.toml.")
-    var template: String = "gpt"
+    @Option(help: "A template under Templates/ (gpt: the Swift subject, the default; pytorch; quadratic) or a directory holding a template.toml.")
+    var template: String?
 
-    @Option(name: .customLong("time-budget"), help: "Training seconds per experiment (default 60, as autoresearch on CPU).")
-    var timeBudget: Double = 60
+    @Option(help: "A repository in karpathy/autoresearch's layout (train.py, prepare.py, program.md) to research on, unchanged; its scores are self-reported.")
+    var adopt: String?
+
+    @Option(name: .customLong("time-budget"), help: "Training seconds per experiment (default 60, as autoresearch on CPU; with --adopt, read from prepare.py).")
+    var timeBudget: Double?
 
     @Option(name: .customLong("token-budget"), help: "Train on this many tokens per experiment instead of a time budget.")
     var tokenBudget: Int?
@@ -26,21 +29,38 @@ struct InitCommand: AsyncParsableCommand {
     var python: String?
 
     func run() async throws {
-        guard timeBudget > 0 else { throw ValidationError("--time-budget must be a positive number of seconds") }
+        if let timeBudget, !(timeBudget > 0) { throw ValidationError("--time-budget must be a positive number of seconds") }
         let url = URL(fileURLWithPath: (directory as NSString).expandingTildeInPath)
-        var options = WorkspaceOptions(template: template, timeBudget: timeBudget, tokenBudget: tokenBudget,
-                                       dataDirectory: dataDir.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath).path })
-        options.python = python
-        let workspace = try Workspace.create(at: url, options: options)
+        let workspace: Workspace
+        if let adopt {
+            if let template { throw ValidationError("--adopt and --template \(template) exclude each other: an adopted repository is its own subject") }
+            if tokenBudget != nil || dataDir != nil {
+                throw ValidationError("--token-budget and --data-dir do not apply to --adopt: the adopted train.py reads its budget and data through its prepare.py")
+            }
+            var options = AdoptOptions(repository: URL(fileURLWithPath: (adopt as NSString).expandingTildeInPath), timeBudget: timeBudget, python: python)
+            options.path = ProcessInfo.processInfo.environment["PATH"]
+            workspace = try Workspace.adopt(at: url, options: options)
+            print("adopted \(adopt) into workspace \(workspace.root.path); its scores are self-reported (its train.py evaluates itself)")
+        } else {
+            var options = WorkspaceOptions(template: template ?? "gpt", timeBudget: timeBudget ?? 60, tokenBudget: tokenBudget,
+                                           dataDirectory: dataDir.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath).path })
+            options.python = python
+            workspace = try Workspace.create(at: url, options: options)
+            print("created workspace \(workspace.root.path) (template \(workspace.manifest.name))")
+        }
         let m = workspace.manifest
-        print("created workspace \(workspace.root.path) (template \(m.name))")
         print("  editable: \(m.editable.joined(separator: ", "))")
         print("  budget:   " + (m.budget.mode == .time ? "\(Int(m.budget.seconds)) s" : "\(m.budget.tokens) tokens"))
-        print("  data:     \(m.dataDir)")
+        print("  run:      \(m.run)")
+        if !m.dataDir.isEmpty { print("  data:     \(m.dataDir)") }
         if let python = m.python {
             print("  python:   \(python.venv) (" + python.versions.keys.sorted().filter { ["python", "torch", "numpy"].contains($0) }
                 .map { "\($0) \(python.versions[$0]!)" }.joined(separator: ", ") + ")")
         }
-        print("next: `autoresearch prepare`, then `cd \(directory) && autoresearch run`")
+        if adopt != nil {
+            print("next: the repository's data must be ready (its `python prepare.py`, once), then `cd \(directory) && autoresearch run`")
+        } else {
+            print("next: `autoresearch prepare`, then `cd \(directory) && autoresearch run`")
+        }
     }
 }

@@ -129,7 +129,7 @@ import Testing
         #expect(status.contains("slots: 2, utilisation "), "\(status)")
         #expect(status.contains("workers: w0 scripted 3 run, "))
         let wide = try reports.writeResults(wide: true).text
-        #expect(wide.hasPrefix("commit\tval_bpb\tmemory_gb\tstatus\tdescription\tworker\tslot\ttest_bpb\n"))
+        #expect(wide.hasPrefix("commit\tval_bpb\tmemory_gb\tstatus\tdescription\tworker\tslot\ttest_bpb\tscored_by\n"))
         #expect(wide.contains("\tw3:scripted\t"))
         let report = try String(contentsOf: try reports.writeReport().markdown, encoding: .utf8)
         #expect(report.contains("## Workers and slots\n\nSlot utilisation "))
