@@ -2,6 +2,7 @@ import AutoResearchCore
 import Foundation
 import SubjectKit
 import Testing
+import SearchResearcher
 @testable import Harness
 
 @Suite struct WorkspaceTests {
@@ -155,5 +156,39 @@ import Testing
         try ws.validateEditable()
         // The search researcher can be built for it (ideas.toml parses).
         _ = try SubjectBridge.searchResearcher(workspace: ws, seed: 1)
+    }
+}
+
+/// The PyTorch template's files, without making its environment: the same baseline as train.swift, and ideas that apply.
+@Suite struct PyTorchTemplateTests {
+    static let template = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Templates")
+
+    @Test func theHyperparameterBlockIsTrainSwiftsBaseline() throws {
+        let python = try HyperparameterBlock.parse(try String(contentsOf: Self.template.appendingPathComponent("pytorch/train.py"), encoding: .utf8), path: "train.py")
+        let swift = try HyperparameterBlock.parse(try String(contentsOf: Self.template.appendingPathComponent("gpt/Sources/train/train.swift"), encoding: .utf8),
+                                                  path: "train.swift")
+        #expect(python.parameters.map(\.name) == swift.parameters.map(\.name))
+        #expect(python.parameters.map(\.value) == swift.parameters.map(\.value))
+        #expect(python.parameters.map(\.comment) == swift.parameters.map(\.comment))
+    }
+
+    @Test func everyIdeaAppliesOnceAndStillCompiles() throws {
+        let source = try String(contentsOf: Self.template.appendingPathComponent("pytorch/train.py"), encoding: .utf8)
+        let ideas = try SearchResearcher.parseIdeas(try String(contentsOf: Self.template.appendingPathComponent("pytorch/ideas.toml"), encoding: .utf8),
+                                                    path: "ideas.toml")
+        #expect(ideas.count == 9)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pytorch-ideas-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for idea in ideas {
+            guard case .applied(let files) = idea.apply(to: ["train.py": source]), let changed = files["train.py"] else {
+                Issue.record("idea \(idea.name) does not apply: \(idea.apply(to: ["train.py": source]))"); continue
+            }
+            let file = dir.appendingPathComponent("\(idea.name).py")
+            try changed.write(to: file, atomically: true, encoding: .utf8)
+            let compiled = try ProcessRunner.capture(["python3", "-m", "py_compile", file.path], in: dir)
+            #expect(compiled.status == 0, "idea \(idea.name): \(compiled.stderr)")
+        }
     }
 }
