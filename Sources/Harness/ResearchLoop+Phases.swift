@@ -68,6 +68,7 @@ extension ResearchLoop {
         let slot = slot(of: experiment)
         var command = command
         if let python = manifest.python { command.view.readOnly += PythonEnvironment.sandboxPaths(python, root: workspace.root) }
+        if slot.gpus != nil { command.view.devices = Sandbox.gpuDevices() }
         let executor: any Executor = slot.slurm != nil
             ? SlurmExecutor(sandbox: sandbox, jobName: "autoresearch-\(tag)-\(experiment.record.number)")
             : LocalExecutor(sandbox: sandbox, maxFileMB: manifest.sandbox.maxFileMB)

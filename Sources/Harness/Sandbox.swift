@@ -20,6 +20,9 @@ public struct Sandbox: Sendable {
         public var workingDirectory: String
         /// Training and evaluation get the memory limit; the build (the compiler) does not.
         public var limitMemory = true
+        /// Device files the phase may use (a GPU slot's `/dev/nvidia*`); with any, `/sys` is visible read-only too
+        /// (the CUDA runtime reads the PCI topology there).
+        public var devices: [String] = []
 
         public init(workingDirectory: String, readOnly: [String] = [], writable: [String] = [], limitMemory: Bool = true) {
             self.workingDirectory = workingDirectory; self.readOnly = readOnly; self.writable = writable; self.limitMemory = limitMemory
@@ -35,6 +38,11 @@ public struct Sandbox: Sendable {
     /// Files and folders of /etc a program needs to start (dynamic linker, users, time zone, BLAS alternatives).
     static let etcEntries = ["/etc/alternatives", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/passwd",
                              "/etc/group", "/etc/nsswitch.conf", "/etc/localtime", "/etc/ssl", "/etc/ca-certificates"]
+
+    /// The NVIDIA device files of this machine (`/dev/nvidia0`, `/dev/nvidiactl`, `/dev/nvidia-uvm`, …), for GPU slots.
+    public static func gpuDevices(in dev: String = "/dev") -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: dev)) ?? []).filter { $0.hasPrefix("nvidia") }.sorted().map { dev + "/" + $0 }
+    }
 
     /// The private home inside the sandbox.
     public static let home = "/tmp/home"
@@ -86,6 +94,8 @@ public struct Sandbox: Sendable {
         }
         args += ["--", bwrap, "--die-with-parent", "--new-session", "--unshare-all", "--clearenv",
                  "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", Self.home]
+        for device in view.devices { args += ["--dev-bind-try", device, device] }
+        if !view.devices.isEmpty { args += ["--ro-bind-try", "/sys", "/sys"] }
         for folder in Self.systemFolders where fm.fileExists(atPath: folder) {
             // /bin, /lib, … may be links into /usr (merged /usr): keep them links.
             if let target = try? fm.destinationOfSymbolicLink(atPath: folder) {

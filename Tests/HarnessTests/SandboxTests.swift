@@ -92,6 +92,53 @@ import Testing
         #expect(!output.contains("WROTE") && !output.contains("secret ledger"))
     }
 
+    /// `[sandbox] home_read_only` shows a folder of the user's home in the sandbox's private home, read-only (an adopted
+    /// repository's data cache); the rest of the home stays out of sight.
+    @Test(.enabled(if: SandboxTests.bwrapAvailable)) func homeFoldersAreVisibleReadOnlyAndNothingElseOfTheHome() async throws {
+        let home = FileManager.default.homeDirectoryForCurrentUser
+        let name = ".cache/autoresearch-sandbox-test-\(UUID().uuidString.prefix(8))"
+        let shared = home.appendingPathComponent(name), other = home.appendingPathComponent(name + "-other")
+        for dir in [shared, other] { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
+        defer { for dir in [shared, other] { try? FileManager.default.removeItem(at: dir) } }
+        try "cached data".write(to: shared.appendingPathComponent("data.txt"), atomically: true, encoding: .utf8)
+        try "private".write(to: other.appendingPathComponent("data.txt"), atomically: true, encoding: .utf8)
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-home-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: base) }
+        var settings = SandboxSettings()
+        settings.homeReadOnly = [name]
+        let sandbox = Sandbox(bwrap: try Sandbox.detect().get(), settings: settings)
+        let command = PhaseCommand(
+            command: "cat $HOME/\(name)/data.txt; cat $HOME/\(name)-other/data.txt 2>/dev/null || echo other-hidden; "
+                + "touch $HOME/\(name)/new 2>/dev/null && echo WROTE || echo cache-read-only",
+            view: Sandbox.View(workingDirectory: base.path, readOnly: [base.path]),
+            environment: SubjectEnvironment.make(subject: [:], sandboxed: true, harness: ["PATH": "/usr/bin:/bin"]), timeout: 60)
+        let log = base.appendingPathComponent("log")
+        let result = try await LocalExecutor(sandbox: sandbox).run(command, in: Slot(name: "local"), log: log, onStart: { _ in })
+        #expect(result.termination == .exited(0))
+        let output = try String(contentsOf: log, encoding: .utf8)
+        #expect(output.contains("cached data") && output.contains("other-hidden") && output.contains("cache-read-only"), "\(output)")
+        #expect(!output.contains("private") && !output.contains("WROTE"))
+    }
+
+    /// A GPU slot's phases get the NVIDIA device files (and /sys read-only); other phases only bubblewrap's minimal /dev.
+    @Test func gpuDevicesAreBoundIntoTheSandbox() throws {
+        let dev = FileManager.default.temporaryDirectory.appendingPathComponent("dev-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dev, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dev) }
+        for name in ["nvidia0", "nvidiactl", "nvidia-uvm", "sda", "null"] { _ = FileManager.default.createFile(atPath: dev.appendingPathComponent(name).path, contents: nil) }
+        let devices = Sandbox.gpuDevices(in: dev.path)
+        #expect(devices == ["nvidia-uvm", "nvidia0", "nvidiactl"].map { dev.path + "/" + $0 })
+        let sandbox = Sandbox(bwrap: "/usr/bin/bwrap", settings: SandboxSettings())
+        var view = Sandbox.View(workingDirectory: "/w", readOnly: ["/w"])
+        let plain = sandbox.arguments("true", view: view, environment: [:])
+        #expect(!plain.contains("--dev-bind-try") && !plain.contains("/sys"))
+        view.devices = devices
+        let gpu = sandbox.arguments("true", view: view, environment: [:]).joined(separator: " ")
+        #expect(gpu.contains("--dev /dev --tmpfs /tmp --dir /tmp/home --dev-bind-try \(dev.path)/nvidia-uvm \(dev.path)/nvidia-uvm"))
+        #expect(gpu.contains("--ro-bind-try /sys /sys"))
+    }
+
     /// The harness sees the CPU time of a sandboxed run (bubblewrap does not wait for its namespace, so `wait4` alone
     /// reports almost nothing): the disturbed-run rule needs it to tell the run's own work from other processes'.
     @Test(.enabled(if: SandboxTests.bwrapAvailable)) func theCPUTimeOfASandboxedRunIsMeasured() async throws {
