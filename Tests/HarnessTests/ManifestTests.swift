@@ -42,6 +42,25 @@ import Testing
         #expect(try Manifest.parse(old).noise.z == 3)
     }
 
+    @Test func pythonAndHomeSettingsReadBackAndBadValuesAreNamed() throws {
+        var m = sample()
+        var python = PythonSettings()
+        python.interpreter = "/usr/bin/python3.11"; python.home = "/usr"
+        python.versions = ["python": "3.11.7", "torch": "2.13.0+cpu", "zope.interface": "7.0"]
+        m.python = python
+        m.sandbox.homeReadOnly = [".cache/autoresearch"]
+        #expect(try Manifest.parse(m.render()) == m)
+        let text = m.render()
+        func problem(_ from: String, _ to: String) -> String {
+            do { _ = try Manifest.parse(text.replacingOccurrences(of: from, with: to)); return "parsed" } catch { return "\(error)" }
+        }
+        #expect(problem("installer = \"pip\"", "installer = \"conda\"").contains("'python.installer' is 'conda'; use \"pip\" or \"uv\""))
+        #expect(problem("venv = \".venv\"", "venv = \"../elsewhere\"").contains("'python.venv' is '../elsewhere', not a path inside the workspace"))
+        #expect(problem("torch = \"2.13.0+cpu\"", "torch = 2").contains("'python.versions.torch' must be a version string"))
+        #expect(problem("home_read_only = [\".cache/autoresearch\"]", "home_read_only = [\"/etc\"]")
+                .contains("'sandbox.home_read_only' names '/etc', which is not a path inside the home directory"))
+    }
+
     @Test func missingKeyIsNamed() throws {
         let text = sample().render().replacingOccurrences(of: "run = \".build/release/train\"\n", with: "")
         #expect(throws: HarnessError.manifestKey(key: "run", problem: "is missing; it must be a string.")) {
