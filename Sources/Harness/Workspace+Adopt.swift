@@ -130,16 +130,7 @@ extension Workspace {
             } else {
                 throw HarnessError.other("\(repo.path) declares its packages in pyproject.toml for uv, and uv is not installed: install it (pip install uv) and adopt again, or add a requirements.txt")
             }
-            let git = Git(root)
-            try git.initialize()
-            try git.run(["add", "-A"])
-            manifest.fixed = try fixedHashes(of: try git.run(["ls-files", "-z", "--cached"]).split(separator: "\0").map(String.init),
-                                             in: root, manifest: manifest)
-            try manifest.render().write(to: root.appendingPathComponent(Manifest.fileName), atomically: true, encoding: .utf8)
-            _ = try Manifest.parse(manifest.render())
-            try git.run(["add", "-A"])
-            try git.commit("baseline: adopted \(repo.lastPathComponent)")
-            return try open(root)
+            return try commitBaseline(at: root, manifest: manifest, message: "baseline: adopted \(repo.lastPathComponent)")
         } catch {
             try? fm.removeItem(at: root)
             throw error

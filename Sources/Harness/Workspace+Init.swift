@@ -145,20 +145,27 @@ extension Workspace {
                 manifest.python = try PythonEnvironment.create(in: root, settings: python, python: options.python)
             }
 
-            let git = Git(root)
-            try git.initialize()
-            try git.run(["add", "-A"])
-            manifest.fixed = try fixedHashes(of: try git.run(["ls-files", "-z", "--cached"]).split(separator: "\0").map(String.init),
-                                             in: root, manifest: manifest)
-            try manifest.render().write(to: root.appendingPathComponent(Manifest.fileName), atomically: true, encoding: .utf8)
-            _ = try Manifest.parse(manifest.render()) // what we write must read back
-            try git.run(["add", "-A"])
-            try git.commit("baseline: \(template.name) template")
-            return try open(root)
+            return try commitBaseline(at: root, manifest: manifest, message: "baseline: \(template.name) template")
         } catch {
             try? fm.removeItem(at: root)
             throw error
         }
+    }
+
+    /// Makes `root` a git repository, hashes every file it holds that is neither editable nor a note into the
+    /// manifest, writes the manifest (checked to read back), commits everything as the baseline and opens it.
+    static func commitBaseline(at root: URL, manifest: Manifest, message: String) throws -> Workspace {
+        var manifest = manifest
+        let git = Git(root)
+        try git.initialize()
+        try git.run(["add", "-A"])
+        manifest.fixed = try fixedHashes(of: try git.run(["ls-files", "-z", "--cached"]).split(separator: "\0").map(String.init),
+                                         in: root, manifest: manifest)
+        try manifest.render().write(to: root.appendingPathComponent(Manifest.fileName), atomically: true, encoding: .utf8)
+        _ = try Manifest.parse(manifest.render()) // what we write must read back
+        try git.run(["add", "-A"])
+        try git.commit(message)
+        return try open(root)
     }
 
     /// A template by name (`<source>/Templates/<name>`) or by path.
