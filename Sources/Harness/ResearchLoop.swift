@@ -36,6 +36,8 @@ public struct RunOptions: Sendable {
     /// Extra environment for every build and run of the subject, over the harness's own (simulations and benchmarks
     /// set the quadratic subject's run length, `AUTORESEARCH_SIM_SECONDS`, here rather than in the process's environment).
     public var subjectEnvironment: [String: String] = [:]
+    /// An MLflow tracking server (`run --mlflow URI`): every finished experiment is logged there as it finishes.
+    public var mlflow: String?
 
     public init(tag: String, experiments: Int? = nil, hours: Double? = nil, baselineRuns: Int? = nil, seed: UInt64 = 0) {
         self.tag = tag; self.experiments = experiments; self.hours = hours; self.baselineRuns = baselineRuns; self.seed = seed
@@ -118,6 +120,10 @@ public actor ResearchLoop {
     public nonisolated let trust: Trust
     /// The validation windows, made once per session.
     var validationWindows: EvaluationWindows?
+    /// `options.mlflow`'s exporter, and the experiments it has logged this session (`+MLflow`).
+    var mlflow: MLflowExport?
+    var mlflowLogged: Set<Int> = []
+    var mlflowFailure: String?
 
     public var branch: String { "autoresearch/\(options.tag)" }
     var branchRef: String { "refs/heads/\(branch)" }
@@ -151,6 +157,7 @@ public actor ResearchLoop {
         }
         try workspace.ensureClean()
         if let python = workspace.manifest.python { try PythonEnvironment.verify(python, root: workspace.root) }
+        if let uri = options.mlflow { mlflow = MLflowExport(client: try MLflowClient(uri: uri), workspace: workspace, tag: options.tag) }
         try workspace.verifyFixed(in: workspace.root)
         try workspace.validateEditable()
         (self.sandbox, self.trust) = try Trust.establish(manifest: workspace.manifest, researchers: researchers.map(\.name),
@@ -188,6 +195,7 @@ public actor ResearchLoop {
         if try ledger.experiments(tag: tag).first(where: { $0.experimentStatus == .baseline }) == nil {
             guard try await runBaseline() else { return try await summary(.interrupted, started: 0) }
         }
+        await logToMLflow()
         if deadline == nil { deadline = options.hours.map { Date().addingTimeInterval($0 * 3600) } }
         if options.meta != nil {
             try await startMeta()
@@ -248,6 +256,7 @@ public actor ResearchLoop {
             try await metaGate(worker)
             if let reason = nextExperiment() { stopReasons.append(reason); finishedWorkers += 1; return }
             let status = try await runExperiment(worker)
+            await logToMLflow()
             metaExperimentFinished()
             if status == .interrupted { stopReasons.append(.interrupted); finishedWorkers += 1; return }
             if status == .researcherError {

@@ -58,6 +58,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .customLong("allow-untrusted"), help: "Run LLM and command researchers even where their results cannot be trusted: no sandbox (bubblewrap missing), or a subject that reports its own score. status and the report say so.")
     var allowUntrusted = false
 
+    @Option(help: "An MLflow tracking server (e.g. http://127.0.0.1:5000): log every experiment there as it finishes.")
+    var mlflow: String?
+
     func validate() throws {
         if let experiments, experiments < 0 { throw ValidationError("--experiments must be 0 or more") }
         if let hours, hours <= 0 { throw ValidationError("--hours must be positive") }
@@ -80,6 +83,7 @@ struct RunCommand: AsyncParsableCommand {
         options.program = program
         options.target = until
         options.allowUntrusted = allowUntrusted
+        options.mlflow = mlflow
         let overrides = Researchers.Overrides(kind: self.researcher, model: model, baseURL: baseURL, command: agentCommand)
         var researchers = try Researchers.makeSwarm(workspace: workspace, workers: workers, overrides: overrides, seed: seed)
         var programResearcher: (any ProgramResearcher)?
