@@ -20,6 +20,8 @@ public enum LoopEvent: Sendable, Equatable {
     case decided(number: Int, status: ExperimentStatus, metric: Double?, description: String, reason: String)
     /// The tag's standing after a decision.
     case standing(baseline: Double?, best: Double?, keeps: Int, experiments: Int)
+    /// Experiment `number` writes its log here (the terminal display reads its training curve as it grows).
+    case log(number: Int, path: String)
 }
 
 /// Shows the loop's progress. `TerminalDisplay` redraws one status line on a TTY;
@@ -47,11 +49,12 @@ func metricText(_ value: Double?) -> String { value.map { String(format: "%.6f",
 public actor LineDisplay: Display {
     public init() {}
 
-    public func show(_ event: LoopEvent) { emit(Self.line(event)) }
+    public func show(_ event: LoopEvent) { if let line = Self.line(event) { emit(line) } }
 
-    /// The line an event prints as (without the time stamp).
-    public static func line(_ event: LoopEvent) -> String {
+    /// The line an event prints as (without the time stamp); nil for events that print nothing.
+    public static func line(_ event: LoopEvent) -> String? {
         switch event {
+        case .log: return nil
         case .note(let text): return text
         case .experiment(let n, let description): return "experiment \(n): \(description)"
         case .phase(let n, let phase, let limit):
@@ -72,17 +75,23 @@ public actor LineDisplay: Display {
     }
 }
 
-/// One status line redrawn in place every second, with decisions printed above it.
+/// Live lines redrawn in place every second, with decisions printed above them: one line per running experiment
+/// (its phase, elapsed against the budget, and the last `step | loss | tok/s` its log shows) and the standing.
 public actor TerminalDisplay: Display {
-    private var number = 0
-    private var description = ""
-    private var phase: Phase?
-    private var phaseStart = Date()
-    private var limit: Double?
+    /// What the display knows of a running experiment.
+    struct Running: Equatable {
+        var description = ""
+        var phase: Phase?
+        var phaseStart = Date()
+        var limit: Double?
+        var log: String?
+    }
+    private var running: [Int: Running] = [:]
     private var baseline: Double?
     private var best: Double?
     private var keeps = 0
     private var experiments = 0
+    private var drawn = 0
     private var ticker: Task<Void, Never>?
 
     public init() {}
@@ -91,10 +100,12 @@ public actor TerminalDisplay: Display {
         startTicker()
         switch event {
         case .note(let text): printAbove(text)
-        case .experiment(let n, let d): number = n; description = d; phase = nil
-        case .phase(let n, let p, let l): number = n; phase = p; limit = l; phaseStart = Date()
+        case .experiment(let n, let d): running[n, default: Running()].description = d
+        case .phase(let n, let p, let l):
+            running[n, default: Running()].phase = p; running[n]?.limit = l; running[n]?.phaseStart = Date()
+        case .log(let n, let path): running[n, default: Running()].log = path
         case .decided(let n, let status, let metric, let d, let reason):
-            phase = nil
+            running[n] = nil
             printAbove("#\(n) \(status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(metricText(metric))  \(d)  — \(reason)")
         case .standing(let b, let bb, let k, let e): baseline = b; best = bb; keeps = k; experiments = e
         }
@@ -104,7 +115,7 @@ public actor TerminalDisplay: Display {
     public func finish() {
         ticker?.cancel()
         ticker = nil
-        FileHandle.standardOutput.write(Data("\r\u{1B}[2K".utf8))
+        clear()
     }
 
     private func startTicker() {
@@ -117,22 +128,46 @@ public actor TerminalDisplay: Display {
         }
     }
 
+    /// Erases the live lines, leaving the cursor at the start of the first.
+    private func clear() {
+        var text = "\r\u{1B}[2K"
+        for _ in 0..<max(0, drawn - 1) { text += "\u{1B}[1A\u{1B}[2K" }
+        FileHandle.standardOutput.write(Data(text.utf8))
+        drawn = 0
+    }
+
     private func printAbove(_ line: String) {
-        FileHandle.standardOutput.write(Data("\r\u{1B}[2K\(line)\n".utf8))
+        clear()
+        FileHandle.standardOutput.write(Data("\(line)\n".utf8))
     }
 
     private func redraw() {
-        var parts = ["exp \(number)"]
-        if let phase {
-            let seconds = Date().timeIntervalSince(phaseStart)
-            // Past the training budget, the subject is evaluating.
-            let label = phase != .build && phase != .propose && limit.map({ seconds > $0 }) == true ? "eval" : phase.rawValue
-            parts.append("\(label) \(clock(seconds))" + (limit.map { " / \(clock($0))" } ?? ""))
+        let lines = Self.lines(running: running, baseline: baseline, best: best, keeps: keeps, experiments: experiments, now: Date())
+        clear()
+        FileHandle.standardOutput.write(Data(lines.joined(separator: "\n").utf8))
+        drawn = lines.count
+    }
+
+    /// The live lines: one per running experiment (by number), then the standing.
+    static func lines(running: [Int: Running], baseline: Double?, best: Double?, keeps: Int, experiments: Int, now: Date,
+                      tail: (String) -> String? = { LogFile.tail(URL(fileURLWithPath: $0), bytes: 4096) }) -> [String] {
+        var lines: [String] = []
+        for (n, r) in running.sorted(by: { $0.key < $1.key }) {
+            var parts = ["#\(n)"]
+            if let phase = r.phase {
+                let seconds = now.timeIntervalSince(r.phaseStart)
+                // Past the training budget, the subject is evaluating.
+                let label = phase != .build && phase != .propose && r.limit.map({ seconds > $0 }) == true ? "eval" : phase.rawValue
+                parts.append("\(label) \(clock(seconds))" + (r.limit.map { " / \(clock($0))" } ?? ""))
+                if [.train, .rerun].contains(phase), let text = r.log.flatMap(tail), let point = TrainingCurve.last(text) {
+                    parts.append(String(format: "step %d loss %.4f", point.step, point.loss) + (point.tokensPerSecond.map { String(format: " %.0f tok/s", $0) } ?? ""))
+                }
+            }
+            if !r.description.isEmpty { parts.append(String(r.description.prefix(48))) }
+            lines.append(parts.joined(separator: " │ "))
         }
-        parts.append("best \(metricText(best)) (baseline \(metricText(baseline)))")
-        parts.append("\(keeps) kept / \(experiments)")
-        if !description.isEmpty { parts.append(String(description.prefix(40))) }
-        FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + parts.joined(separator: " │ ")).utf8))
+        lines.append("best \(metricText(best)) (baseline \(metricText(baseline))) │ \(keeps) kept / \(experiments)")
+        return lines
     }
 }
 

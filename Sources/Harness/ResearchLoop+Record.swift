@@ -47,6 +47,7 @@ extension ResearchLoop {
         experiment.record.phase = phase.rawValue
         experiment.record.logPath = experiment.log.path
         try ledger.save(experiment.record)
+        await display.show(.log(number: experiment.record.number, path: experiment.log.path))
         await display.show(.phase(number: experiment.record.number, phase, limit: limit))
     }
 

@@ -109,3 +109,25 @@ import FoundationNetworking
         #expect(TrainingCurve.parse(log) == [.init(step: 100, loss: 2.4295, tokensPerSecond: 14616), .init(step: 200, loss: 2.1, tokensPerSecond: 15000)])
     }
 }
+
+/// The terminal's live lines: one per running experiment with its phase, elapsed / budget and the training curve's
+/// last point from its log, then the standing; plain lines print nothing for a log event.
+@Suite struct LiveLinesTests {
+    @Test func eachRunningExperimentHasALineWithItsLatestStepLossAndTokensPerSecond() {
+        let now = Date()
+        var training = TerminalDisplay.Running(description: "LEARNING_RATE 0.0015 → 0.00225", phase: .train, phaseStart: now.addingTimeInterval(-34),
+                                               limit: 60, log: "/logs/12.log")
+        let building = TerminalDisplay.Running(description: "idea: gelu", phase: .build, phaseStart: now.addingTimeInterval(-3), limit: nil, log: "/logs/13.log")
+        let logs = ["/logs/12.log": "# train phase\nstep   100 | loss 2.5000 | progress  50.0% | 14000 tok/s\nstep   200 | loss 2.4295 | progress  70.1% | 14616 tok/s\n"]
+        let lines = TerminalDisplay.lines(running: [13: building, 12: training], baseline: 2.6, best: 2.55, keeps: 1, experiments: 11, now: now,
+                                          tail: { logs[$0] })
+        #expect(lines == ["#12 │ train 0:34 / 1:00 │ step 200 loss 2.4295 14616 tok/s │ LEARNING_RATE 0.0015 → 0.00225",
+                          "#13 │ build 0:03 │ idea: gelu",
+                          "best 2.550000 (baseline 2.600000) │ 1 kept / 11"])
+        // Past the budget, the training phase is evaluating.
+        training.phaseStart = now.addingTimeInterval(-65)
+        #expect(TerminalDisplay.lines(running: [12: training], baseline: nil, best: nil, keeps: 0, experiments: 0, now: now, tail: { logs[$0] }).first
+                == "#12 │ eval 1:05 / 1:00 │ step 200 loss 2.4295 14616 tok/s │ LEARNING_RATE 0.0015 → 0.00225")
+        #expect(LineDisplay.line(.log(number: 12, path: "/logs/12.log")) == nil)
+    }
+}
