@@ -38,12 +38,11 @@ extension Workspace {
         for file in ["train.py", "prepare.py", "program.md"] where !fm.fileExists(atPath: repo.appendingPathComponent(file).path) {
             missing.append(file)
         }
-        if let train = try? String(contentsOf: repo.appendingPathComponent("train.py"), encoding: .utf8),
-           !(train.contains("val_bpb:") && train.contains("---")) {
+        let train = try? String(contentsOf: repo.appendingPathComponent("train.py"), encoding: .utf8)
+        if let train, !(train.contains("val_bpb:") && train.contains("---")) {
             missing.append("a summary block in train.py (a `---` line, then `val_bpb: <number>`, printed at the end of a run)")
         }
-        if let train = try? String(contentsOf: repo.appendingPathComponent("train.py"), encoding: .utf8),
-           (try? SubjectBridge.checkHyperparameterBlock(train, path: "train.py")) == nil {
+        if let train, (try? SubjectBridge.checkHyperparameterBlock(train, path: "train.py")) == nil {
             missing.append("a hyperparameter block in train.py (top-level ALL_CAPS assignments such as `DEPTH = 8`)")
         }
         let hasEnvironment = ["requirements.txt", "pyproject.toml", "uv.lock"].contains { fm.fileExists(atPath: repo.appendingPathComponent($0).path) }
