@@ -34,6 +34,8 @@ extension ResearchLoop {
         var signature: String?
         /// Set when the best could not be re-measured beside a would-be keep: it is then not kept.
         var unverified: String?
+        /// Whether its proposal came from the inbox (`ProposalInbox`): a failed build then does not go to a researcher for a fix.
+        var queued = false
         var worktree: URL { worker.worktree }
     }
 

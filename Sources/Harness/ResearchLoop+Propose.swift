@@ -30,6 +30,15 @@ extension ResearchLoop {
         context.records = LedgerRecords(ledger: ledger, tag: tag)
         // In a swarm another worker may claim the same files while this researcher thinks: ask again (up to
         // 3 times, with the claims as they are now) before recording the experiment as a researcher error.
+        // A proposal queued from outside (the MCP server) goes first, through the same checks as the researcher's.
+        if options.meta == nil, let queued = ProposalInbox(workspace: workspace).take() {
+            experiment.record.researcher = queued.researcher
+            experiment.queued = true
+            await note("experiment \(experiment.record.number): the proposal queued by \(queued.source): \(queued.description)")
+            try commitProposal(queued.proposal, &experiment,
+                               records: try visible(ledger.experiments(tag: tag), for: experiment), status: .researcherError)
+            return
+        }
         for attempt in 1...3 {
             experiment.worker.lastContext = context
             let proposal: Proposal
@@ -124,7 +133,7 @@ extension ResearchLoop {
                 try await build(&experiment)
                 return
             } catch let stop as ExperimentStop {
-                guard let output = stop.compilerOutput, fixes < researcher.buildFixAttempts, var context = experiment.worker.lastContext,
+                guard let output = stop.compilerOutput, !experiment.queued, fixes < researcher.buildFixAttempts, var context = experiment.worker.lastContext,
                       context.experimentNumber == experiment.record.number else { throw stop }
                 await releaseSlot(&experiment)  // the slot is free while the researcher fixes the build
                 fixes += 1

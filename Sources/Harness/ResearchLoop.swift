@@ -61,7 +61,7 @@ public struct RunOptions: Sendable {
 /// How a session of the loop ended.
 public struct RunSummary: Sendable, Equatable {
     public enum StopReason: String, Sendable {
-        case experimentLimit, timeLimit, targetReached, interrupted, researcherExhausted, researcherFailing
+        case experimentLimit, timeLimit, targetReached, interrupted, researcherExhausted, researcherFailing, stopRequested
 
         /// In words, for the end of `autoresearch run`.
         public var text: String {
@@ -72,6 +72,7 @@ public struct RunSummary: Sendable, Equatable {
             case .interrupted: return "interrupted"
             case .researcherExhausted: return "the researcher has nothing left to try"
             case .researcherFailing: return "the researcher failed too many times in a row"
+            case .stopRequested: return "stopped on request (the dashboard's or the MCP server's stop)"
             }
         }
     }
@@ -89,6 +90,10 @@ public struct RunSummary: Sendable, Equatable {
 public actor ResearchLoop {
     public nonisolated let workspace: Workspace
     public nonisolated let ledger: Ledger
+    /// Stop, pause and resume requests from outside the loop (dashboard, MCP server).
+    nonisolated var control: LoopControl { LoopControl(workspace: workspace) }
+    /// Who paused the loop, while it is paused (so the pause and the resume are said once, not by every worker).
+    var pausedBy: String?
     /// The first worker's researcher (the only one without `--workers`).
     public nonisolated var researcher: any Researcher { workers[0].researcher }
     public nonisolated let options: RunOptions
@@ -188,6 +193,7 @@ public actor ResearchLoop {
     public func run() async throws -> RunSummary {
         let lock = try RunLock(workspace.stateDirectory.appendingPathComponent("run.lock"))
         defer { lock.release() }
+        LoopControl(workspace: workspace).clear()  // a request made while no run was active is not for this one
         let git = workspace.git
         _ = git.attempt(["worktree", "prune"])
         try await openTag()
@@ -217,7 +223,7 @@ public actor ResearchLoop {
 
     /// Why the session ended: an interruption wins, then a limit, then the researchers giving up.
     func finalReason() -> RunSummary.StopReason {
-        for reason in [RunSummary.StopReason.interrupted, .experimentLimit, .timeLimit, .targetReached, .researcherExhausted, .researcherFailing]
+        for reason in [RunSummary.StopReason.interrupted, .stopRequested, .experimentLimit, .timeLimit, .targetReached, .researcherExhausted, .researcherFailing]
         where stopReasons.contains(reason) { return reason }
         return .interrupted
     }
@@ -234,7 +240,7 @@ public actor ResearchLoop {
 
     /// Whether the session may still start experiments (not cancelled, no limit reached).
     func nextExperimentAllowed() -> Bool {
-        !(Task.isCancelled || stopReasons.contains(.interrupted)
+        !(Task.isCancelled || stopReasons.contains(.interrupted) || control.state == .stopping
           || options.experiments.map { started >= $0 } == true || deadline.map { Date() >= $0 } == true || targetReached || metaHalted)
     }
 
@@ -245,6 +251,7 @@ public actor ResearchLoop {
         if let deadline, Date() >= deadline { return .timeLimit }
         if targetReached { return .targetReached }
         if metaHalted { return .researcherFailing }
+        if control.state == .stopping { return .stopRequested }
         started += 1
         return nil
     }
@@ -254,6 +261,7 @@ public actor ResearchLoop {
         defer { stoppedWorkers.insert(worker.index) }
         while true {
             try await metaGate(worker)
+            await waitWhilePaused()
             if let reason = nextExperiment() { stopReasons.append(reason); finishedWorkers += 1; return }
             let status = try await runExperiment(worker)
             await logToMLflow()
@@ -299,6 +307,22 @@ public actor ResearchLoop {
             } else {
                 worker.failures = 0
             }
+        }
+    }
+
+    /// Waits (polling the control file each second) while a pause is on file; says so once per pause.
+    func waitWhilePaused() async {
+        guard options.meta == nil else { return }  // the meta-loop's arms run in step; pausing one would skew its window
+        while !Task.isCancelled, let request = control.request(), request.state == .paused {
+            if pausedBy == nil {
+                pausedBy = request.by
+                await note("paused by \(request.by): no new experiment starts until it is resumed")
+            }
+            try? await Task.sleep(nanoseconds: 1_000_000_000)
+        }
+        if let by = pausedBy, !Task.isCancelled {
+            pausedBy = nil
+            await note("resumed\(control.request().map { " by \($0.by)" } ?? "") (paused by \(by))")
         }
     }
 
