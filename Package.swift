@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
@@ -57,9 +59,15 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
+        // `autoresearch serve`: the live web dashboard of a workspace (Hummingbird; pages, JSON API, Server-Sent Events).
+        .target(
+            name: "Dashboard",
+            dependencies: ["Harness", "Reporting", "AutoResearchCore", .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "autoresearch",
-            dependencies: ["Harness", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Harness", "Dashboard", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "autoresearch-bench", dependencies: ["TensorCore"], swiftSettings: optimize),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
@@ -70,6 +78,7 @@ let package = Package(
                 exclude: ["Fixtures"]),
         .testTarget(name: "AgentResearcherTests", dependencies: ["AgentResearcher", "TestSupport"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "AutoResearchCore", "AgentResearcher", "TestSupport"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Harness", "AutoResearchCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
