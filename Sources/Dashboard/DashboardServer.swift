@@ -2,6 +2,7 @@ import Foundation
 import Harness
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// `autoresearch serve`: the live dashboard of one workspace over HTTP (Hummingbird). Pages and assets come from
 /// the binary; every answer is read from the ledger when asked; `/api/events` pushes updates (Server-Sent Events) to
@@ -12,7 +13,7 @@ public final class DashboardServer: Sendable {
     public let requestedPort: Int
     public let token: ControlToken
     public let events: EventStream
-    private let state = Mutex<(task: Task<Void, Never>?, port: Int?)>((nil, nil))
+    private let state = Mutex<(task: Task<Void, Never>?, group: ServiceGroup?, port: Int?)>((nil, nil, nil))
 
     /// - Parameters:
     ///   - port: the port to bind; 0 picks a free one (tests).
@@ -41,9 +42,10 @@ public final class DashboardServer: Sendable {
             onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
             logger: logger)
         let (host, port) = (self.host, requestedPort)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let task = Task {
             do {
-                try await app.runService(gracefulShutdownSignals: [])
+                try await group.run()
                 continuation.finish()
             } catch {
                 let text = "\(error)"
@@ -51,7 +53,7 @@ public final class DashboardServer: Sendable {
                                     ? DashboardError.portInUse(host: host, port: port) : error)
             }
         }
-        state.withLock { $0.task = task }
+        state.withLock { $0.task = task; $0.group = group }
         for try await bound in ports {
             state.withLock { $0.port = bound }
             return bound
@@ -59,23 +61,34 @@ public final class DashboardServer: Sendable {
         throw DashboardError.badRequest("the dashboard stopped before it served")
     }
 
-    /// Ends the event streams and the server, and waits until it has stopped.
+    /// Ends the event streams, shuts the server down gracefully (requests in flight finish), and waits until it has stopped.
     public func stop() async {
         await events.close()
-        let task = state.withLock { s in defer { s.task = nil }; return s.task }
-        task?.cancel()
+        let (task, group) = state.withLock { s in defer { s.task = nil; s.group = nil }; return (s.task, s.group) }
+        await group?.triggerGracefulShutdown()
         await task?.value
     }
 
-    /// Serves until the task is cancelled (Ctrl-C in the command), then stops.
-    public func run() async throws {
+    /// Serves until the task is cancelled or, with `untilSignal`, until SIGINT or SIGTERM (Ctrl-C), then stops gracefully.
+    public func run(untilSignal: Bool = false) async throws {
         if port == nil { try await start() }
         let task = state.withLock { $0.task }
+        var sources: [DispatchSourceSignal] = []
+        if untilSignal {
+            for sig in [SIGINT, SIGTERM] {
+                signal(sig, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+                source.setEventHandler { Task { await self.stop() } }
+                source.resume()
+                sources.append(source)
+            }
+        }
         await withTaskCancellationHandler {
             await task?.value
         } onCancel: {
             Task { await self.stop() }
         }
+        sources.forEach { $0.cancel() }
     }
 }
 

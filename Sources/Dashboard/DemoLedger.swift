@@ -36,7 +36,7 @@ public enum DemoLedger {
         let workspace = try Workspace.open(directory)
         let ledger = try Ledger(url: workspace.ledgerURL)
         var random = Random(seed: options.seed)
-        let start = Date().addingTimeInterval(-Double(options.experiments + options.running + 1) * 75)
+        let start = Date().addingTimeInterval(-Double(options.experiments + options.running + 1) * 95 - 900)
         try ledger.insert(TagRecord.recorded(tag: options.tag, manifestHash: workspace.manifestHash, baselineCommit: "0000000",
                                              createdAt: start, noiseSigma: 0.0021))
         let logs = workspace.logsDirectory(tag: options.tag)
@@ -61,7 +61,7 @@ public enum DemoLedger {
             var r = ExperimentRecord(tag: options.tag, number: n, parentCommit: "a1b2c3d",
                                      description: move + (n % 7 == 0 ? " (and a longer warmup)" : ""),
                                      researcher: worker == 3 ? "anthropic:claude-sonnet" : "search", status: .discard,
-                                     startedAt: start.addingTimeInterval(Double(n) * 75))
+                                     startedAt: start.addingTimeInterval(Double(n) * 95))
             r.hypothesis = "If \(move.lowercased()), the model should reach a lower validation loss within the same budget."
             r.worker = worker; r.slot = "s\(worker)"; r.slotKind = "cpu"; r.move = move
             r.commit = String(format: "%07x", random.int(0xFFFFFFF))

@@ -62,6 +62,6 @@ struct ServeCommand: AsyncParsableCommand {
         print("open with the controls enabled: \(server.url)?token=\(server.token)")
         print("Ctrl-C stops the dashboard (not the research).")
         fflush(stdout)
-        try await Interrupts.cancellingOnSignal { try await server.run() }
+        try await server.run(untilSignal: true)
     }
 }
