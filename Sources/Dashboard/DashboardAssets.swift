@@ -64,7 +64,7 @@ tr.row.running td { background: #eef6fd; }
 .filters { display: flex; gap: 16px; align-items: center; margin-bottom: 10px; flex-wrap: wrap; }
 .filters input[type=search] { width: 320px; padding: 4px 8px; font: inherit; }
 .pager { display: flex; gap: 12px; align-items: center; justify-content: center; margin-top: 10px; }
-.facts { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
+.facts { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; align-items: start; }
 .hypothesis { background: #f7f9fc; border-left: 3px solid #3498db; padding: 6px 10px; word-break: break-word; }
 pre { margin: 0; white-space: pre-wrap; word-break: break-word; font: 12px/1.4 ui-monospace, "DejaVu Sans Mono", Menlo, monospace; }
 pre.diff, pre.log { background: #fbfcfd; border: 1px solid #edf0f4; border-radius: 6px; padding: 8px; max-height: 560px; overflow: auto; }

@@ -20,7 +20,7 @@ AR.ticks = function (lo, hi, count, integers) {
 
 AR.progressChart = function (container) {
   const { sv, el, clear, num } = AR;
-  const W = 1000, H = 520, L = 80, R = 20, T = 24, B = 48, PW = W - L - R, PH = H - T - B;
+  const W = 1100, H = 460, L = 80, R = 20, T = 24, B = 48, PW = W - L - R, PH = H - T - B;
   let data = { points: [], labels: [], lowerIsBetter: true, metric: 'val_bpb' };
   let view = null;  // [x0, x1] or null for everything
   const tip = el('div', { class: 'tip', hidden: true });
@@ -46,10 +46,10 @@ AR.progressChart = function (container) {
       return;
     }
     // y: from the best value in view to the worst kept (or baseline) value in view, plus most discards.
-    const kept = visible.filter(p => p[2] > 0).map(p => p[1]).concat(visible.filter(p => p[3] !== null).map(p => p[3]));
+    const kept = visible.filter(p => p[2] > 0).map(p => p[1]).concat(visible.filter(p => p[3] != null).map(p => p[3]));
     const discards = visible.filter(p => p[2] === 0).map(p => p[1]).sort((a, b) => a - b);
     const q = discards.length ? discards[Math.floor((data.lowerIsBetter ? 0.9 : 0.1) * (discards.length - 1))] : null;
-    const ys = kept.concat(q === null ? [] : [q]).concat(discards.length && !kept.length ? discards : []);
+    const ys = kept.concat(q == null ? [] : [q]).concat(discards.length && !kept.length ? discards : []);
     let lo = Math.min(...ys, ...discards.slice(0, 1)), hi = Math.max(...ys);
     if (!data.lowerIsBetter) { lo = Math.min(...ys); hi = Math.max(...ys, ...discards.slice(-1)); }
     if (!(hi > lo)) { const e = Math.max(Math.abs(lo) * 0.01, 1e-6); lo -= e; hi += e; }
@@ -75,7 +75,7 @@ AR.progressChart = function (container) {
     let best = null;
     for (const p of data.points) {
       if (p[2] === 0) continue;
-      if (best === null || better(p[1], best)) { best = p[1]; steps.push([p[0], best]); }
+      if (best == null || better(p[1], best)) { best = p[1]; steps.push([p[0], best]); }
     }
     if (steps.length) {
       let d = 'M ' + px(steps[0][0]) + ' ' + py(steps[0][1]);
@@ -83,16 +83,16 @@ AR.progressChart = function (container) {
       d += ' H ' + px(Math.max(d1, x1));
       g.append(sv('path', { class: 'running-best', d, fill: 'none', stroke: '#27ae60', 'stroke-width': 2, 'stroke-opacity': 0.7 }));
     }
-    const tests = data.points.filter(p => p[2] > 0 && p[3] !== null);
+    const tests = data.points.filter(p => p[2] > 0 && p[3] != null);
     if (tests.length) {
       g.append(sv('path', { class: 'test-line', d: tests.map((p, i) => (i ? 'L ' : 'M ') + px(p[0]) + ' ' + py(p[3])).join(' '), fill: 'none', stroke: '#8e44ad', 'stroke-width': 1.5, 'stroke-dasharray': '5 3' }));
     }
     const index = new Map(data.points.map((p, i) => [p, i]));
     for (const p of visible) if (p[2] === 0) g.append(sv('circle', { class: 'pt discard', 'data-n': p[0], 'data-kind': 'discard', 'data-i': index.get(p), cx: px(p[0]), cy: py(p[1]), r: 3, fill: '#bbb', 'fill-opacity': 0.7 }));
-    for (const p of visible) if (p[2] > 0 && p[3] !== null) g.append(sv('circle', { class: 'test', 'data-test': p[0], 'data-i': index.get(p), cx: px(p[0]), cy: py(p[3]), r: 3, fill: '#8e44ad' }));
+    for (const p of visible) if (p[2] > 0 && p[3] != null) g.append(sv('circle', { class: 'test', 'data-test': p[0], 'data-i': index.get(p), cx: px(p[0]), cy: py(p[3]), r: 3, fill: '#8e44ad' }));
     const keeps = visible.filter(p => p[2] > 0);
     for (const p of keeps) g.append(sv('circle', { class: 'pt keep', 'data-n': p[0], 'data-kind': p[2] === 2 ? 'baseline' : 'keep', 'data-i': index.get(p), cx: px(p[0]), cy: py(p[1]), r: 5.5, fill: '#2ecc71', stroke: '#000', 'stroke-width': 0.5 }));
-    if (keeps.length <= 40) {
+    if (keeps.length <= 20) {
       for (const p of keeps) {
         const x = px(p[0]) + 7, y = py(p[1]) - 7, text = p[2] === 2 ? 'baseline' : data.labels[index.get(p)];
         svg.append(sv('text', { class: 'label', x, y, 'font-size': 10, fill: '#1a7a3a', transform: 'rotate(-25 ' + x + ' ' + y + ')' }, text.length > 40 ? text.slice(0, 39) + '…' : text));
@@ -114,7 +114,7 @@ AR.progressChart = function (container) {
     const p = data.points[Number(c.dataset.i)], label = data.labels[Number(c.dataset.i)];
     const kind = c.classList.contains('test') ? 'hidden test' : (p[2] === 2 ? 'baseline' : p[2] === 1 ? 'kept' : 'discarded');
     clear(tip).append(el('b', null, '#' + p[0] + ' ' + kind), el('br'), label, el('br'),
-      data.metric + ' ' + num(p[1], 6) + (p[3] !== null ? ' · test ' + num(p[3], 6) : ''));
+      data.metric + ' ' + num(p[1], 6) + (p[3] != null ? ' · test ' + num(p[3], 6) : ''));
     const box = container.getBoundingClientRect();
     tip.style.left = (e.clientX - box.left + 12) + 'px'; tip.style.top = (e.clientY - box.top + 12) + 'px';
     tip.hidden = false;
@@ -160,7 +160,7 @@ AR.curveChart = function (curve) {
   const svg = sv('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'curve', 'data-points': curve.length });
   svg.append(sv('rect', { x: L, y: T, width: PW, height: PH, fill: '#fff', stroke: '#999' }));
   if (curve.length < 1) { svg.append(sv('text', { x: L + PW / 2, y: T + PH / 2, 'text-anchor': 'middle', fill: '#888', 'font-size': 12 }, 'no training steps logged yet')); return svg; }
-  const steps = curve.map(p => p[0]), losses = curve.map(p => p[1]), tps = curve.filter(p => p[2] !== null).map(p => p[2]);
+  const steps = curve.map(p => p[0]), losses = curve.map(p => p[1]), tps = curve.filter(p => p[2] != null).map(p => p[2]);
   const s0 = Math.min(...steps), s1 = Math.max(...steps, s0 + 1);
   let l0 = Math.min(...losses), l1 = Math.max(...losses); if (!(l1 > l0)) { l0 -= 0.5; l1 += 0.5; }
   let t0 = 0, t1 = tps.length ? Math.max(...tps) * 1.1 : 1;
@@ -170,10 +170,10 @@ AR.curveChart = function (curve) {
   for (const [v, label] of AR.ticks(s0, s1, 5, true)) svg.append(sv('text', { x: px(v), y: H - 12, 'text-anchor': 'middle', 'font-size': 9 }, label));
   svg.append(sv('text', { x: L + PW / 2, y: H - 1, 'text-anchor': 'middle', 'font-size': 9 }, 'step · loss (blue) · tokens/s (orange)'));
   svg.append(sv('path', { class: 'loss', d: curve.map((p, i) => (i ? 'L ' : 'M ') + px(p[0]) + ' ' + pl(p[1])).join(' '), fill: 'none', stroke: '#2471a3', 'stroke-width': 1.5 }));
-  const withTps = curve.filter(p => p[2] !== null);
+  const withTps = curve.filter(p => p[2] != null);
   if (withTps.length) svg.append(sv('path', { class: 'tps', d: withTps.map((p, i) => (i ? 'L ' : 'M ') + px(p[0]) + ' ' + pt(p[2])).join(' '), fill: 'none', stroke: '#d35400', 'stroke-width': 1, 'stroke-dasharray': '3 2' }));
   const last = curve[curve.length - 1];
-  svg.append(sv('title', null, 'step ' + last[0] + ': loss ' + num(last[1], 4) + (last[2] !== null ? ', ' + Math.round(last[2]) + ' tok/s' : '')));
+  svg.append(sv('title', null, 'step ' + last[0] + ': loss ' + num(last[1], 4) + (last[2] != null ? ', ' + Math.round(last[2]) + ' tok/s' : '')));
   return svg;
 };
 """#

@@ -11,6 +11,7 @@ public struct DashboardData: Sendable {
     public let ledger: Ledger
     /// The tag shown when a request names none.
     public let tag: String
+    let cache = SummaryCache()
 
     /// Opens the workspace's ledger; `tag` nil picks the latest. Throws when the workspace has no ledger or no such tag.
     public init(workspace: Workspace, tag: String?) throws {
@@ -18,6 +19,25 @@ public struct DashboardData: Sendable {
         self.workspace = workspace
         ledger = reports.ledger
         self.tag = reports.tag
+    }
+
+    /// The summaries of every experiment of `tag`: read again only when the tag's `LedgerStamp` changed (one cheap
+    /// aggregate query), so a page over 10,000 experiments does not decode them all on every request.
+    public func summaries(tag: String) throws -> [ExperimentSummary] {
+        let stamp = try ledger.stamp(tag: tag).signature
+        if let rows = cache.rows(tag: tag, signature: stamp) { return rows }
+        let rows = try ledger.experimentSummaries(tag: tag)
+        cache.store(rows, tag: tag, signature: stamp)
+        return rows
+    }
+
+    /// `/api/chart`'s body, encoded once per stamp of the tag (10,000 points take longer to encode than to read).
+    public func chartJSON(tag: String, encoder: JSONEncoder) throws -> Data {
+        let stamp = try ledger.stamp(tag: tag).signature
+        if let data = cache.chart(tag: tag, signature: stamp) { return data }
+        let data = try encoder.encode(chart(tag: tag))
+        cache.storeChart(data, tag: tag, signature: stamp)
+        return data
     }
 
     var lowerIsBetter: Bool { workspace.manifest.direction == .lower }
@@ -34,7 +54,7 @@ public struct DashboardData: Sendable {
     // MARK: Status
 
     public func status(tag: String) throws -> DashboardModels.Status {
-        let rows = try ledger.experimentSummaries(tag: tag)
+        let rows = try summaries(tag: tag)
         let record = try ledger.tag(tag)
         let baseline = rows.first { $0.status == ExperimentStatus.baseline.rawValue }
         let keeps = rows.filter { $0.status == ExperimentStatus.keep.rawValue }
@@ -78,7 +98,7 @@ public struct DashboardData: Sendable {
     }
 
     public func page(tag: String, query: TableQuery) throws -> DashboardModels.Page {
-        let all = try ledger.experimentSummaries(tag: tag)
+        let all = try summaries(tag: tag)
         var statuses: [String: Int] = [:]
         for r in all { statuses[r.status, default: 0] += 1 }
         var rows = all
@@ -133,7 +153,7 @@ public struct DashboardData: Sendable {
 
     /// The progress chart's points: the baseline, keeps and discards with a finite metric.
     public func chart(tag: String) throws -> DashboardModels.Chart {
-        let plotted = try ledger.experimentSummaries(tag: tag).filter {
+        let plotted = try summaries(tag: tag).filter {
             ["baseline", "keep", "discard"].contains($0.status) && $0.metric?.isFinite == true
         }
         let kind = ["discard": 0.0, "keep": 1.0, "baseline": 2.0]
@@ -188,7 +208,7 @@ public struct DashboardData: Sendable {
     // MARK: Swarm and meta-loop
 
     public func swarm(tag: String) throws -> DashboardModels.Swarm {
-        let rows = try ledger.experimentSummaries(tag: tag)
+        let rows = try summaries(tag: tag)
         let outcomes = rows.map { s -> ExperimentOutcome in
             var o = ExperimentOutcome(number: s.number, commit: nil, parentCommit: nil, description: s.description, hypothesis: "",
                                       researcher: s.researcher, status: ExperimentStatus(rawValue: s.status) ?? .crash,
@@ -218,6 +238,33 @@ public struct DashboardData: Sendable {
                                          baseMetric: $0.baseMetric, programProgress: $0.programProgress,
                                          controlProgress: $0.controlProgress, score: $0.score, scorePerHour: $0.scorePerHour) },
             incumbent: ProgramRecord.incumbent(of: programs)?.number)
+    }
+}
+
+/// The latest summaries per tag with the stamp they were read under.
+final class SummaryCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: (signature: String, rows: [ExperimentSummary])] = [:]
+    private var charts: [String: (signature: String, data: Data)] = [:]
+
+    func chart(tag: String, signature: String) -> Data? {
+        lock.lock(); defer { lock.unlock() }
+        return charts[tag].flatMap { $0.signature == signature ? $0.data : nil }
+    }
+
+    func storeChart(_ data: Data, tag: String, signature: String) {
+        lock.lock(); defer { lock.unlock() }
+        charts[tag] = (signature, data)
+    }
+
+    func rows(tag: String, signature: String) -> [ExperimentSummary]? {
+        lock.lock(); defer { lock.unlock() }
+        return entries[tag].flatMap { $0.signature == signature ? $0.rows : nil }
+    }
+
+    func store(_ rows: [ExperimentSummary], tag: String, signature: String) {
+        lock.lock(); defer { lock.unlock() }
+        entries[tag] = (signature, rows)
     }
 }
 

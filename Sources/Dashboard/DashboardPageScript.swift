@@ -23,11 +23,11 @@ AR.experimentPage = async function () {
   const facts = [
     ['Status', badge(e.status)], ['Phase', e.phase || '—'], ['Metric', num(e.metric, 6)], ['Hidden test', num(e.testBPB, 6)],
     ['Researcher', e.researcher], ['Move', e.move || '—'], ['Commit', e.commit || '—'], ['Parent', e.parentCommit || '—'],
-    ['Worker / slot', (e.worker === null ? '—' : e.worker) + ' / ' + (e.slot || '—')],
-    ['Program / window', (e.program === null ? '—' : e.program) + ' / ' + (e.window === null ? '—' : e.window)],
+    ['Worker / slot', (e.worker == null ? '—' : e.worker) + ' / ' + (e.slot || '—')],
+    ['Program / window', (e.program == null ? '—' : e.program) + ' / ' + (e.window == null ? '—' : e.window)],
     ['Started', when(e.startedAt)], ['Finished', when(e.finishedAt)]];
   const metrics = Object.keys(e.metrics).sort().map(k => el('tr', null, el('td', null, k), el('td', { class: 'num' }, num(e.metrics[k], 4))));
-  clear($('#experiment')).append(
+  AR.fill($('#experiment'),
     el('h1', null, el('span', { class: 'muted' }, '#' + e.number + ' '), el('span', { id: 'description' }, e.description)),
     e.hypothesis ? el('p', { class: 'hypothesis' }, el('b', null, 'Hypothesis: '), el('span', { id: 'hypothesis' }, e.hypothesis)) : null,
     e.error ? el('p', { class: 'message error' }, e.error) : null,
@@ -47,8 +47,8 @@ AR.experimentPage = async function () {
   clear($('#diff')).append(...(e.diff ? AR.diffLines(e.diff) : [el('span', { class: 'muted' }, '(no diff)')]));
   clear($('#log')).append(e.logTail || '(no log)');
   const spend = [];
-  if (e.inputTokens !== null || e.outputTokens !== null) spend.push('tokens: ' + (e.inputTokens || 0) + ' in, ' + (e.outputTokens || 0) + ' out' + (e.cacheReadTokens ? ', ' + e.cacheReadTokens + ' read from cache' : '') + (e.cacheWriteTokens ? ', ' + e.cacheWriteTokens + ' written to cache' : ''));
-  if (e.costUSD !== null) spend.push('cost: $' + Number(e.costUSD).toFixed(4));
+  if (e.inputTokens != null || e.outputTokens != null) spend.push('tokens: ' + (e.inputTokens || 0) + ' in, ' + (e.outputTokens || 0) + ' out' + (e.cacheReadTokens ? ', ' + e.cacheReadTokens + ' read from cache' : '') + (e.cacheWriteTokens ? ', ' + e.cacheWriteTokens + ' written to cache' : ''));
+  if (e.costUSD != null) spend.push('cost: $' + Number(e.costUSD).toFixed(4));
   if (e.buildFixes) spend.push('build fixes: ' + e.buildFixes);
   clear($('#spend')).append(el('p', { class: 'muted' }, spend.length ? spend.join(' · ') : 'No spend recorded (the search researcher costs nothing).'));
   clear($('#transcript')).append(...(e.transcript.length ? e.transcript.map(t => el('div', { class: 'entry ' + String(t.kind).replace(/[^a-z_-]/gi, '') },
@@ -60,8 +60,8 @@ AR.swarmPage = async function () {
   const s = await api('swarm');
   const card = (label, value) => el('div', { class: 'card' }, el('div', { class: 'label' }, label), el('div', { class: 'value' }, value));
   clear($('#swarm-cards')).append(card('Workers', String(s.workers.length)), card('Slots', String(s.slots.length)),
-    card('Slot utilisation', s.utilisation === null ? '—' : (100 * s.utilisation).toFixed(1) + '%'),
-    card('Experiments per hour', s.experimentsPerHour === null ? '—' : num(s.experimentsPerHour, 1)),
+    card('Slot utilisation', s.utilisation == null ? '—' : (100 * s.utilisation).toFixed(1) + '%'),
+    card('Experiments per hour', s.experimentsPerHour == null ? '—' : num(s.experimentsPerHour, 1)),
     card('Programs', String(s.programs.length) + (s.incumbent ? ' (incumbent ' + s.incumbent + ')' : '')));
   clear($('#workers')).append(table([['Worker', w => 'w' + w.worker], ['Researcher', w => w.researcher], ['Experiments', w => String(w.experiments)], ['Keeps', w => String(w.keeps)]], s.workers));
   clear($('#slots')).append(table([['Slot', x => x.slot], ['Experiments', x => String(x.experiments)], ['Compute hours', x => num(x.computeHours, 2)]], s.slots));
@@ -70,16 +70,16 @@ AR.swarmPage = async function () {
     clear($('#lineage')); clear($('#windows'));
     return;
   }
-  clear($('#programs')).append(table([['#', p => String(p.number)], ['Parent', p => p.parent === null ? '—' : String(p.parent)],
+  clear($('#programs')).append(table([['#', p => String(p.number)], ['Parent', p => p.parent == null ? '—' : String(p.parent)],
     ['Status', p => badge(p.status)], ['Windows', p => String(p.windows)], ['Mean score', p => signed(p.meanScore, 2)],
     ['Experiments', p => String(p.experiments)], ['Keeps', p => String(p.keeps)], ['Proposer', p => p.proposer],
     ['Description', p => p.description], ['Why', p => p.reason || '']], s.programs));
   const children = new Map();
-  for (const p of s.programs) { const k = p.parent === null ? 0 : p.parent; if (!children.has(k)) children.set(k, []); children.get(k).push(p); }
+  for (const p of s.programs) { const k = p.parent == null ? 0 : p.parent; if (!children.has(k)) children.set(k, []); children.get(k).push(p); }
   const seen = new Set();
   const tree = (parent) => el('ul', null, (children.get(parent) || []).filter(p => !seen.has(p.number)).map(p => {
     seen.add(p.number);
-    return el('li', null, el('span', { class: 'node ' + p.status + (p.number === s.incumbent ? ' incumbent' : '') }, 'program ' + p.number),
+    return el('li', null, el('span', { class: 'node' + (p.number === s.incumbent ? ' incumbent' : '') }, 'program ' + p.number),
       ' ', badge(p.status), ' ', p.description, p.number === s.incumbent ? ' (incumbent)' : '', tree(p.number));
   }));
   clear($('#lineage')).append(tree(0));

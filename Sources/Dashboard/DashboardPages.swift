@@ -41,6 +41,15 @@ public enum DashboardPages {
     public static func overview(_ data: DashboardData) -> String {
         shell(data, page: "overview", title: "Overview", body: """
         <section class="cards" id="status"></section>
+        <section class="panel">
+          <h2>Progress</h2>
+          <div class="chart-tools">
+            <button data-range="all">All</button><button data-range="1000">Last 1000</button><button data-range="100">Last 100</button>
+            <span class="muted">wheel to zoom, drag to pan, double-click to reset</span>
+          </div>
+          <div id="chart" class="chart"></div>
+        </section>
+        <section class="panel"><h2>Running now</h2><div id="running" class="running"></div></section>
         <section class="panel" id="controls-panel">
           <h2>Loop control</h2>
           <p class="muted">Asks the running <code>autoresearch run</code> to stop after the experiments in flight, to pause, or to resume. Needs the token <code>autoresearch serve</code> printed.</p>
@@ -53,15 +62,6 @@ public enum DashboardPages {
           <div id="control-message" class="message"></div>
         </section>
         <section class="panel" id="milestones-panel" hidden><h2>Milestones</h2><ul id="milestones"></ul></section>
-        <section class="panel">
-          <h2>Progress</h2>
-          <div class="chart-tools">
-            <button data-range="all">All</button><button data-range="1000">Last 1000</button><button data-range="100">Last 100</button>
-            <span class="muted">wheel to zoom, drag to pan, double-click to reset</span>
-          </div>
-          <div id="chart" class="chart"></div>
-        </section>
-        <section class="panel"><h2>Running now</h2><div id="running" class="running"></div></section>
         <section class="panel"><h2>Latest experiments</h2><div id="latest"></div><p><a href="/experiments">All experiments →</a></p></section>
         """)
     }

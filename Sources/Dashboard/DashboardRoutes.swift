@@ -42,7 +42,7 @@ struct DashboardRoutes: Sendable {
         router.get("/assets/app.css") { _, _ in asset(DashboardAssets.style, type: "text/css; charset=utf-8") }
 
         router.get("/api/status") { request, _ in json(request) { try data.status(tag: $0) } }
-        router.get("/api/chart") { request, _ in json(request) { try data.chart(tag: $0) } }
+        router.get("/api/chart") { request, _ in json(request) { tag in RawJSON(data: try data.chartJSON(tag: tag, encoder: Self.encoder)) } }
         router.get("/api/running") { request, _ in json(request) { try data.running(tag: $0) } }
         router.get("/api/swarm") { request, _ in json(request) { try data.swarm(tag: $0) } }
         router.get("/api/experiments") { request, _ in
@@ -108,7 +108,9 @@ struct DashboardRoutes: Sendable {
     func json<T: Encodable>(_ request: Request, _ body: (String) throws -> T) -> Response {
         do {
             let tag = try data.tag(request.uri.queryParameters["tag"].map(String.init))
-            return response(.ok, type: "application/json; charset=utf-8", bytes: try Self.encoder.encode(body(tag)))
+            let value = try body(tag)
+            let bytes = try (value as? RawJSON)?.data ?? Self.encoder.encode(value)
+            return response(.ok, type: "application/json; charset=utf-8", bytes: bytes)
         } catch let error as DashboardError {
             let status: HTTPResponse.Status = if case .notFound = error { .notFound } else { .badRequest }
             return response(status, type: "application/json; charset=utf-8", bytes: Data("{\"error\":\(EventStream.quote(error.description))}".utf8))
@@ -116,6 +118,12 @@ struct DashboardRoutes: Sendable {
             return response(.internalServerError, type: "application/json; charset=utf-8",
                             bytes: Data("{\"error\":\(EventStream.quote("\(error)"))}".utf8))
         }
+    }
+
+    /// A body already encoded.
+    struct RawJSON: Encodable {
+        let data: Data
+        func encode(to encoder: Encoder) throws {}
     }
 
     func page(_ html: String, status: HTTPResponse.Status = .ok) -> Response {

@@ -10,14 +10,14 @@ const AR = (() => {
   const SVGNS = 'http://www.w3.org/2000/svg';
   function add(e, kids) {
     for (const kid of kids.flat()) {
-      if (kid === null || kid === undefined || kid === false) continue;
+      if (kid == null || kid === undefined || kid === false) continue;
       e.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
     }
     return e;
   }
   function attrs(e, a) {
     for (const [k, v] of Object.entries(a || {})) {
-      if (v === null || v === undefined || v === false) continue;
+      if (v == null || v === undefined || v === false) continue;
       if (k === 'class') e.setAttribute('class', v);
       else if (k === 'style') e.style.cssText = v;  // CSSOM: allowed by the page's Content-Security-Policy
       else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
@@ -30,11 +30,12 @@ const AR = (() => {
   const $ = (s, r) => (r || document).querySelector(s);
   const $$ = (s, r) => Array.from((r || document).querySelectorAll(s));
   const clear = (e) => { while (e && e.firstChild) e.removeChild(e.firstChild); return e; };
-  const num = (v, d) => (v === null || v === undefined || v === '' || Number.isNaN(Number(v))) ? '—' : Number(v).toFixed(d === undefined ? 4 : d);
-  const signed = (v, d) => (v === null || v === undefined) ? '—' : (v >= 0 ? '+' : '') + Number(v).toFixed(d === undefined ? 4 : d);
+  const fill = (e, ...kids) => add(clear(e), kids);  // like append, but skips null (no "null" text)
+  const num = (v, d) => (v == null || v === undefined || v === '' || Number.isNaN(Number(v))) ? '—' : Number(v).toFixed(d === undefined ? 4 : d);
+  const signed = (v, d) => (v == null || v === undefined) ? '—' : (v >= 0 ? '+' : '') + Number(v).toFixed(d === undefined ? 4 : d);
   const when = (s) => s ? new Date(s * 1000).toLocaleString() : '—';
   function clock(seconds) {
-    if (seconds === null || seconds === undefined) return '—';
+    if (seconds == null || seconds === undefined) return '—';
     const s = Math.max(0, Math.round(seconds)), h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60), r = s % 60;
     return (h ? h + ':' + String(m).padStart(2, '0') : String(m)) + ':' + String(r).padStart(2, '0');
   }
@@ -107,7 +108,7 @@ const AR = (() => {
   function card(label, value, detail) { return el('div', { class: 'card' }, el('div', { class: 'label' }, label), el('div', { class: 'value' }, value), detail ? el('div', { class: 'detail' }, detail) : null); }
   async function overviewStatus() {
     const s = await api('status');
-    const delta = (s.baseline !== null && s.best !== null) ? s.best - s.baseline : null;
+    const delta = (s.baseline != null && s.best != null) ? s.best - s.baseline : null;
     const rate = s.experiments ? Math.round(100 * s.keeps / s.experiments) + '% kept' : '';
     clear($('#status')).append(
       card('Experiments', String(s.experiments), s.keeps + ' kept, ' + s.crashes + ' crashed ' + rate),
@@ -131,7 +132,7 @@ const AR = (() => {
       const fraction = r.budgetSeconds > 0 ? Math.min(1, r.elapsedSeconds / r.budgetSeconds) : 0;
       box.append(el('div', { class: 'run', 'data-number': r.number },
         el('div', { class: 'run-head' }, el('a', { href: '/experiments/' + r.number }, '#' + r.number), ' ', r.description),
-        el('div', { class: 'muted' }, 'phase ' + (r.phase || '?') + ' · ' + r.researcher + (r.worker !== null ? ' · worker ' + r.worker : '') + (r.slot ? ' · slot ' + r.slot : '')),
+        el('div', { class: 'muted' }, 'phase ' + (r.phase || '?') + ' · ' + r.researcher + (r.worker != null ? ' · worker ' + r.worker : '') + (r.slot ? ' · slot ' + r.slot : '')),
         el('div', { class: 'bar' }, el('div', { class: 'fill', style: 'width:' + (100 * fraction).toFixed(1) + '%' })),
         el('div', { class: 'muted' }, clock(r.elapsedSeconds) + ' elapsed of a ' + clock(r.budgetSeconds) + ' training budget'),
         AR.curveChart(r.curve)));
@@ -202,7 +203,7 @@ const AR = (() => {
     }
     body.dataset.ready = '1';
   }
-  return { el, sv, $, $$, clear, num, signed, when, clock, api, badge, table, page, tag, start, SVGNS };
+  return { el, sv, $, $$, clear, fill, num, signed, when, clock, api, badge, table, page, tag, start, SVGNS };
 })();
 """#
 }

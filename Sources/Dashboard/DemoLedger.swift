@@ -95,7 +95,7 @@ public enum DemoLedger {
             }
             if options.meta { r.program = 1 + (n / 25) % 3; r.window = 1 + n / 25; r.island = n % 2 }
             let log = logs.appendingPathComponent("\(n).log")
-            if n > options.experiments - 30 || options.experiments <= 100 {
+            if n > options.experiments - 30 || options.experiments <= 1000 {
                 try curveLog(steps: 1200, loss: 3.2, random: &random).write(to: log, atomically: true, encoding: .utf8)
                 r.logPath = log.path
             }

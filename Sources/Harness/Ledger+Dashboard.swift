@@ -42,13 +42,12 @@ public struct LedgerStamp: Sendable, Equatable {
 extension Ledger {
     static let summaryColumns = "number, description, status, phase, researcher, metric, testBPB, peakMemoryMB, worker, slot, program, window, buildSeconds, runSeconds, costUSD, startedAt, finishedAt"
 
+    /// A row of `summaryColumns`, read by position (thousands of rows: no lookups by name).
     static func summary(_ row: Row) -> ExperimentSummary {
-        var s = ExperimentSummary(number: row["number"], description: row["description"], status: row["status"],
-                                  researcher: row["researcher"], startedAt: row["startedAt"])
-        s.phase = row["phase"]; s.metric = row["metric"]; s.testBPB = row["testBPB"]; s.peakMemoryMB = row["peakMemoryMB"]
-        s.worker = row["worker"]; s.slot = row["slot"]; s.program = row["program"]; s.window = row["window"]
-        s.buildSeconds = row["buildSeconds"]; s.runSeconds = row["runSeconds"]; s.costUSD = row["costUSD"]
-        s.finishedAt = row["finishedAt"]
+        var s = ExperimentSummary(number: row[0], description: row[1], status: row[2], researcher: row[4], startedAt: row[15])
+        s.phase = row[3]; s.metric = row[5]; s.testBPB = row[6]; s.peakMemoryMB = row[7]
+        s.worker = row[8]; s.slot = row[9]; s.program = row[10]; s.window = row[11]
+        s.buildSeconds = row[12]; s.runSeconds = row[13]; s.costUSD = row[14]; s.finishedAt = row[16]
         return s
     }
 
@@ -88,7 +87,7 @@ extension Ledger {
         try pool.read { db in
             let row = try Row.fetchOne(db, sql: """
                 SELECT COUNT(*) AS n, COALESCE(MAX(id), 0) AS maxID, MAX(finishedAt) AS lastFinished,
-                       TOTAL(metric) AS metrics, TOTAL(testBPB) AS tests,
+                       TOTAL(metric) + TOTAL(costUSD) + TOTAL(runSeconds) + TOTAL(buildSeconds) AS metrics, TOTAL(testBPB) AS tests,
                        (SELECT group_concat(number || ':' || COALESCE(phase, ''), ',') FROM experiments
                           WHERE tag = ?1 AND status = 'running') AS running,
                        (SELECT COUNT(*) || '/' || COALESCE(group_concat(status, ''), '') FROM programs WHERE tag = ?1) AS programs,

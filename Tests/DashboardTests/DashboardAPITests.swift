@@ -179,3 +179,26 @@ enum SSEReader {
         }
     }
 }
+
+/// `autoresearch serve` as a user runs it.
+@Suite struct ServeCommandTests {
+    @Test func aPortInUseIsOneLineNamingThePortAndTheFlag() async throws {
+        let f = try await DashboardFixture(experiments: 2)
+        defer { Task { await f.stop() } }
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let binary = try #require([dir, dir.deletingLastPathComponent()].map { $0.appendingPathComponent("autoresearch") }
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) }, "the autoresearch executable is built with the tests")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["serve", "--workspace", f.folder.path, "--port", "\(f.server.port!)"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        #expect(output == "error: port \(f.server.port!) on 127.0.0.1 is already in use; choose another with --port (e.g. --port \(f.server.port! + 1))\n", "\(output)")
+        #expect(!output.contains("control token"), "no token printed for a server that never ran")
+    }
+}

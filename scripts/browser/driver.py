@@ -1,6 +1,6 @@
 """A headless Chromium the dashboard's browser test drives: one JSON command per line on stdin, one JSON answer per
 line on stdout. Commands: {"open": URL}, {"eval": JS} (the value of the expression), {"wait": JS, "timeout": s}
-(until the expression is truthy), {"screenshot": PATH}, {"quit": true}. Uses Debian's chromium and chromedriver
+(until the expression is truthy), {"size": [W, H]}, {"screenshot": PATH}, {"quit": true}. Uses Debian's chromium and chromedriver
 through Selenium (installed by scripts/browser.sh); never downloads a browser or a driver."""
 import json
 import sys
@@ -38,6 +38,9 @@ def main():
                             break
                         time.sleep(0.1)
                     answer = {"ok": bool(value), "value": value}
+                elif "size" in command:
+                    driver.set_window_size(int(command["size"][0]), int(command["size"][1]))
+                    answer = {"ok": True}
                 elif "screenshot" in command:
                     driver.save_screenshot(command["screenshot"])
                     answer = {"ok": True}
