@@ -10,6 +10,7 @@ body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Helvetic
 header { display: flex; align-items: center; gap: 24px; padding: 10px 24px; background: #1d2330; color: #fff; }
 header .brand { font-weight: 700; font-size: 16px; }
 header .ws { font-weight: 400; color: #b8c2d6; margin-left: 6px; }
+header #tag-select { margin-left: 6px; font-size: 12px; }
 header .tag { font-weight: 400; background: #34405a; border-radius: 4px; padding: 1px 8px; margin-left: 6px; font-size: 12px; }
 header nav a { color: #cfd6e6; text-decoration: none; margin-right: 16px; padding: 4px 0; }
 header nav a.active { color: #fff; border-bottom: 2px solid #2ecc71; }

@@ -120,7 +120,7 @@ AR.progressChart = function (container) {
     tip.hidden = false;
   });
   svg.addEventListener('mouseout', (e) => { if (e.target.closest('circle[data-i]')) tip.hidden = true; });
-  svg.addEventListener('click', (e) => { const c = e.target.closest('circle[data-n]'); if (c) location.href = '/experiments/' + c.dataset.n; });
+  svg.addEventListener('click', (e) => { const c = e.target.closest('circle[data-n]'); if (c) location.href = AR.withTag('/experiments/' + c.dataset.n); });
   // Zoom (wheel, around the pointer), pan (drag), reset (double-click, "All").
   const toNumber = (clientX) => {
     const r = svg.getBoundingClientRect(), x0 = Number(svg.dataset.x0), x1 = Number(svg.dataset.x1);

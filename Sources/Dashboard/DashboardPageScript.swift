@@ -19,6 +19,9 @@ AR.experimentPage = async function () {
   const n = document.body.dataset.number;
   let e;
   try { e = await api('experiments/' + n); } catch (error) { clear($('#experiment')).append(el('p', { class: 'message error' }, String(error.message))); return; }
+  // While it runs, its log grows without a ledger change: read it again every 3 s.
+  clearTimeout(AR.experimentTimer);
+  if (e.status === 'running') AR.experimentTimer = setTimeout(() => AR.experimentPage().catch(() => {}), 3000);
   document.title = '#' + e.number + ' ' + e.description;
   const facts = [
     ['Status', badge(e.status)], ['Phase', e.phase || '—'], ['Metric', num(e.metric, 6)], ['Hidden test', num(e.testBPB, 6)],

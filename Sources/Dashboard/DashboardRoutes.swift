@@ -64,8 +64,11 @@ struct DashboardRoutes: Sendable {
                 return try data.detail(tag: tag, number: n)
             }
         }
-        router.get("/api/events") { _, _ in
-            let stream = await events.subscribe()
+        router.get("/api/events") { request, _ in
+            guard let tag = try? data.tag(request.uri.queryParameters["tag"].map(String.init)) else {
+                return response(.notFound, type: "application/json; charset=utf-8", bytes: Data("{\"error\":\"no such tag in this ledger\"}".utf8))
+            }
+            let stream = await events.subscribe(tag: tag)
             var headers = HTTPFields()
             headers[.contentType] = "text/event-stream; charset=utf-8"
             headers[.cacheControl] = "no-cache"

@@ -6,7 +6,10 @@ enum DashboardScript {
 'use strict';
 const AR = (() => {
   const body = document.body;
-  const page = body.dataset.page, tag = body.dataset.tag;
+  // The tag: `?tag=` in the address, else the one `serve` was started with; links keep a non-default one.
+  const page = body.dataset.page, defaultTag = body.dataset.tag;
+  const tag = new URL(location.href).searchParams.get('tag') || defaultTag;
+  const withTag = (path) => tag === defaultTag ? path : path + (path.includes('?') ? '&' : '?') + 'tag=' + encodeURIComponent(tag);
   const SVGNS = 'http://www.w3.org/2000/svg';
   function add(e, kids) {
     for (const kid of kids.flat()) {
@@ -90,9 +93,13 @@ const AR = (() => {
   let updates = 0;
   function onUpdate(f) { listeners.push(f); }
   function refresh(event) { for (const f of listeners) { Promise.resolve(f(event)).catch(e => console.error(e)); } }
+  // A browser allows six connections to a host over HTTP/1.1 and an open stream holds one: close it when the page
+  // is hidden away (navigation, the back-forward cache) and open it again when the page comes back.
+  let source = null;
   function connect() {
     const live = $('#live');
-    const source = new EventSource('/api/events' + (tag ? '?tag=' + encodeURIComponent(tag) : ''));
+    if (source) source.close();
+    source = new EventSource(withTag('/api/events'));
     source.addEventListener('hello', () => { live.textContent = 'live'; live.className = 'live on'; });
     source.addEventListener('update', (e) => {
       updates += 1;
@@ -103,6 +110,8 @@ const AR = (() => {
     });
     source.onerror = () => { live.textContent = 'reconnecting…'; live.className = 'live off'; };
   }
+  window.addEventListener('pagehide', () => { if (source) { source.close(); source = null; } });
+  window.addEventListener('pageshow', (e) => { if (e.persisted) { connect(); refresh(); } });
 
   // Overview.
   function card(label, value, detail) { return el('div', { class: 'card' }, el('div', { class: 'label' }, label), el('div', { class: 'value' }, value), detail ? el('div', { class: 'detail' }, detail) : null); }
@@ -131,7 +140,7 @@ const AR = (() => {
     for (const r of running) {
       const fraction = r.budgetSeconds > 0 ? Math.min(1, r.elapsedSeconds / r.budgetSeconds) : 0;
       box.append(el('div', { class: 'run', 'data-number': r.number },
-        el('div', { class: 'run-head' }, el('a', { href: '/experiments/' + r.number }, '#' + r.number), ' ', r.description),
+        el('div', { class: 'run-head' }, el('a', { href: withTag('/experiments/' + r.number) }, '#' + r.number), ' ', r.description),
         el('div', { class: 'muted' }, 'phase ' + (r.phase || '?') + ' · ' + r.researcher + (r.worker != null ? ' · worker ' + r.worker : '') + (r.slot ? ' · slot ' + r.slot : '')),
         el('div', { class: 'bar' }, el('div', { class: 'fill', style: 'width:' + (100 * fraction).toFixed(1) + '%' })),
         el('div', { class: 'muted' }, clock(r.elapsedSeconds) + ' elapsed of a ' + clock(r.budgetSeconds) + ' training budget'),
@@ -146,9 +155,9 @@ const AR = (() => {
   }
   function experimentTable(rows, withBody) {
     const tr = rows.map(r => el('tr', { 'data-number': r.number, class: 'row ' + r.status },
-      el('td', null, el('a', { href: '/experiments/' + r.number }, String(r.number))), el('td', null, badge(r.status)),
+      el('td', null, el('a', { href: withTag('/experiments/' + r.number) }, String(r.number))), el('td', null, badge(r.status)),
       el('td', { class: 'num' }, num(r.metric, 6)), el('td', { class: 'num' }, num(r.testBPB, 6)),
-      el('td', { class: 'desc' }, el('a', { href: '/experiments/' + r.number }, r.description)), el('td', null, r.researcher),
+      el('td', { class: 'desc' }, el('a', { href: withTag('/experiments/' + r.number) }, r.description)), el('td', null, r.researcher),
       el('td', { class: 'num' }, num(r.memoryGB, 1)), el('td', { class: 'num' }, num(r.computeSeconds, 0)), el('td', null, when(r.startedAt))));
     if (withBody) return tr;
     return el('table', { class: 'experiments' }, el('thead', null, el('tr', null, ['#', 'Status', 'Metric', 'Test', 'Description', 'Researcher', 'Memory GB', 'Compute s', 'Started'].map(h => el('th', null, h)))), el('tbody', null, tr));
@@ -186,8 +195,24 @@ const AR = (() => {
     return tablePage();
   }
 
+  // The header's tag menu (every tag of the ledger) and links that keep the tag.
+  async function tagMenu() {
+    $$('header nav a').forEach(a => a.setAttribute('href', withTag(a.getAttribute('href'))));
+    $$('a[href="/experiments"]').forEach(a => a.setAttribute('href', withTag('/experiments')));
+    const s = await api('status');
+    const select = el('select', { id: 'tag-select', title: 'tag' }, s.tags.map(t => el('option', { value: t }, t)));
+    select.value = tag;
+    select.addEventListener('change', () => {
+      const url = new URL(location.origin + (page === 'experiment' ? '/experiments' : location.pathname));
+      if (select.value !== defaultTag) url.searchParams.set('tag', select.value);
+      location.href = url.pathname + url.search;
+    });
+    $('#tag-name').replaceWith(select);
+  }
+
   async function start() {
     connect();
+    tagMenu().catch(e => console.error(e));
     if (page === 'overview') {
       const chart = AR.progressChart($('#chart'));
       onUpdate(overviewStatus); onUpdate(overviewRunning); onUpdate(overviewLatest); onUpdate(() => chart.load());
@@ -203,7 +228,7 @@ const AR = (() => {
     }
     body.dataset.ready = '1';
   }
-  return { el, sv, $, $$, clear, fill, num, signed, when, clock, api, badge, table, page, tag, start, SVGNS };
+  return { el, sv, $, $$, clear, fill, withTag, num, signed, when, clock, api, badge, table, page, tag, start, SVGNS };
 })();
 """#
 }

@@ -58,6 +58,7 @@ import Glibc
         #expect((one["logTail"] as? String)?.contains("step 1200 | loss") == true)
         #expect(try await f.get("/api/experiments/999").0 == 404)
         #expect(try await f.get("/api/status?tag=nope").0 == 404)
+        #expect(try await f.get("/api/events?tag=nope").0 == 404)
 
         let running = try await f.get("/api/running")
         let run = try #require((try JSONSerialization.jsonObject(with: running.1) as? [[String: Any]])?.first)

@@ -17,6 +17,14 @@ import Testing
             r.status = ExperimentStatus.discard.rawValue; r.metric = 1.29; r.finishedAt = Date()
             r.hypothesis = "</pre><b>bold?</b>"; r.diff = "+<script>window.__pwned = 3</script>\n-old line\n@@ -1 +1 @@"
             try ledger.save(r)
+            // An earlier tag, shown with ?tag=.
+            try ledger.insert(TagRecord.recorded(tag: "earlier", manifestHash: "h", baselineCommit: "c", createdAt: Date(timeIntervalSince1970: 0)))
+            for n in 0..<3 {
+                var e = ExperimentRecord(tag: "earlier", number: n, parentCommit: nil, description: "earlier \(n)", researcher: "search",
+                                         status: n == 0 ? .baseline : .discard, startedAt: Date(timeIntervalSince1970: 100))
+                e.metric = 1.5; e.finishedAt = Date(timeIntervalSince1970: 200)
+                try ledger.importExperiments([e])
+            }
         }
         defer { Task { await f.stop() } }
         let records = try f.ledger.experiments(tag: "demo")
@@ -45,6 +53,13 @@ import Testing
         try await browser.wait("document.querySelectorAll('#experiments tbody tr').length === \(records.count + 1)", timeout: 20)
         #expect(try await browser.eval("window.__sameDocument") as? String == "yes", "no reload")
         #expect(try await browser.eval("document.querySelector('#experiments tbody tr[data-number=\"42\"] td.desc').textContent") as? String == "appeared live")
+
+        // Another tag of the ledger, through the header's menu and ?tag=.
+        #expect(try await browser.eval("Array.from(document.querySelectorAll('#tag-select option')).map(o => o.value).join(',')") as? String == "earlier,demo")
+        try await browser.open(f.base + "/experiments?tag=earlier")
+        try await browser.wait("document.body.dataset.ready === '1'")
+        #expect(try await browser.eval("document.querySelectorAll('#experiments tbody tr').length") as? Int == 3)
+        #expect(try await browser.eval("document.querySelector('#experiments tbody tr a').getAttribute('href')") as? String == "/experiments/0?tag=earlier")
 
         // The experiment page: texts as text, the diff coloured by line.
         try await browser.open(f.base + "/experiments/41")
