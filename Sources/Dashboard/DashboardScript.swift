@@ -210,12 +210,15 @@ const AR = (() => {
     $('#tag-name').replaceWith(select);
   }
 
+  let chartCount = null;
   async function start() {
     connect();
     tagMenu().catch(e => console.error(e));
     if (page === 'overview') {
       const chart = AR.progressChart($('#chart'));
-      onUpdate(overviewStatus); onUpdate(overviewRunning); onUpdate(overviewLatest); onUpdate(() => chart.load());
+      onUpdate(overviewStatus); onUpdate(overviewRunning); onUpdate(overviewLatest);
+      // The chart (every point of the tag) loads again only when experiments finished, not on each phase change.
+      onUpdate((event) => (!event || (event.finished && event.finished.length) || event.experiments !== chartCount) ? chart.load().then(() => { chartCount = event && event.experiments; }) : null);
       await Promise.all([overviewStatus(), overviewRunning(), overviewLatest(), chart.load()]);
     } else if (page === 'experiments') {
       await setupTable();

@@ -13,7 +13,7 @@ public final class DashboardServer: Sendable {
     public let requestedPort: Int
     public let token: ControlToken
     public let events: EventStream
-    private let state = Mutex<(task: Task<Void, Never>?, group: ServiceGroup?, port: Int?)>((nil, nil, nil))
+    private let state = Locked<(task: Task<Void, Never>?, group: ServiceGroup?, port: Int?)>((nil, nil, nil))
 
     /// - Parameters:
     ///   - port: the port to bind; 0 picks a free one (tests).
@@ -92,8 +92,8 @@ public final class DashboardServer: Sendable {
     }
 }
 
-/// A lock around a value (what `Synchronization.Mutex` does, for the platforms this package builds on).
-final class Mutex<Value>: @unchecked Sendable {
+/// A value behind a lock.
+final class Locked<Value>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Value
     init(_ value: Value) { self.value = value }

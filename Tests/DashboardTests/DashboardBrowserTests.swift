@@ -54,6 +54,16 @@ import Testing
         #expect(try await browser.eval("window.__sameDocument") as? String == "yes", "no reload")
         #expect(try await browser.eval("document.querySelector('#experiments tbody tr[data-number=\"42\"] td.desc').textContent") as? String == "appeared live")
 
+        // …and in the chart of the overview.
+        try await browser.open(f.base + "/")
+        try await browser.wait("document.body.dataset.ready === '1'")
+        #expect(try await browser.eval("document.querySelectorAll('#chart circle[data-n]').length") as? Int == plotted.count + 1)
+        _ = try await browser.eval("(window.__sameDocument = 'still')")
+        try f.addExperiment(description: "a second live one", status: .discard, metric: 1.295)
+        try await browser.wait("document.querySelectorAll('#chart circle[data-n]').length === \(plotted.count + 2)", timeout: 20)
+        #expect(try await browser.eval("window.__sameDocument") as? String == "still", "no reload")
+        #expect(try await browser.eval("document.querySelector('#latest tbody tr').dataset.number") as? String == "43")
+
         // Another tag of the ledger, through the header's menu and ?tag=.
         #expect(try await browser.eval("Array.from(document.querySelectorAll('#tag-select option')).map(o => o.value).join(',')") as? String == "earlier,demo")
         try await browser.open(f.base + "/experiments?tag=earlier")
