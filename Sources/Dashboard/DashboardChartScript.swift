@@ -92,9 +92,13 @@ AR.progressChart = function (container) {
     for (const p of visible) if (p[2] > 0 && p[3] != null) g.append(sv('circle', { class: 'test', 'data-test': p[0], 'data-i': index.get(p), cx: px(p[0]), cy: py(p[3]), r: 3, fill: '#8e44ad' }));
     const keeps = visible.filter(p => p[2] > 0);
     for (const p of keeps) g.append(sv('circle', { class: 'pt keep', 'data-n': p[0], 'data-kind': p[2] === 2 ? 'baseline' : 'keep', 'data-i': index.get(p), cx: px(p[0]), cy: py(p[1]), r: 5.5, fill: '#2ecc71', stroke: '#000', 'stroke-width': 0.5 }));
-    if (keeps.length <= 20) {
+    // Labels for the keeps in view (up to 80), each skipped when it would land on one already drawn.
+    if (keeps.length <= 80) {
+      const placed = [];
       for (const p of keeps) {
         const x = px(p[0]) + 7, y = py(p[1]) - 7, text = p[2] === 2 ? 'baseline' : data.labels[index.get(p)];
+        if (placed.some(([a, b]) => Math.abs(a - x) < 90 && Math.abs(b - y) < 16)) continue;
+        placed.push([x, y]);
         svg.append(sv('text', { class: 'label', x, y, 'font-size': 10, fill: '#1a7a3a', transform: 'rotate(-25 ' + x + ' ' + y + ')' }, text.length > 40 ? text.slice(0, 39) + '…' : text));
       }
     }
