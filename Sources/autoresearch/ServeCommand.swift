@@ -46,7 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
             print(String(format: "demo: %d experiments written to %@ in %.1f s", demo, dir.path, Date().timeIntervalSince(started)))
         }
         let workspace = try workspaceOption.open()
-        let data = try DashboardData(workspace: workspace, tag: tag)
+        let data = try await openLedger(workspace)
         let server = DashboardServer(data: data, host: host, port: port)
         if !["127.0.0.1", "localhost", "::1"].contains(host) {
             FileHandle.standardError.write(Data("warning: binding \(host): other machines can read this workspace's ledger (descriptions, diffs, transcripts); the controls still need the token\n".utf8))
@@ -63,5 +63,23 @@ struct ServeCommand: AsyncParsableCommand {
         print("Ctrl-C stops the dashboard (not the research).")
         fflush(stdout)
         try await server.run(untilSignal: true)
+    }
+
+    /// The ledger and its tag; in a workspace where nothing has run yet (no ledger or no tag, and no --tag), waits for
+    /// the first `autoresearch run` to record one, so the dashboard can be started first.
+    func openLedger(_ workspace: Workspace) async throws -> DashboardData {
+        var waiting = false
+        while true {
+            do {
+                return try DashboardData(workspace: workspace, tag: tag)
+            } catch HarnessError.unknownTag(_, let known) where tag == nil && known.isEmpty {
+                if !waiting {
+                    print("waiting for the first `autoresearch run` in \(workspace.root.path) (its ledger has no tag yet)…")
+                    fflush(stdout)
+                    waiting = true
+                }
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
     }
 }

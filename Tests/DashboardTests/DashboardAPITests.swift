@@ -6,6 +6,9 @@ import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// The dashboard's API, event stream and controls over real HTTP against a ledger with known contents.
 @Suite struct DashboardAPITests {
@@ -201,5 +204,44 @@ enum SSEReader {
         #expect(process.terminationStatus == 1)
         #expect(output == "error: port \(f.server.port!) on 127.0.0.1 is already in use; choose another with --port (e.g. --port \(f.server.port! + 1))\n", "\(output)")
         #expect(!output.contains("control token"), "no token printed for a server that never ran")
+    }
+}
+
+extension ServeCommandTests {
+    @Test func startedBeforeTheFirstRunItWaitsForTheLedger() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dashboard-wait-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Manifest(name: "waiting", editable: ["train.py"], build: "true", run: "true").render()
+            .write(to: folder.appendingPathComponent(Manifest.fileName), atomically: true, encoding: .utf8)
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let binary = try #require([dir, dir.deletingLastPathComponent()].map { $0.appendingPathComponent("autoresearch") }
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) })
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["serve", "--workspace", folder.path, "--port", "0"]
+        let log = folder.appendingPathComponent("serve.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: log)
+        process.standardError = process.standardOutput
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        func output() -> String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+        var deadline = Date().addingTimeInterval(30)
+        while !output().contains("waiting for the first"), Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(output().contains("waiting for the first `autoresearch run`"), "\(output())")
+        #expect(process.isRunning)
+        try DemoLedger.create(at: folder, options: DemoLedger.Options(experiments: 3, running: 0, meta: false))
+        deadline = Date().addingTimeInterval(30)
+        while !output().contains("control token"), Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        let text = output()
+        #expect(text.contains("dashboard of waiting, tag demo: http://127.0.0.1:"), "\(text)")
+        // It serves: the address it printed answers.
+        let address = try #require(text.split(separator: "\n").first { $0.hasPrefix("dashboard of") }?.split(separator: " ").last)
+        let (data, _) = try await URLSession.shared.data(from: URL(string: "\(address)api/status")!)
+        #expect((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["experiments"] as? Int ?? -1 >= 0)
+        process.terminate()  // SIGTERM: a graceful stop
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output())")
     }
 }
