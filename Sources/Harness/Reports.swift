@@ -169,18 +169,35 @@ public struct TagReports: Sendable {
     /// results.tsv for the tag, also written to `<workspace>/results.tsv`.
     @discardableResult
     public func writeResults(wide: Bool = false) throws -> (text: String, url: URL) {
-        let text = SubjectBridge.resultsTSV(try ledger.outcomes(tag: tag), wide: wide, test: wide ? try testScores() : [:],
-                                            selfReported: workspace.manifest.selfReported)
+        let text = try results(wide: wide)
         let url = workspace.root.appendingPathComponent("results.tsv")
         try text.write(to: url, atomically: true, encoding: .utf8)
         return (text, url)
     }
 
+    /// results.tsv's text (nothing written).
+    public func results(wide: Bool = false) throws -> String {
+        SubjectBridge.resultsTSV(try ledger.outcomes(tag: tag), wide: wide, test: wide ? try testScores() : [:],
+                                 selfReported: workspace.manifest.selfReported)
+    }
+
+    /// report.md's text and progress.svg, made in memory (nothing written; the meta-loop's section is left to `writeReport`).
+    public func report() throws -> (markdown: String, chart: String) {
+        let outcomes = try ledger.outcomes(tag: tag)
+        let test = try testScores()
+        let markdown = SubjectBridge.reportMarkdown(outcomes: outcomes, title: reportTitle, noiseSigma: try ledger.tag(tag)?.noiseSigma,
+                                                    test: test, trust: trustLine(try ledger.experiments(tag: tag)))
+        return (markdown, SubjectBridge.progressSVG(outcomes, test: test))
+    }
+
+    var reportTitle: String {
+        "\(workspace.manifest.name): autoresearch/\(tag)" + (workspace.manifest.selfReported ? " (self-reported scores)" : "")
+    }
+
     /// report.md and progress.svg in the workspace.
     @discardableResult
     public func writeReport() throws -> (markdown: URL, chart: URL) {
-        let title = "\(workspace.manifest.name): autoresearch/\(tag)" + (workspace.manifest.selfReported ? " (self-reported scores)" : "")
-        let written = try SubjectBridge.writeReport(outcomes: try ledger.outcomes(tag: tag), title: title,
+        let written = try SubjectBridge.writeReport(outcomes: try ledger.outcomes(tag: tag), title: reportTitle,
                                                     noiseSigma: try ledger.tag(tag)?.noiseSigma, test: try testScores(),
                                                     trust: trustLine(try ledger.experiments(tag: tag)), to: workspace.root)
         try appendProgramSection(to: written.markdown)

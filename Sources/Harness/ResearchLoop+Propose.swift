@@ -94,11 +94,8 @@ extension ResearchLoop {
         let git = Git(experiment.worktree)
 
         // Only editable files, only real changes, never a change already tried.
-        let editable = Set(manifest.editable)
-        let outside = proposal.files.keys.filter { !editable.contains($0) }.sorted()
-        guard outside.isEmpty else {
-            throw ExperimentStop(status: status,
-                                 message: "the proposal changes \(outside.joined(separator: ", ")), which autoresearch.toml does not list as editable (editable: \(manifest.editable.joined(separator: ", ")))")
+        if let refusal = manifest.refusal(changing: Array(proposal.files.keys)) {
+            throw ExperimentStop(status: status, message: refusal)
         }
         // The files as the parent commit has them (researchers that edit the worktree have already changed it).
         var before: [String: String] = [:]

@@ -111,6 +111,17 @@ public enum SubjectBridge {
         SwarmSummary(outcomes: outcomes, slotCount: slotCount)
     }
 
+    /// The text of report.md.
+    public static func reportMarkdown(outcomes: [ExperimentOutcome], title: String, noiseSigma: Double?, test: [Int: Double] = [:],
+                                      trust: String? = nil) -> String {
+        Report.markdown(outcomes: outcomes, title: title, noiseSigma: noiseSigma, test: test, trust: trust)
+    }
+
+    /// progress.svg: the progress chart.
+    public static func progressSVG(_ outcomes: [ExperimentOutcome], test: [Int: Double] = [:]) -> String {
+        ProgressChart.svg(outcomes, test: test)
+    }
+
     /// Writes report.md and progress.svg into `directory`.
     public static func writeReport(outcomes: [ExperimentOutcome], title: String, noiseSigma: Double?, test: [Int: Double] = [:],
                                    trust: String? = nil, to directory: URL) throws -> (markdown: URL, chart: URL) {
