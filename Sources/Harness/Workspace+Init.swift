@@ -111,8 +111,10 @@ extension Workspace {
         let templateDir = try locateTemplate(options.template, sourceRoot: source)
         let template = try Template.load(templateDir)
 
-        // Check before writing anything: a failed init leaves nothing behind.
-        try validateEditable(template.editable, in: templateDir)
+        // Check before writing anything: a failed init leaves nothing behind. Editable files that come from a
+        // vendored folder (the tensorcore template's kernels) are checked once they are copied, below.
+        let vendored = template.editable.filter { path in template.vendor.contains { path.hasPrefix($0 + "/") } }
+        try validateEditable(template.editable.filter { !vendored.contains($0) }, in: templateDir)
 
         try fm.createDirectory(at: root, withIntermediateDirectories: true)
         do {
@@ -125,6 +127,7 @@ extension Workspace {
                 }
                 try copyTree(from: from, to: root.appendingPathComponent(dir), skipping: [])
             }
+            try validateEditable(vendored, in: root)
             try ".build/\n.autoresearch/\n__pycache__/\n.venv/\n".write(to: root.appendingPathComponent(".gitignore"), atomically: true, encoding: .utf8)
 
             var manifest = Manifest(name: template.name, editable: template.editable, build: template.build,
