@@ -1,3 +1,4 @@
+import AutoResearchCore
 import Foundation
 import SearchResearcher
 import Testing
@@ -77,7 +78,7 @@ import Testing
         let researcher = ScriptedResearcher([.files([path: lazy], "AdamW: update half the parameters (faster)")])
         let (_, records) = try await runLoop(ws, researcher, experiments: 1, baselineRuns: 1)
         let baseline = try #require(records.first { $0.number == 0 })
-        #expect(baseline.status == "keep", "\(baseline.error ?? "")")
+        #expect(baseline.status == "baseline", "\(baseline.error ?? "")")
         #expect((baseline.metric ?? 0) > 0)
         let candidate = try #require(records.first { $0.number == 1 })
         #expect(candidate.status == "crash", "\(candidate.status): \(candidate.error ?? "")")
