@@ -148,7 +148,9 @@ extension Workspace {
                 manifest.python = try PythonEnvironment.create(in: root, settings: python, python: options.python)
             }
 
-            return try commitBaseline(at: root, manifest: manifest, message: "baseline: \(template.name) template")
+            let workspace = try commitBaseline(at: root, manifest: manifest, message: "baseline: \(template.name) template")
+            try recordTemplateCore(in: workspace)
+            return workspace
         } catch {
             try? fm.removeItem(at: root)
             throw error
