@@ -1,4 +1,5 @@
 import AutoResearchCore
+import SubjectKit
 import Foundation
 import SearchResearcher
 

@@ -1,4 +1,5 @@
 import AutoResearchCore
+import SubjectKit
 import Foundation
 
 /// A tensor core taken from a tensorcore workspace (`autoresearch init DIR --template tensorcore`): its editable
