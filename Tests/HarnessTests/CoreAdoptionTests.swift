@@ -85,7 +85,8 @@ import Testing
         let main = try ws.git.revParse("main")
         #expect(tag.baselineCommit == main && tag.manifestHash == ws.manifestHash && tag.noiseSigma == nil)
         #expect(ws.git.resolve("refs/heads/autoresearch/dec1-core1") == tag.baselineCommit)
-        #expect(try ledger.tag("dec1") == old)
+        let unchanged = try #require(try ledger.tag("dec1"))
+        #expect(unchanged.manifestHash == old.manifestHash && unchanged.baselineCommit == before && unchanged.noiseSigma == 0.01)
         #expect(ws.git.resolve("refs/heads/autoresearch/dec1") == before)
         #expect(try ledger.experiments(tag: "dec1-core1").isEmpty)
 
