@@ -48,7 +48,7 @@ import Testing
         return commit
     }
 
-    @Test func adoptCoreStartsANewTagOnTheNewCoreAndRecordsTheSource() throws {
+    @Test func adoptCoreStartsANewTagOnTheNewCoreAndRecordsTheSource() async throws {
         let scratch = Scratch()
         let tc = try scratch.workspace("tc", template: "tensorcore")
         let kept = try #require(try research(tc))
@@ -98,6 +98,15 @@ import Testing
         let status = try TagReports(workspace: ws, tag: "dec1-core1").status()
         #expect(status.text.contains("tensor core: from \(tc.root.path) tag engine commit \(kept.prefix(12)), tokens_per_second 1000.0 → 1200.0 (+20.0%)"), "\(status.text)")
         #expect(try TagReports(workspace: ws, tag: "dec1").status().core == nil)
+
+        // The loop resumes the new tag from the adoption commit (its baseline is still to measure); the old tag's
+        // manifest is no longer the workspace's, so it cannot be continued on the new core.
+        let loop = try ResearchLoop(workspace: ws, researcher: ScriptedResearcher([]), options: RunOptions(tag: "dec1-core1"), display: RecordingDisplay())
+        try await loop.openTag()
+        let best = try await loop.bestSoFar()
+        #expect(best.commit == tag.baselineCommit && best.metric == nil)
+        let oldLoop = try ResearchLoop(workspace: ws, researcher: ScriptedResearcher([]), options: RunOptions(tag: "dec1"), display: RecordingDisplay())
+        await #expect(throws: HarnessError.tagManifestMismatch(tag: "dec1", recorded: gpt.manifestHash, current: ws.manifestHash)) { try await oldLoop.openTag() }
 
         // The same core again: nothing to adopt.
         #expect(throws: HarnessError.other("\(ws.root.path) already has this core (the kernels of \(tc.root.path) at \(kept.prefix(12)) hash as its own): nothing to adopt")) {
