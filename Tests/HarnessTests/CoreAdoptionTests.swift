@@ -233,4 +233,25 @@ import Testing
         let (_, shown) = try await cli.autoresearch(["status", "--workspace", gpt.root.path], in: scratch.base)
         #expect(shown.contains("tag fast") && shown.contains("tensor core: from \(tc.root.path) tag engine"), "\(shown)")
     }
+
+    @Test func theCommandShowsTheChangeThenWritesTheSourceTreeOnlyWhenAsked() async throws {
+        let scratch = Scratch()
+        let tree = try copySourceTree(into: scratch)
+        let tc = try scratch.workspace("tc", template: "tensorcore", sourceRoot: tree)
+        try research(tc)
+        let cli = CLITests(), home = ["AUTORESEARCH_HOME": tree.path]
+        let original = try String(contentsOf: tree.appendingPathComponent(Self.matmul), encoding: .utf8)
+        let (dry, shown) = try await cli.autoresearch(["adopt-core", tc.root.path], in: scratch.base, environment: home)
+        #expect(dry == .exited(0) && shown.contains("GEMM_THREAD_GRAIN 16 → 32") && shown.contains("nothing written"), "\(shown)")
+        #expect(try String(contentsOf: tree.appendingPathComponent(Self.matmul), encoding: .utf8) == original)
+        let (both, refused) = try await cli.autoresearch(["adopt-core", tc.root.path, "--into-source-tree", "--workspace", tc.root.path], in: scratch.base, environment: home)
+        #expect(both != .exited(0) && refused.contains("exclude each other"), "\(refused)")
+
+        let (status, written) = try await cli.autoresearch(["adopt-core", tc.root.path, "--into-source-tree"], in: scratch.base, environment: home)
+        #expect(status == .exited(0) && written.contains("wrote 1 file(s) into \(tree.path)/Sources/TensorCore"), "\(written)")
+        #expect(try String(contentsOf: tree.appendingPathComponent(Self.matmul), encoding: .utf8).contains("GEMM_THREAD_GRAIN = 32"))
+        #expect(FileManager.default.fileExists(atPath: tree.appendingPathComponent("Templates/gpt/core-source.json").path))
+        let (_, again) = try await cli.autoresearch(["adopt-core", tc.root.path], in: scratch.base, environment: home)
+        #expect(again.contains("already has this core"), "\(again)")
+    }
 }
