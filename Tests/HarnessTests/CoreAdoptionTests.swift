@@ -214,6 +214,11 @@ import Testing
         try ledger.insert(TagRecord(tag: "t1", branch: "autoresearch/t1", manifestHash: gpt.manifestHash, createdAt: Date(),
                                     baselineCommit: try gpt.git.revParse("HEAD"), noiseSigma: nil))
         #expect(try TagReports(workspace: gpt, tag: "t1").status().core?.contains("tag engine commit \(kept.prefix(12))") == true)
+        var baseline = ExperimentRecord(tag: "t1", number: -1, parentCommit: nil, description: "baseline", researcher: "harness", status: .baseline)
+        baseline.commit = try gpt.git.revParse("HEAD")
+        _ = try ledger.start(baseline)
+        let shown = try TagReports(workspace: gpt, tag: "t1").show(number: 0)
+        #expect(shown.contains("core:        from \(tc.root.path) tag engine commit \(kept.prefix(12))"), "\(shown)")
     }
 
     @Test func theCommandAdoptsIntoAWorkspaceAndRefusesWithOneLine() async throws {
