@@ -259,4 +259,29 @@ import Testing
         let (_, again) = try await cli.autoresearch(["adopt-core", tc.root.path], in: scratch.base, environment: home)
         #expect(again.contains("already has this core"), "\(again)")
     }
+
+    @Test func initWithACoreVendorsItAndRecordsItsSource() throws {
+        let scratch = Scratch()
+        let tc = try scratch.workspace("tc", template: "tensorcore")
+        let kept = try #require(try research(tc))
+        var options = WorkspaceOptions(template: "gpt", timeBudget: 5, dataDirectory: scratch.url("data").path)
+        options.core = try tc.bestCore()
+        let gpt = try Workspace.create(at: scratch.url("gpt"), options: options)
+        #expect(try String(contentsOf: gpt.root.appendingPathComponent(Self.matmul), encoding: .utf8).contains("GEMM_THREAD_GRAIN = 32"))
+        #expect(gpt.manifest.fixed[Self.matmul] == options.core!.hashes[Self.matmul])
+        try gpt.verifyFixed(in: gpt.root)
+        let head = try gpt.git.revParse("HEAD")
+        let record = try #require(try Ledger(url: gpt.ledgerURL).core(commit: head))
+        #expect(record.sourceCommit == kept && record.sourceTag == "engine" && record.tag == nil)
+        #expect(try gpt.git.run(["log", "-1", "--format=%s"]).contains("with the core of \(tc.root.path) tag engine"))
+
+        // The next round of engine research can start from it too; a template without the core refuses.
+        options.template = "tensorcore"
+        let next = try Workspace.create(at: scratch.url("tc2"), options: options)
+        #expect(try String(contentsOf: next.root.appendingPathComponent(Self.matmul), encoding: .utf8).contains("GEMM_THREAD_GRAIN = 32"))
+        options.template = "quadratic"
+        let refused = #expect(throws: HarnessError.self) { try Workspace.create(at: scratch.url("q"), options: options) }
+        #expect("\(refused!)".contains("does not vendor the tensor core"))
+        #expect(!FileManager.default.fileExists(atPath: scratch.url("q").path), "a failed init leaves nothing behind")
+    }
 }
