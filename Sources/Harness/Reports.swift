@@ -35,6 +35,8 @@ public struct TagStatus: Sendable, Equatable {
     public var milestones: [Milestone] = []
     /// The subject scores itself (`evaluation.scoring = "summary"`, e.g. an adopted repository): every score is labelled.
     public var selfReported = false
+    /// Where the tag's tensor core came from (`CoreRecord.summary`), when it was adopted from a tensorcore workspace.
+    public var core: String?
 
     /// Kept experiments / decided experiments (keep + discard + crash).
     public var keepRate: Double? {
@@ -56,6 +58,7 @@ public struct TagStatus: Sendable, Equatable {
             lines.append("hidden test: baseline \(metricText(baselineTest)) → best \(metricText(bestTest))"
                          + ((baselineTest != nil && bestTest != nil) ? String(format: " (%+.6f)", bestTest! - baselineTest!) : ""))
         }
+        if let core { lines.append(core) }
         if let trust { lines.append("evaluation: \(trust)") }
         if !milestones.isEmpty { lines.append("milestones:\n" + milestones.map { "  " + $0.line }.joined(separator: "\n")) }
         if costUSD > 0 { lines.append(String(format: "researcher spend: $%.2f", costUSD)) }
@@ -130,6 +133,7 @@ public struct TagReports: Sendable {
         status.trust = trustLine(records)
         status.milestones = milestones(records)
         status.selfReported = workspace.manifest.selfReported
+        status.core = try tagRecord.flatMap { try workspace.core(for: $0, in: ledger) }?.summary
         let history = try ledger.tags().filter { $0.manifestHash == tagRecord?.manifestHash }.flatMap { try ledger.experiments(tag: $0.tag) }
         let lastKeep = records.filter { $0.experimentStatus == .keep }.max { ($0.finishedAt ?? .distantPast) < ($1.finishedAt ?? .distantPast) }
         if let best = lastKeep?.commit ?? tagRecord?.baselineCommit {
