@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.0.0"),  // FileDescriptor, for the MCP test's stdio client
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
@@ -60,6 +62,8 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
+        // The workspace as an MCP server (tools and resources for outside agents), over the MCP Swift SDK.
+        .target(name: "ResearchMCP", dependencies: ["Harness", "AutoResearchCore", .product(name: "MCP", package: "swift-sdk")]),
         // `autoresearch serve`: the live web dashboard of a workspace (Hummingbird; pages, JSON API, Server-Sent Events).
         .target(
             name: "Dashboard",
@@ -69,7 +73,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "autoresearch",
-            dependencies: ["Harness", "Dashboard", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Harness", "ResearchMCP", "Dashboard", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "autoresearch-bench", dependencies: ["TensorCore"], swiftSettings: optimize),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
@@ -79,7 +83,9 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["AgentResearcher", "AutoResearchCore"], path: "Tests/TestSupport",
                 exclude: ["Fixtures"]),
         .testTarget(name: "AgentResearcherTests", dependencies: ["AgentResearcher", "TestSupport"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "AutoResearchCore", "AgentResearcher", "TestSupport"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "AutoResearchCore", "AgentResearcher", "TestSupport",
+                                                   "ResearchMCP", .product(name: "MCP", package: "swift-sdk"),
+                                                   .product(name: "SystemPackage", package: "swift-system")]),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Harness", "AutoResearchCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

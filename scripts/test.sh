@@ -17,7 +17,7 @@ swift build --build-tests
 # and timeout tests measure slot use and time limits. Run the heavy ones after the others, not beside them. Two suites
 # run alone: the PyTorch subject's (torch's two OpenMP threads crawl when other suites hold the cores: once its 40
 # steps ran past 120 s) and, last, the attack suite, whose runs must finish within 3 s of grace.
-heavy='GPTEndToEndTests|AdoptTests|LlamaCppServerTests'
+heavy='GPTEndToEndTests|AdoptTests|LlamaCppServerTests|TensorCoreTemplateTests'
 torch='PyTorchSubjectTests'
 alone='TrustedEvaluationTests'
 # The dashboard's browser test runs headless Chromium (a few seconds of both cores): alone, so it neither slows the

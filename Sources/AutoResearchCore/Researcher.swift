@@ -48,6 +48,9 @@ public enum ExperimentStatus: String, Sendable, Codable, CaseIterable {
     /// Its evaluation cannot be trusted: the causality probe found outputs that depend on later positions (or on
     /// other windows), or the logits were malformed. Never scored, never kept.
     case invalid
+    /// A human reference configuration (`run --reference COMMIT`), measured like the baseline (same runs, same
+    /// evaluation, val and test) for the parity milestone; never shown to researchers, never a best.
+    case reference
 }
 
 /// What a researcher sees when it is asked for the next change.

@@ -77,6 +77,9 @@ pre.diff .ctx { display: block; }
 .transcript .entry { border-left: 3px solid #dde2ea; padding: 4px 10px; margin: 6px 0; }
 .transcript .entry.assistant { border-color: #3498db; } .transcript .entry.tool, .transcript .entry.tool_result { border-color: #e67e22; }
 .transcript .kind { font-size: 11px; color: #6b7588; }
+.milestones { list-style: none; padding: 0; margin: 0; }
+.milestones li { margin: 4px 0; }
+.badge.reached { background: #d4f4df; color: #1e8449; }
 .lineage ul { list-style: none; padding-left: 22px; border-left: 1px dashed #c9d1dd; margin: 4px 0; }
 .lineage > ul { border-left: none; padding-left: 0; }
 .lineage li { margin: 4px 0; }

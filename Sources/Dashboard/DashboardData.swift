@@ -73,7 +73,14 @@ public struct DashboardData: Sendable {
             noiseSigma: record?.noiseSigma, costUSD: try ledger.cost(tag: tag),
             budgetMode: budget.mode.rawValue, budgetSeconds: budget.seconds, budgetTokens: budget.tokens,
             control: (control?.state ?? .running).rawValue, controlBy: control?.by, meta: try metaLine(tag: tag),
-            milestones: [], generatedAt: Date())
+            milestones: try milestones(tag: tag, sigma: record?.noiseSigma), generatedAt: Date())
+    }
+
+    /// Cotra's milestones, from the baseline, the keeps and any human reference (the only rows they depend on).
+    func milestones(tag: String, sigma: Double?) throws -> [DashboardModels.Milestone] {
+        let records = try ledger.experiments(tag: tag, statuses: [.baseline, .keep, .reference])
+        return Milestone.measure(records, sigma: sigma, settings: workspace.manifest.noise, lowerIsBetter: lowerIsBetter)
+            .map { DashboardModels.Milestone(name: $0.name.rawValue, reached: $0.reached, detail: $0.evidence) }
     }
 
     func metaLine(tag: String) throws -> String? {

@@ -32,15 +32,15 @@ public enum DashboardModels {
         public var controlBy: String?
         /// The meta-loop in one line, when it ran on this tag.
         public var meta: String?
-        /// Milestones reached (filled by the milestone tracker when it lands; empty until then).
+        /// Cotra's milestones for the tag (`Harness.Milestone.measure`, as `autoresearch status` states them).
         public var milestones: [Milestone]
         public var generatedAt: Date
     }
 
-    /// A milestone the research reached (a slot for the reference-run milestones).
+    /// One of Cotra's milestones: reached (true), not yet (false) or not measurable here (nil), and the numbers behind it.
     public struct Milestone: Codable, Sendable {
         public var name: String
-        public var reached: Bool
+        public var reached: Bool?
         public var detail: String
     }
 

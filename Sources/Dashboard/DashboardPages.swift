@@ -41,6 +41,7 @@ public enum DashboardPages {
     public static func overview(_ data: DashboardData) -> String {
         shell(data, page: "overview", title: "Overview", body: """
         <section class="cards" id="status"></section>
+        <section class="panel" id="milestones-panel" hidden><h2>Milestones (Cotra)</h2><ul id="milestones" class="milestones"></ul></section>
         <section class="panel">
           <h2>Progress</h2>
           <div class="chart-tools">
@@ -61,7 +62,6 @@ public enum DashboardPages {
           </div>
           <div id="control-message" class="message"></div>
         </section>
-        <section class="panel" id="milestones-panel" hidden><h2>Milestones</h2><ul id="milestones"></ul></section>
         <section class="panel"><h2>Latest experiments</h2><div id="latest"></div><p><a href="/experiments">All experiments →</a></p></section>
         """)
     }

@@ -130,7 +130,8 @@ const AR = (() => {
     if (state) { state.textContent = 'loop: ' + s.control; state.className = 'state ' + s.control; }
     const ms = s.milestones || [];
     $('#milestones-panel').hidden = ms.length === 0;
-    clear($('#milestones')).append(...ms.map(m => el('li', { class: m.reached ? 'reached' : '' }, m.name + ': ' + m.detail)));
+    clear($('#milestones')).append(...ms.map(m => el('li', { class: 'milestone ' + (m.reached === true ? 'reached' : m.reached === false ? 'not-yet' : 'unmeasured') },
+      el('b', null, m.name), ' ', badge(m.reached === true ? 'reached' : m.reached === false ? 'not yet' : 'not measured'), ' ', m.detail)));
   }
   let runningTimer = null;
   async function overviewRunning() {

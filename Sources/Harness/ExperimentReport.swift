@@ -16,6 +16,9 @@ extension TagReports {
         lines.append("researcher:  \(r.researcher)" + (r.move.map { " (move \($0))" } ?? ""))
         if !r.hypothesis.isEmpty { lines.append("hypothesis:  \(r.hypothesis)") }
         lines.append("commit:      \(r.commit ?? "—") (parent \(r.parentCommit.map { String($0.prefix(12)) } ?? "—"))")
+        if r.experimentStatus == .baseline, let t = try ledger.tag(tag), let core = try workspace.core(for: t, in: ledger) {
+            lines.append("core:        " + core.summary.dropFirst("tensor core: ".count))
+        }
         if let metric = r.metric {
             lines.append(String(format: "%@: %.6f", workspace.manifest.metric.padding(toLength: 12, withPad: " ", startingAt: 0), metric)
                          + (workspace.manifest.selfReported ? " (self-reported: the subject's own summary block)" : " (computed by the harness)"))

@@ -15,9 +15,10 @@ public struct Git: Sendable {
 
     /// Runs `git args` and returns its stdout; throws `HarnessError.git` with git's message on failure.
     @discardableResult
-    public func run(_ args: [String]) throws -> String {
+    public func run(_ args: [String], environment extra: [String: String] = [:]) throws -> String {
         // The user's global config is ignored (SafeGit), so the harness names itself as the author of its commits.
-        let result = try ProcessRunner.capture(SafeGit.command(Git.identity + args), in: directory, environment: SafeGit.environment)
+        let result = try ProcessRunner.capture(SafeGit.command(Git.identity + args), in: directory,
+                                               environment: SafeGit.environment.merging(extra) { _, new in new })
         guard result.status == 0 else {
             throw HarnessError.git(command: "git " + args.joined(separator: " "), output: result.stderr + result.stdout)
         }

@@ -126,3 +126,14 @@ extension TagRecord {
                   baselineCommit: baselineCommit, noiseSigma: noiseSigma)
     }
 }
+
+extension Ledger {
+    /// The experiments of `tag` with one of `statuses`, every column, by number (e.g. the baseline and the keeps,
+    /// without reading thousands of discards).
+    public func experiments(tag: String, statuses: [ExperimentStatus]) throws -> [ExperimentRecord] {
+        try pool.read {
+            try ExperimentRecord.filter(Column("tag") == tag && statuses.map(\.rawValue).contains(Column("status")))
+                .order(Column("number")).fetchAll($0)
+        }
+    }
+}

@@ -216,6 +216,7 @@ public final class Ledger: Sendable {
                 t.add(column: "cacheReadTokens", .integer)
             }
         }
+        registerCoreMigration(&migrator)
         return migrator
     }
 

@@ -7,7 +7,9 @@ struct LedgerRecords: ResearchRecords {
     let tag: String
 
     func experiment(number: Int) throws -> ExperimentDetail? {
-        guard let record = try ledger.experiments(tag: tag).first(where: { $0.number == number }) else { return nil }
+        // A human reference is not for researchers to read (the loop must get where it gets with no human).
+        guard let record = try ledger.experiments(tag: tag).first(where: { $0.number == number }),
+              record.experimentStatus != .reference else { return nil }
         var metrics: [String: Double] = [:]
         let pairs: [(String, Double?)] = [("val_bpb", record.valBPB), ("peak_memory_mb", record.peakMemoryMB),
                                           ("mfu_percent", record.mfuPercent), ("total_tokens_M", record.totalTokensM),

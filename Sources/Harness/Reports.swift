@@ -31,8 +31,12 @@ public struct TagStatus: Sendable, Equatable {
     public var bestTest: Double?
     /// How far the numbers can be trusted (`Trust.summary`).
     public var trust: String?
+    /// Cotra's milestones as measured on this tag (`Milestone`).
+    public var milestones: [Milestone] = []
     /// The subject scores itself (`evaluation.scoring = "summary"`, e.g. an adopted repository): every score is labelled.
     public var selfReported = false
+    /// Where the tag's tensor core came from (`CoreRecord.summary`), when it was adopted from a tensorcore workspace.
+    public var core: String?
 
     /// Kept experiments / decided experiments (keep + discard + crash).
     public var keepRate: Double? {
@@ -54,7 +58,9 @@ public struct TagStatus: Sendable, Equatable {
             lines.append("hidden test: baseline \(metricText(baselineTest)) → best \(metricText(bestTest))"
                          + ((baselineTest != nil && bestTest != nil) ? String(format: " (%+.6f)", bestTest! - baselineTest!) : ""))
         }
+        if let core { lines.append(core) }
         if let trust { lines.append("evaluation: \(trust)") }
+        if !milestones.isEmpty { lines.append("milestones:\n" + milestones.map { "  " + $0.line }.joined(separator: "\n")) }
         if costUSD > 0 { lines.append(String(format: "researcher spend: $%.2f", costUSD)) }
         if let meta { lines.append(meta) }
         if runningNow.count > 1 {
@@ -125,7 +131,9 @@ public struct TagReports: Sendable {
         status.baselineTest = baselineRecord?.testBPB
         status.bestTest = bestKeep.map { $0.testBPB } ?? baselineRecord?.testBPB
         status.trust = trustLine(records)
+        status.milestones = milestones(records)
         status.selfReported = workspace.manifest.selfReported
+        status.core = try tagRecord.flatMap { try workspace.core(for: $0, in: ledger) }?.summary
         let history = try ledger.tags().filter { $0.manifestHash == tagRecord?.manifestHash }.flatMap { try ledger.experiments(tag: $0.tag) }
         let lastKeep = records.filter { $0.experimentStatus == .keep }.max { ($0.finishedAt ?? .distantPast) < ($1.finishedAt ?? .distantPast) }
         if let best = lastKeep?.commit ?? tagRecord?.baselineCommit {
@@ -169,20 +177,55 @@ public struct TagReports: Sendable {
     /// results.tsv for the tag, also written to `<workspace>/results.tsv`.
     @discardableResult
     public func writeResults(wide: Bool = false) throws -> (text: String, url: URL) {
-        let text = SubjectBridge.resultsTSV(try ledger.outcomes(tag: tag), wide: wide, test: wide ? try testScores() : [:],
-                                            selfReported: workspace.manifest.selfReported)
+        let text = try results(wide: wide)
         let url = workspace.root.appendingPathComponent("results.tsv")
         try text.write(to: url, atomically: true, encoding: .utf8)
         return (text, url)
     }
 
+    /// Cotra's milestones for `records` of this tag.
+    func milestones(_ records: [ExperimentRecord]) -> [Milestone] {
+        Milestone.measure(records, sigma: (try? ledger.tag(tag))??.noiseSigma, settings: workspace.manifest.noise,
+                          lowerIsBetter: workspace.manifest.direction == .lower)
+    }
+
+    /// report.md's section on the milestones.
+    func milestoneSection(_ records: [ExperimentRecord]) -> String {
+        "\n## Milestones (Cotra)\n\n" + milestones(records).map { "- **\($0.name.rawValue)**: \($0.reached.map { $0 ? "reached" : "not yet" } ?? "not measured") — \(Self.markdownText($0.evidence))\n" }.joined()
+    }
+
+    static func markdownText(_ text: String) -> String {
+        text.replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+
+    /// results.tsv's text (nothing written).
+    public func results(wide: Bool = false) throws -> String {
+        SubjectBridge.resultsTSV(try ledger.outcomes(tag: tag), wide: wide, test: wide ? try testScores() : [:],
+                                 selfReported: workspace.manifest.selfReported)
+    }
+
+    /// report.md's text and progress.svg, made in memory (nothing written; the meta-loop's section is left to `writeReport`).
+    public func report() throws -> (markdown: String, chart: String) {
+        let outcomes = try ledger.outcomes(tag: tag)
+        let test = try testScores()
+        let records = try ledger.experiments(tag: tag)
+        let markdown = SubjectBridge.reportMarkdown(outcomes: outcomes, title: reportTitle, noiseSigma: try ledger.tag(tag)?.noiseSigma,
+                                                    test: test, trust: trustLine(records)) + milestoneSection(records)
+        return (markdown, SubjectBridge.progressSVG(outcomes, test: test))
+    }
+
+    var reportTitle: String {
+        "\(workspace.manifest.name): autoresearch/\(tag)" + (workspace.manifest.selfReported ? " (self-reported scores)" : "")
+    }
+
     /// report.md and progress.svg in the workspace.
     @discardableResult
     public func writeReport() throws -> (markdown: URL, chart: URL) {
-        let title = "\(workspace.manifest.name): autoresearch/\(tag)" + (workspace.manifest.selfReported ? " (self-reported scores)" : "")
-        let written = try SubjectBridge.writeReport(outcomes: try ledger.outcomes(tag: tag), title: title,
+        let written = try SubjectBridge.writeReport(outcomes: try ledger.outcomes(tag: tag), title: reportTitle,
                                                     noiseSigma: try ledger.tag(tag)?.noiseSigma, test: try testScores(),
                                                     trust: trustLine(try ledger.experiments(tag: tag)), to: workspace.root)
+        let md = try String(contentsOf: written.markdown, encoding: .utf8) + milestoneSection(try ledger.experiments(tag: tag))
+        try md.write(to: written.markdown, atomically: true, encoding: .utf8)
         try appendProgramSection(to: written.markdown)
         return written
     }

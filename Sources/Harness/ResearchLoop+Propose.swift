@@ -71,7 +71,9 @@ extension ResearchLoop {
     /// start each window equally informed, so a program is judged on how fast it makes progress by itself — not on
     /// statistics the other arm gathered, nor on a control's history piled up over earlier windows — and an arm may
     /// try what the other arm tried (the arms are independent replicates, paired by seed: see `metaGate`).
+    /// A human reference (`--reference`) is never visible: the loop must get where it gets with no human.
     func visible(_ records: [ExperimentRecord], for experiment: Experiment) -> [ExperimentRecord] {
+        let records = records.filter { $0.experimentStatus != .reference }
         guard options.meta != nil else { return records }
         let window = experiment.record.window, island = experiment.worker.island
         return records.filter { r in r.window == nil || (r.window == window && r.island == island) }
@@ -94,11 +96,8 @@ extension ResearchLoop {
         let git = Git(experiment.worktree)
 
         // Only editable files, only real changes, never a change already tried.
-        let editable = Set(manifest.editable)
-        let outside = proposal.files.keys.filter { !editable.contains($0) }.sorted()
-        guard outside.isEmpty else {
-            throw ExperimentStop(status: status,
-                                 message: "the proposal changes \(outside.joined(separator: ", ")), which autoresearch.toml does not list as editable (editable: \(manifest.editable.joined(separator: ", ")))")
+        if let refusal = manifest.refusal(changing: Array(proposal.files.keys)) {
+            throw ExperimentStop(status: status, message: refusal)
         }
         // The files as the parent commit has them (researchers that edit the worktree have already changed it).
         var before: [String: String] = [:]

@@ -130,19 +130,38 @@ extension ResearchLoop {
     /// Returns false when it was interrupted; throws when it crashed.
     func runBaseline() async throws -> Bool {
         guard let tagRecord = try ledger.tag(tag) else { return false }
+        return try await measureCommit(tagRecord.baselineCommit, as: .baseline)
+    }
+
+    /// Measures a human reference configuration (`--reference COMMIT`) once per tag and commit: the baseline's
+    /// protocol (as many runs, the same trusted evaluation, the hidden test split), recorded with status
+    /// `reference` for the parity milestone. Its fixed files must hash as the manifest says.
+    func runReferenceIfNeeded() async throws -> Bool {
+        guard let reference = options.reference else { return true }
+        guard let commit = workspace.git.resolve("\(reference)^{commit}") else {
+            throw HarnessError.other("the reference commit '\(reference)' is not in this workspace's repository; commit the human configuration (e.g. on a branch) and pass its hash or branch to --reference")
+        }
+        if try ledger.experiments(tag: tag).contains(where: { $0.experimentStatus == .reference && $0.commit == commit }) { return true }
+        return try await measureCommit(commit, as: .reference)
+    }
+
+    /// Runs `commit` K times (disturbed runs replaced) and records it as the tag's baseline or a human reference.
+    private func measureCommit(_ commit: String, as status: ExperimentStatus) async throws -> Bool {
         let k = max(1, options.baselineRuns ?? manifest.noise.baselineRuns)
-        var record = try ledger.start(ExperimentRecord(tag: tag, number: -1, parentCommit: nil, description: "baseline",
-                                                       researcher: "harness"))
-        record.commit = tagRecord.baselineCommit
+        let name = status == .baseline ? "baseline" : "reference"
+        var record = try ledger.start(ExperimentRecord(tag: tag, number: -1, parentCommit: nil,
+                                                       description: status == .baseline ? "baseline" : "human reference \(commit.prefix(12))",
+                                                       researcher: status == .baseline ? "harness" : "human"))
+        record.commit = commit
         try ledger.save(record)
-        await display.show(.experiment(number: record.number, description: "baseline (\(k) runs)"))
+        await display.show(.experiment(number: record.number, description: "\(record.description) (\(k) runs)"))
         var experiment = Experiment(record: record, log: logURL(record.number), worker: workers[0])
         do {
-            try workspace.git.prepareWorktree(at: experiment.worktree, commit: tagRecord.baselineCommit)
+            try workspace.git.prepareWorktree(at: experiment.worktree, commit: commit)
             try workspace.verifyFixed(in: experiment.worktree)
             try await acquireSlot(&experiment)
             try await build(&experiment)
-            let measured = try await measuredRuns(&experiment, labels: { "baseline run \($0 + 1)/\(k)" }, enough: { $0.count >= k })
+            let measured = try await measuredRuns(&experiment, labels: { "\(name) run \($0 + 1)/\(k)" }, enough: { $0.count >= k })
             let runs = measured.filter { $0.disturbed == nil }.map(\.metric)
             try await measureTest(&experiment)
             experiment.run?.remove()
@@ -150,16 +169,18 @@ extension ResearchLoop {
             let noise = try noiseEstimate(kind: experiment.record.slotKind, records: try history() + [baselineRecord(experiment, runs: runs)])
             let evidence = Decision.baselineEvidence(runs: runs, sigma: noise, settings: manifest.noise)
             experiment.record.metric = evidence.mean
-            try await finish(&experiment, status: .baseline, evidence: evidence, reason: evidence.reason)
-            try ledger.setNoiseSigma(evidence.sigma, tag: tag)
-            if let noise { await note("noise σ \(noise.summary)") }
+            try await finish(&experiment, status: status, evidence: evidence, reason: evidence.reason)
+            if status == .baseline {
+                try ledger.setNoiseSigma(evidence.sigma, tag: tag)
+                if let noise { await note("noise σ \(noise.summary)") }
+            }
             await showStanding()
             return true
         } catch let stop as ExperimentStop {
             await releaseSlot(&experiment)
             try await finish(&experiment, status: stop.status, evidence: nil, reason: stop.message)
-            if stop.status == .crash {
-                throw HarnessError.other("the baseline crashed (\(stop.message)); see \(experiment.log.path). Fix the subject, commit, and run again.")
+            if stop.status == .crash || (status == .reference && stop.status == .invalid) {
+                throw HarnessError.other("the \(name) crashed (\(stop.message)); see \(experiment.log.path). Fix the \(status == .baseline ? "subject" : "reference commit"), commit, and run again.")
             }
             return false
         }

@@ -30,6 +30,9 @@ public struct RunOptions: Sendable {
     public var target: Double?
     /// A plain run's researchers follow this archived program (`run --program N`); nil: the workspace's program.md.
     public var program: Int?
+    /// A human reference configuration (a commit or branch in the workspace) to measure once per tag, like the
+    /// baseline, for the parity milestone (`run --reference`); never shown to researchers.
+    public var reference: String?
     /// Let LLM and command researchers (which edit code) run where the numbers cannot be trusted: no sandbox,
     /// or a subject that scores itself (`--allow-untrusted`).
     public var allowUntrusted = false
@@ -201,6 +204,7 @@ public actor ResearchLoop {
         if try ledger.experiments(tag: tag).first(where: { $0.experimentStatus == .baseline }) == nil {
             guard try await runBaseline() else { return try await summary(.interrupted, started: 0) }
         }
+        guard try await runReferenceIfNeeded() else { return try await summary(.interrupted, started: 0) }
         await logToMLflow()
         if deadline == nil { deadline = options.hours.map { Date().addingTimeInterval($0 * 3600) } }
         if options.meta != nil {

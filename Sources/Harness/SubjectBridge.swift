@@ -20,7 +20,8 @@ public struct RunMetrics: Sendable, Equatable {
 public enum SubjectBridge {
     /// The summary keys a manifest's `metric.name` may name.
     public static let metricNames = ["val_bpb", "test_bpb", "training_seconds", "total_seconds", "peak_memory_mb",
-                                     "mfu_percent", "total_tokens_M", "num_steps", "num_params_M", "depth"]
+                                     "mfu_percent", "total_tokens_M", "num_steps", "num_params_M", "depth",
+                                     "tokens_per_second"]
 
     /// Parses the last summary block of a run's output and picks the manifest's metric from it.
     /// Throws a message naming what is wrong (no block, a missing key, NaN).
@@ -109,6 +110,17 @@ public enum SubjectBridge {
     /// Workers, slots, utilisation and experiments per hour of a tag.
     public static func swarmSummary(_ outcomes: [ExperimentOutcome], slotCount: Int) -> SwarmSummary {
         SwarmSummary(outcomes: outcomes, slotCount: slotCount)
+    }
+
+    /// The text of report.md.
+    public static func reportMarkdown(outcomes: [ExperimentOutcome], title: String, noiseSigma: Double?, test: [Int: Double] = [:],
+                                      trust: String? = nil) -> String {
+        Report.markdown(outcomes: outcomes, title: title, noiseSigma: noiseSigma, test: test, trust: trust)
+    }
+
+    /// progress.svg: the progress chart.
+    public static func progressSVG(_ outcomes: [ExperimentOutcome], test: [Int: Double] = [:]) -> String {
+        ProgressChart.svg(outcomes, test: test)
     }
 
     /// Writes report.md and progress.svg into `directory`.

@@ -16,6 +16,9 @@ public struct WorkspaceOptions: Sendable {
     public var sourceRoot: URL?
     /// The base Python interpreter of a Python subject's environment; nil for `$AUTORESEARCH_PYTHON` or `python3`.
     public var python: String?
+    /// A tensor core adopted from a tensorcore workspace (`init --core FROM`): its kernel files replace the vendored
+    /// ones before the baseline commit, and the new ledger records where they came from. Templates that vendor the core only.
+    public var core: AdoptableCore?
 
     public init(template: String = "gpt", timeBudget: Double = 60, tokenBudget: Int? = nil,
                 dataDirectory: String? = nil, sourceRoot: URL? = nil) {
@@ -111,8 +114,10 @@ extension Workspace {
         let templateDir = try locateTemplate(options.template, sourceRoot: source)
         let template = try Template.load(templateDir)
 
-        // Check before writing anything: a failed init leaves nothing behind.
-        try validateEditable(template.editable, in: templateDir)
+        // Check before writing anything: a failed init leaves nothing behind. Editable files that come from a
+        // vendored folder (the tensorcore template's kernels) are checked once they are copied, below.
+        let vendored = template.editable.filter { path in template.vendor.contains { path.hasPrefix($0 + "/") } }
+        try validateEditable(template.editable.filter { !vendored.contains($0) }, in: templateDir)
 
         try fm.createDirectory(at: root, withIntermediateDirectories: true)
         do {
@@ -125,6 +130,14 @@ extension Workspace {
                 }
                 try copyTree(from: from, to: root.appendingPathComponent(dir), skipping: [])
             }
+            if let core = options.core {
+                guard template.vendor.contains("Sources/TensorCore") else {
+                    throw HarnessError.other("template '\(template.name)' does not vendor the tensor core, so --core does not apply to it; use --template gpt or tensorcore")
+                }
+                _ = try core.changes(inSourceTree: source)  // the rest of the core must be the one its kernels were tuned against
+                for (path, data) in core.files { try data.write(to: root.appendingPathComponent(path)) }
+            }
+            try validateEditable(vendored, in: root)
             try ".build/\n.autoresearch/\n__pycache__/\n.venv/\n".write(to: root.appendingPathComponent(".gitignore"), atomically: true, encoding: .utf8)
 
             var manifest = Manifest(name: template.name, editable: template.editable, build: template.build,
@@ -145,7 +158,14 @@ extension Workspace {
                 manifest.python = try PythonEnvironment.create(in: root, settings: python, python: options.python)
             }
 
-            return try commitBaseline(at: root, manifest: manifest, message: "baseline: \(template.name) template")
+            let message = "baseline: \(template.name) template"
+                + (options.core.map { " with the core of \($0.workspace.path) tag \($0.tag) commit \($0.commit.prefix(12))" } ?? "")
+            let workspace = try commitBaseline(at: root, manifest: manifest, message: message)
+            try recordTemplateCore(in: workspace)
+            if let core = options.core {
+                try Ledger(url: workspace.ledgerURL).insertCore(core.record(commit: try workspace.git.revParse("HEAD"), tag: nil), tag: nil)
+            }
+            return workspace
         } catch {
             try? fm.removeItem(at: root)
             throw error

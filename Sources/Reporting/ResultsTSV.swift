@@ -57,7 +57,7 @@ public enum ResultsTSV {
         case .invalid: status = "crash"; description += " (invalid: failed the causality probe)"
         case .baseline: status = "keep"; description = "baseline"
         case .stale: status = "discard"; description += " (stale: the best moved on)"
-        case .running, .interrupted, .researcherError: return nil
+        case .running, .interrupted, .researcherError, .reference: return nil
         }
         let commit = outcome.commit.map { String($0.prefix(7)) } ?? "-------"
         let crashed = outcome.status == .crash || outcome.status == .invalid

@@ -27,7 +27,7 @@ public struct SwarmSummary: Sendable, Equatable {
     ///   - slotCount: the slots of the run (default: the slots that appear in `outcomes`).
     ///   - now: the end of the span while experiments still run.
     public init(outcomes: [ExperimentOutcome], slotCount: Int? = nil, now: Date = Date()) {
-        let ran = outcomes.filter { $0.status != .baseline }
+        let ran = outcomes.filter { $0.status != .baseline && $0.status != .reference }
         var byWorker: [Int: WorkerRow] = [:]
         for o in ran {
             let w = o.worker ?? 0

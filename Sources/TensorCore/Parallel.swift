@@ -1,6 +1,11 @@
 import Foundation
 import Synchronization
 
+// Tunables (ALL_CAPS, one per line, with the range the search researcher may move them in): the tensorcore
+// research template's moves. Changing one changes speed, never results beyond float summation order.
+public let PARALLEL_CHUNKS_PER_THREAD = 4      // range: 1..16
+public let PARALLEL_SPIN_LIMIT = 100_000       // range: 1000..1000000
+
 /// Our own parallel loops for the elementwise, normalisation and attention ops, and for splitting
 /// large matrix products (BLAS itself runs single-threaded).
 ///
@@ -21,11 +26,11 @@ public enum Parallel {
     /// - Parameters:
     ///   - count: the number of items.
     ///   - grain: the smallest number of items worth a thread of its own.
-    /// The work is cut into up to 4 chunks per thread, claimed dynamically, so a thread that is
+    /// The work is cut into up to `PARALLEL_CHUNKS_PER_THREAD` chunks per thread, claimed dynamically, so a thread that is
     /// descheduled (other processes on the cores) or starts late leaves its share to the others.
     @inline(__always)
     public static func forEachChunk(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
-        forEachChunk(count, grain: grain, perThread: 4, body)
+        forEachChunk(count, grain: grain, perThread: PARALLEL_CHUNKS_PER_THREAD, body)
     }
 
     /// As ``forEachChunk(_:grain:_:)`` with at most `perThread` chunks per thread (1 for matrix products,
@@ -81,7 +86,7 @@ final class WorkerPool: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     /// How many times a worker polls for the next job before it sleeps (a few hundred µs).
-    private let spinLimit = 100_000
+    private let spinLimit = PARALLEL_SPIN_LIMIT
 
     private init(size: Int) {
         self.size = size

@@ -28,12 +28,19 @@ struct InitCommand: AsyncParsableCommand {
     @Option(help: "The base Python interpreter of a Python subject's environment (default: $AUTORESEARCH_PYTHON, else python3).")
     var python: String?
 
+    @Option(help: "A tensorcore workspace whose best kept core (its kernel files) replaces the vendored one (gpt and tensorcore templates); the ledger records its source.")
+    var core: String?
+
+    @Option(name: .customLong("core-tag"), help: "With --core: the tensorcore workspace's tag (default: the tag whose latest keep is fastest).")
+    var coreTag: String?
+
     func run() async throws {
         if let timeBudget, !(timeBudget > 0) { throw ValidationError("--time-budget must be a positive number of seconds") }
         let url = URL(fileURLWithPath: (directory as NSString).expandingTildeInPath)
         let workspace: Workspace
         if let adopt {
             if let template { throw ValidationError("--adopt and --template \(template) exclude each other: an adopted repository is its own subject") }
+            if core != nil { throw ValidationError("--core applies to the gpt and tensorcore templates, not to an adopted repository") }
             if tokenBudget != nil || dataDir != nil {
                 throw ValidationError("--token-budget and --data-dir do not apply to --adopt: the adopted train.py reads its budget and data through its prepare.py")
             }
@@ -45,8 +52,16 @@ struct InitCommand: AsyncParsableCommand {
             var options = WorkspaceOptions(template: template ?? "gpt", timeBudget: timeBudget ?? 60, tokenBudget: tokenBudget,
                                            dataDirectory: dataDir.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath).path })
             options.python = python
+            if coreTag != nil, core == nil { throw ValidationError("--core-tag names a tag of the --core workspace; add --core FROM") }
+            if let core {
+                options.core = try Workspace.open(URL(fileURLWithPath: (core as NSString).expandingTildeInPath)).bestCore(tag: coreTag)
+            }
             workspace = try Workspace.create(at: url, options: options)
             print("created workspace \(workspace.root.path) (template \(workspace.manifest.name))")
+            if let core = options.core {
+                print("  core:     \(core.workspace.path) tag \(core.tag) commit \(core.commit.prefix(12)) (\(core.metric) "
+                      + [core.baseline, core.best].map { $0.map { String(format: "%.1f", $0) } ?? "—" }.joined(separator: " → ") + ")")
+            }
         }
         let m = workspace.manifest
         print("  editable: \(m.editable.joined(separator: ", "))")

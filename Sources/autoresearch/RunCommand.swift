@@ -55,6 +55,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Without --meta: the researchers follow this archived program of the tag (see `autoresearch programs`).")
     var program: Int?
 
+    @Option(help: "A human reference configuration (a commit or branch of the workspace) to measure once per tag like the baseline, on val and test, for the report's parity milestone. Researchers never see it.")
+    var reference: String?
+
     @Flag(name: .customLong("allow-untrusted"), help: "Run LLM and command researchers even where their results cannot be trusted: no sandbox (bubblewrap missing), or a subject that reports its own score. status and the report say so.")
     var allowUntrusted = false
 
@@ -81,6 +84,7 @@ struct RunCommand: AsyncParsableCommand {
         let tag = self.tag ?? RunOptions.defaultTag()
         var options = RunOptions(tag: tag, experiments: experiments, hours: hours, baselineRuns: baselineRuns, seed: seed)
         options.program = program
+        options.reference = reference
         options.target = until
         options.allowUntrusted = allowUntrusted
         options.mlflow = mlflow

@@ -28,6 +28,11 @@ import FoundationNetworking
         #expect(status["tag"] as? String == "demo")
         #expect(abs((status["best"] as? Double ?? 0) - keeps.compactMap(\.metric).min()!) < 1e-12)
         #expect(status["control"] as? String == "running")
+        // Cotra's milestones: the demo's keeps improved the hidden test split well beyond noise; no human reference.
+        let milestones = try #require(status["milestones"] as? [[String: Any]])
+        #expect(milestones.map { $0["name"] as? String } == ["adequacy", "parity", "supremacy"])
+        #expect(milestones[0]["reached"] as? Bool == true && milestones[1]["reached"] == nil)
+        #expect((milestones[1]["detail"] as? String)?.contains("--reference") == true)
 
         let page = try await f.json("/api/experiments?limit=1000")
         #expect(page["total"] as? Int == 42 && (page["rows"] as? [Any])?.count == 42)

@@ -23,8 +23,9 @@ import Glibc
 
         let baseline = records[0]
         let evidence = try #require(baseline.decisionEvidence)
-        // 3 baseline runs, then 2 more beside the keep (the best re-measured before it was kept).
-        #expect(evidence.measurements?.count == 5)
+        // 3 baseline runs, then 2 more beside the keep (the best re-measured before it was kept); on a loaded machine a
+        // disturbed run is run again, so count the undisturbed ones.
+        #expect(evidence.measurements?.filter { $0.disturbed == nil }.count == 5)
         #expect(evidence.runs.count == 5 || evidence.runs.count == 2)
         #expect(abs(evidence.mean - StandIn.quality()) < 0.01)
         let sigma = try #require(evidence.sigma)

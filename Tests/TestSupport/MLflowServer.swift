@@ -30,13 +30,13 @@ public final class MLflowServer {
         process.standardError = try FileHandle(forWritingTo: { let log = folder.appendingPathComponent("server.log"); _ = FileManager.default.createFile(atPath: log.path, contents: nil); return log }())
         process.currentDirectoryURL = folder
         try process.run()
-        let deadline = Date().addingTimeInterval(120)
+        let deadline = Date().addingTimeInterval(300)  // starting mlflow on a loaded 2-core machine took over 120 s once
         while Date() < deadline {
             if let (data, _) = try? await URLSession.shared.data(from: URL(string: "\(uri)/health")!), String(decoding: data, as: UTF8.self).contains("OK") { return }
             try await Task.sleep(nanoseconds: 500_000_000)
         }
         stop()
-        throw NSError(domain: "MLflowServer", code: 1, userInfo: [NSLocalizedDescriptionKey: "mlflow server did not answer /health within 120 s"])
+        throw NSError(domain: "MLflowServer", code: 1, userInfo: [NSLocalizedDescriptionKey: "mlflow server did not answer /health within 300 s"])
     }
 
     /// A TCP port nothing listens on now.

@@ -1,5 +1,10 @@
 import Foundation
 
+// Tunables (ALL_CAPS, one per line, with the range the search researcher may move them in): the tensorcore
+// research template's moves. Changing one changes speed, never results beyond float summation order.
+public let ATTENTION_TASK_GRAIN = 1             // range: 1..16
+public let ATTENTION_CHUNKS_PER_THREAD = 4     // range: 1..16
+
 /// Causal multi-head self-attention as one fused op, with grouped-query heads (Ainslie et al. 2023):
 /// O = softmax(Q·Kᵀ/√D + causal mask)·V per (batch, head); query head h reads key/value head h / (Hq/Hkv).
 ///
@@ -24,7 +29,7 @@ public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, causal: Bool = true
     let tt = t * t, td = t * d
 
     BLAS.configure()
-    Parallel.forEachChunk(b * hkv) { range in
+    Parallel.forEachChunk(b * hkv, grain: ATTENTION_TASK_GRAIN, perThread: ATTENTION_CHUNKS_PER_THREAD) { range in
         let scratch = probs == nil ? UnsafeMutablePointer<Float>.allocate(capacity: tt) : nil
         defer { scratch?.deallocate() }
         for task in range {
@@ -47,7 +52,7 @@ public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, causal: Bool = true
             let (gK, accK) = distinct ? k.gradBuffer() : (k.gradPointer(), true)
             let (gV, accV) = distinct ? v.gradBuffer() : (v.gradPointer(), true)
             let pp = probs.pointer
-            Parallel.forEachChunk(b * hkv) { range in
+            Parallel.forEachChunk(b * hkv, grain: ATTENTION_TASK_GRAIN, perThread: ATTENTION_CHUNKS_PER_THREAD) { range in
                 let dP = UnsafeMutablePointer<Float>.allocate(capacity: tt)
                 defer { dP.deallocate() }
                 for task in range {
@@ -89,7 +94,7 @@ public func fusedSelfAttention(_ qkv: Tensor, heads: Int, causal: Bool = true) -
     let px = qkv.pointer, po = out.pointer
     let ld = 3 * c
     BLAS.configure()
-    Parallel.forEachChunk(b * heads) { range in
+    Parallel.forEachChunk(b * heads, grain: ATTENTION_TASK_GRAIN, perThread: ATTENTION_CHUNKS_PER_THREAD) { range in
         let scratch = probs == nil ? UnsafeMutablePointer<Float>.allocate(capacity: tt) : nil
         defer { scratch?.deallocate() }
         for task in range {
@@ -103,7 +108,7 @@ public func fusedSelfAttention(_ qkv: Tensor, heads: Int, causal: Bool = true) -
     if needs, let probs {
         out.record([qkv]) { out in
             let gO = out.grad!.pointer, (gX, acc) = qkv.gradBuffer(), pp = probs.pointer
-            Parallel.forEachChunk(b * heads) { range in
+            Parallel.forEachChunk(b * heads, grain: ATTENTION_TASK_GRAIN, perThread: ATTENTION_CHUNKS_PER_THREAD) { range in
                 let dP = UnsafeMutablePointer<Float>.allocate(capacity: tt)
                 defer { dP.deallocate() }
                 for task in range {

@@ -1,3 +1,7 @@
+// Tunables (ALL_CAPS, one per line, with the range the search researcher may move them in): the tensorcore
+// research template's moves. Changing one changes speed, never results beyond float summation order.
+public let ELEMENTWISE_GRAIN = 16384            // range: 1024..262144
+
 /// Add, multiply and scale, with the broadcasting a transformer needs: `b` may have the same shape
 /// as `a`, be a suffix of it (a bias or per-channel vector over the trailing dimensions), or be a scalar.
 
@@ -26,10 +30,10 @@ public func add(_ a: Tensor, _ b: Tensor) -> Tensor {
     let out = Tensor(uninitialized: a.shape)
     let pa = a.pointer, pb = b.pointer, po = out.pointer, n = a.count
     if cols == n {
-        Parallel.forEachChunk(n, grain: 16384) { r in for i in r { po[i] = pa[i] + pb[i] } }
+        Parallel.forEachChunk(n, grain: ELEMENTWISE_GRAIN) { r in for i in r { po[i] = pa[i] + pb[i] } }
     } else {
         let rows = n / cols
-        Parallel.forEachChunk(rows, grain: max(1, 16384 / cols)) { r in
+        Parallel.forEachChunk(rows, grain: max(1, ELEMENTWISE_GRAIN / cols)) { r in
             for row in r { let o = row * cols; for c in 0..<cols { po[o + c] = pa[o + c] + pb[c] } }
         }
     }
@@ -40,7 +44,7 @@ public func add(_ a: Tensor, _ b: Tensor) -> Tensor {
             if b.requiresGrad {
                 if cols == n {
                     let (gb, acc) = b.gradBuffer()
-                    Parallel.forEachChunk(n, grain: 16384) { r in
+                    Parallel.forEachChunk(n, grain: ELEMENTWISE_GRAIN) { r in
                         if acc { addInPlace(r.count, g + r.lowerBound, gb + r.lowerBound) }
                         else { (gb + r.lowerBound).update(from: g + r.lowerBound, count: r.count) }
                     }
@@ -58,7 +62,7 @@ public func mul(_ a: Tensor, _ b: Tensor) -> Tensor {
     let out = Tensor(uninitialized: a.shape)
     let pa = a.pointer, pb = b.pointer, po = out.pointer, n = a.count
     let rows = n / cols
-    Parallel.forEachChunk(rows, grain: max(1, 16384 / cols)) { r in
+    Parallel.forEachChunk(rows, grain: max(1, ELEMENTWISE_GRAIN / cols)) { r in
         for row in r { let o = row * cols; for c in 0..<cols { po[o + c] = pa[o + c] * pb[c] } }
     }
     if Tensor.needsGrad(a, b) {
@@ -66,7 +70,7 @@ public func mul(_ a: Tensor, _ b: Tensor) -> Tensor {
             let g = out.grad!.pointer
             if a.requiresGrad {
                 let ga = a.gradPointer()
-                Parallel.forEachChunk(rows, grain: max(1, 16384 / cols)) { r in
+                Parallel.forEachChunk(rows, grain: max(1, ELEMENTWISE_GRAIN / cols)) { r in
                     for row in r { let o = row * cols; for c in 0..<cols { ga[o + c] += g[o + c] * pb[c] } }
                 }
             }
@@ -83,11 +87,11 @@ public func mul(_ a: Tensor, _ b: Tensor) -> Tensor {
 public func scale(_ x: Tensor, _ s: Float) -> Tensor {
     let out = Tensor(uninitialized: x.shape)
     let px = x.pointer, po = out.pointer
-    Parallel.forEachChunk(x.count, grain: 16384) { r in for i in r { po[i] = px[i] * s } }
+    Parallel.forEachChunk(x.count, grain: ELEMENTWISE_GRAIN) { r in for i in r { po[i] = px[i] * s } }
     if Tensor.needsGrad(x) {
         out.record([x]) { out in
             let g = out.grad!.pointer, (gx, acc) = x.gradBuffer()
-            Parallel.forEachChunk(x.count, grain: 16384) { r in
+            Parallel.forEachChunk(x.count, grain: ELEMENTWISE_GRAIN) { r in
                 if acc { for i in r { gx[i] += g[i] * s } } else { for i in r { gx[i] = g[i] * s } }
             }
         }

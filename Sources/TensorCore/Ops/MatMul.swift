@@ -1,3 +1,11 @@
+// Tunables (ALL_CAPS, one per line, with the range the search researcher may move them in): the tensorcore
+// research template's moves. Changing one changes speed, never results beyond float summation order.
+public let GEMM_PARALLEL_MIN_MNK = 131_072       // range: 4096..4194304
+public let GEMM_THREAD_GRAIN = 16                // range: 1..256
+public let GEMM_ROW_BLOCK_FLOATS = 131_072       // range: 8192..1048576
+public let GEMM_ROW_BLOCK_MAX_COLUMNS = 256      // range: 0..4096
+public let GEMM_CONCURRENT_BACKWARD = true       // choices: true|false
+
 /// Matrix multiply, linear layers and batched matmul with transposes, all through `BLAS.sgemm`.
 ///
 /// For C = op(A)·op(B) with op(A) [M,K] and op(B) [K,N], backward is
@@ -22,8 +30,8 @@ func gemmSerial(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int,
 func sgemmRows(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int, alpha: Float,
                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    let block = (1 << 17) / max(1, n) / 16 * 16
-    if beta != 0 || n > 256 || m < 2 * block {
+    let block = max(16, GEMM_ROW_BLOCK_FLOATS / max(1, n) / 16 * 16)
+    if beta != 0 || n > GEMM_ROW_BLOCK_MAX_COLUMNS || m < 2 * block {
         BLAS.sgemm(transA: tA, transB: tB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         return
     }
@@ -45,20 +53,20 @@ func gemm(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int,
     BLAS.configure()
     let lda = tA ? m : k, ldb = tB ? k : n
     let threads = Parallel.threads
-    if threads == 1 || m * n * k < 1 << 17 {
+    if threads == 1 || m * n * k < GEMM_PARALLEL_MIN_MNK {
         sgemmRows(tA, tB, m, n, k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: n)
         return
     }
     if m >= n {
         // Row blocks of C: rows [lo, hi) of op(A).
-        Parallel.forEachChunk(m, grain: 16, perThread: 1) { r in
+        Parallel.forEachChunk(m, grain: GEMM_THREAD_GRAIN, perThread: 1) { r in
             let aOff = tA ? r.lowerBound : r.lowerBound * lda
             sgemmRows(tA, tB, r.count, n, k, alpha: alpha, a: a + aOff, lda: lda,
                       b: b, ldb: ldb, beta: beta, c: c + r.lowerBound * n, ldc: n)
         }
     } else {
         // Column blocks of C: columns [lo, hi) of op(B).
-        Parallel.forEachChunk(n, grain: 16, perThread: 1) { r in
+        Parallel.forEachChunk(n, grain: GEMM_THREAD_GRAIN, perThread: 1) { r in
             let bOff = tB ? r.lowerBound * ldb : r.lowerBound
             BLAS.sgemm(transA: tA, transB: tB, m: m, n: r.count, k: k, alpha: alpha, a: a, lda: lda,
                        b: b + bOff, ldb: ldb, beta: beta, c: c + r.lowerBound, ldc: n)
@@ -89,7 +97,7 @@ func gemmBackward(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int,
         if !tB { f(!tA, false, k, n, m, a, gC, p, beta, 1) }      // dB[K,N] = op(A)ᵀ · dC
         else { f(true, tA, n, k, m, gC, a, p, beta, 1) }          // dB[N,K] = dCᵀ · op(A)
     }
-    if !serial, let pa = gA?.pointer, let pb = gB?.pointer, pa != pb, Parallel.threads == 2, m * n * k >= 1 << 17 {
+    if !serial, let pa = gA?.pointer, let pb = gB?.pointer, pa != pb, GEMM_CONCURRENT_BACKWARD, Parallel.threads == 2, m * n * k >= GEMM_PARALLEL_MIN_MNK {
         BLAS.configure()
         Parallel.forEachChunk(2) { r in for i in r { if i == 0 { gradA(serial: true) } else { gradB(serial: true) } } }
         return

@@ -1,3 +1,7 @@
+// Tunables (ALL_CAPS, one per line, with the range the search researcher may move them in): the tensorcore
+// research template's moves. Changing one changes speed, never results beyond float summation order.
+public let NORM_GRAIN_FLOATS = 4096             // range: 256..65536
+
 /// RMSNorm and LayerNorm over the last dimension. x is [..., C]; weight and bias are [C].
 ///
 /// Rows run in 8-lane vectors with a scalar tail. Backward makes one pass over the rows: the input
@@ -33,7 +37,7 @@ public func rmsNorm(_ x: Tensor, weight: Tensor? = nil, eps: Float = 1e-6) -> Te
     let out = Tensor(uninitialized: x.shape)
     let rstd = Tensor(uninitialized: [rows])
     let px = x.pointer, po = out.pointer, pr = rstd.pointer, pw = weight?.pointer
-    let grain = max(1, 4096 / c)
+    let grain = max(1, NORM_GRAIN_FLOATS / c)
     Parallel.forEachChunk(rows, grain: grain) { range in
         for row in range {
             let xr = px + row * c, yr = po + row * c
@@ -111,7 +115,7 @@ public func layerNorm(_ x: Tensor, weight: Tensor, bias: Tensor?, eps: Float = 1
     let xhat = Tensor(uninitialized: x.shape)
     let rstd = Tensor(uninitialized: [rows])
     let px = x.pointer, po = out.pointer, ph = xhat.pointer, pr = rstd.pointer, pw = weight.pointer, pb = bias?.pointer
-    let grain = max(1, 4096 / c)
+    let grain = max(1, NORM_GRAIN_FLOATS / c)
     Parallel.forEachChunk(rows, grain: grain) { range in
         for row in range {
             let xr = px + row * c, yr = po + row * c, hr = ph + row * c

@@ -1,5 +1,9 @@
 import Foundation
 
+// Tunables (ALL_CAPS, one per line, with the range the search researcher may move them in): the tensorcore
+// research template's moves. Changing one changes speed, never results beyond float summation order.
+public let ADAMW_GRAIN = 16384                  // range: 1024..262144
+
 /// AdamW (Loshchilov & Hutter 2019): Adam with bias correction and decoupled weight decay, as
 /// torch.optim.AdamW: p ← p·(1 − lr·wd); m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²;
 /// p ← p − lr · (m / (1−β1ᵗ)) / (√(v / (1−β2ᵗ)) + eps).
@@ -23,7 +27,7 @@ public final class AdamW: Optimizer {
             for p in group.parameters {
                 guard let g = p.grad?.pointer else { continue }
                 let m = state.get(p, slot: 0), v = state.get(p, slot: 1), w = p.pointer
-                Parallel.forEachChunk(p.count, grain: 16384) { r in
+                Parallel.forEachChunk(p.count, grain: ADAMW_GRAIN) { r in
                     // 8 lanes at a time, then the same arithmetic on the scalar tail.
                     var i = r.lowerBound
                     while i + 8 <= r.upperBound {

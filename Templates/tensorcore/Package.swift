@@ -1,0 +1,24 @@
+// swift-tools-version:6.0
+// A research workspace whose subject is the tensor core itself. Editable: the TensorCore files listed in
+// autoresearch.toml; fixed: everything else, in particular Sources/corebench (the correctness gate and the benchmark).
+import PackageDescription
+
+// The same release settings as the GPT subject's workspace, so the measured speed is the speed the GPT subject gets.
+let optimize: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-wmo", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+    .unsafeFlags(["-Xcc", "-march=native"], .when(platforms: [.linux])),
+]
+
+let package = Package(
+    name: "TensorCoreSubject",
+    platforms: [.macOS(.v15)],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .target(
+            name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: optimize,
+            linkerSettings: [.linkedLibrary("openblas", .when(platforms: [.linux])), .linkedFramework("Accelerate", .when(platforms: [.macOS]))]
+        ),
+        .executableTarget(name: "corebench", dependencies: ["TensorCore"], path: "Sources/corebench", swiftSettings: optimize),
+    ],
+    swiftLanguageModes: [.v5]
+)
