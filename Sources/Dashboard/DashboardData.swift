@@ -77,10 +77,15 @@ public struct DashboardData: Sendable {
     }
 
     /// Cotra's milestones, from the baseline, the keeps and any human reference (the only rows they depend on).
+    /// Measured again only when the tag's stamp changed (the keeps' full rows are the slow part).
     func milestones(tag: String, sigma: Double?) throws -> [DashboardModels.Milestone] {
+        let stamp = try ledger.stamp(tag: tag).signature
+        if let cached = cache.milestones(tag: tag, signature: stamp) { return cached }
         let records = try ledger.experiments(tag: tag, statuses: [.baseline, .keep, .reference])
-        return Milestone.measure(records, sigma: sigma, settings: workspace.manifest.noise, lowerIsBetter: lowerIsBetter)
+        let milestones = Milestone.measure(records, sigma: sigma, settings: workspace.manifest.noise, lowerIsBetter: lowerIsBetter)
             .map { DashboardModels.Milestone(name: $0.name.rawValue, reached: $0.reached, detail: $0.evidence) }
+        cache.storeMilestones(milestones, tag: tag, signature: stamp)
+        return milestones
     }
 
     func metaLine(tag: String) throws -> String? {
@@ -253,6 +258,17 @@ final class SummaryCache: @unchecked Sendable {
     private let lock = NSLock()
     private var entries: [String: (signature: String, rows: [ExperimentSummary])] = [:]
     private var charts: [String: (signature: String, data: Data)] = [:]
+    private var milestoneEntries: [String: (signature: String, milestones: [DashboardModels.Milestone])] = [:]
+
+    func milestones(tag: String, signature: String) -> [DashboardModels.Milestone]? {
+        lock.lock(); defer { lock.unlock() }
+        return milestoneEntries[tag].flatMap { $0.signature == signature ? $0.milestones : nil }
+    }
+
+    func storeMilestones(_ milestones: [DashboardModels.Milestone], tag: String, signature: String) {
+        lock.lock(); defer { lock.unlock() }
+        milestoneEntries[tag] = (signature, milestones)
+    }
 
     func chart(tag: String, signature: String) -> Data? {
         lock.lock(); defer { lock.unlock() }
