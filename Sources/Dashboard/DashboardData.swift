@@ -23,8 +23,8 @@ public struct DashboardData: Sendable {
 
     /// The summaries of every experiment of `tag`: read again only when the tag's `LedgerStamp` changed (one cheap
     /// aggregate query), so a page over 10,000 experiments does not decode them all on every request.
-    public func summaries(tag: String) throws -> [ExperimentSummary] {
-        let stamp = try ledger.stamp(tag: tag).signature
+    public func summaries(tag: String, stamp known: String? = nil) throws -> [ExperimentSummary] {
+        let stamp = try known ?? ledger.stamp(tag: tag).signature
         if let rows = cache.rows(tag: tag, signature: stamp) { return rows }
         let rows = try ledger.experimentSummaries(tag: tag)
         cache.store(rows, tag: tag, signature: stamp)
@@ -54,7 +54,8 @@ public struct DashboardData: Sendable {
     // MARK: Status
 
     public func status(tag: String) throws -> DashboardModels.Status {
-        let rows = try summaries(tag: tag)
+        let stamp = try ledger.stamp(tag: tag).signature  // read once for the summaries and the milestones
+        let rows = try summaries(tag: tag, stamp: stamp)
         let record = try ledger.tag(tag)
         let baseline = rows.first { $0.status == ExperimentStatus.baseline.rawValue }
         let keeps = rows.filter { $0.status == ExperimentStatus.keep.rawValue }
@@ -73,13 +74,12 @@ public struct DashboardData: Sendable {
             noiseSigma: record?.noiseSigma, costUSD: try ledger.cost(tag: tag),
             budgetMode: budget.mode.rawValue, budgetSeconds: budget.seconds, budgetTokens: budget.tokens,
             control: (control?.state ?? .running).rawValue, controlBy: control?.by, meta: try metaLine(tag: tag),
-            milestones: try milestones(tag: tag, sigma: record?.noiseSigma), generatedAt: Date())
+            milestones: try milestones(tag: tag, sigma: record?.noiseSigma, stamp: stamp), generatedAt: Date())
     }
 
     /// Cotra's milestones, from the baseline, the keeps and any human reference (the only rows they depend on).
     /// Measured again only when the tag's stamp changed (the keeps' full rows are the slow part).
-    func milestones(tag: String, sigma: Double?) throws -> [DashboardModels.Milestone] {
-        let stamp = try ledger.stamp(tag: tag).signature
+    func milestones(tag: String, sigma: Double?, stamp: String) throws -> [DashboardModels.Milestone] {
         if let cached = cache.milestones(tag: tag, signature: stamp) { return cached }
         let records = try ledger.experiments(tag: tag, statuses: [.baseline, .keep, .reference])
         let milestones = Milestone.measure(records, sigma: sigma, settings: workspace.manifest.noise, lowerIsBetter: lowerIsBetter)
