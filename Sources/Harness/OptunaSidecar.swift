@@ -14,7 +14,11 @@ public enum OptunaEnvironment {
     /// The sidecar script and the pinned requirements, found like the templates are.
     public static func script(sourceRoot: URL? = nil) throws -> URL {
         let root = try sourceRoot ?? Workspace.sourceRoot()
-        return root.appendingPathComponent("Templates/optuna/sidecar.py")
+        let script = root.appendingPathComponent("Templates/optuna/sidecar.py")
+        guard FileManager.default.fileExists(atPath: script.path) else {
+            throw HarnessError.other("the Optuna researcher's sidecar is missing: \(script.path) (set AUTORESEARCH_HOME to an AutoResearch checkout)")
+        }
+        return script
     }
 
     public static func venv(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {

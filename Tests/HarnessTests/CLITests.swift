@@ -137,7 +137,10 @@ import Glibc
         let ws = ["--workspace", standIn.workspaceURL.path]
         let (bogus, bogusText) = try await autoresearch(["run"] + ws + ["--researcher", "gpt"], in: standIn.base)
         #expect(bogus == .exited(64))
-        #expect(bogusText.contains("unknown researcher 'gpt'; available: search, anthropic, openai, command"))
+        #expect(bogusText.contains("unknown researcher 'gpt'; available: search, optuna, anthropic, openai, command"))
+        let (sampler, samplerText) = try await autoresearch(["run"] + ws + ["--researcher", "optuna", "--sampler", "bayes"], in: standIn.base)
+        #expect(sampler == .exited(64))
+        #expect(samplerText.contains("unknown sampler 'bayes'; available: tpe, cmaes, random, gp"))
         let command = ([try binary().path, "run"] + ws + ["--researcher", "anthropic"]).map(shellQuote).joined(separator: " ")
         let (noKey, noKeyText) = try await run("exec env -u ANTHROPIC_API_KEY " + command, in: standIn.base)
         #expect(noKey == .exited(1))
