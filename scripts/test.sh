@@ -14,10 +14,10 @@ eval "$(./scripts/mlflow-server.sh)"  # MLflow's tracking server (PyPI), which t
 ./scripts/optuna-env.sh               # the Optuna researcher's environment (PyPI), which its tests use
 swift build --build-tests
 # The tests that build and train the real subjects or run a local LLM keep both cores busy for minutes; the swarm
-# and timeout tests measure slot use and time limits. Run the heavy ones after the others, not beside them. Two suites
+# and timeout tests measure slot use and time limits (the Optuna researcher's real-sidecar suite takes about a minute). Run the heavy ones after the others, not beside them. Two suites
 # run alone: the PyTorch subject's (torch's two OpenMP threads crawl when other suites hold the cores: once its 40
 # steps ran past 120 s) and, last, the attack suite, whose runs must finish within 3 s of grace.
-heavy='GPTEndToEndTests|AdoptTests|LlamaCppServerTests|TensorCoreTemplateTests'
+heavy='GPTEndToEndTests|AdoptTests|LlamaCppServerTests|TensorCoreTemplateTests|OptunaResearcherTests'
 torch='PyTorchSubjectTests'
 alone='TrustedEvaluationTests'
 swift test --skip-build --skip "$heavy|$torch|$alone" "$@"
