@@ -77,6 +77,9 @@ struct RunCommand: AsyncParsableCommand {
         if let sampler, !OptunaResearcher.samplers.contains(sampler) {
             throw ValidationError("unknown sampler '\(sampler)'; available: \(OptunaResearcher.samplers.joined(separator: ", "))")
         }
+        if sampler != nil, let researcher, researcher != "optuna", !workers.contains("optuna") {
+            throw ValidationError("--sampler belongs to the optuna researcher; add --researcher optuna (or optuna in --workers)")
+        }
         if let window, window < 1 { throw ValidationError("--window must be at least 1 experiment per arm") }
         if !meta, window != nil || metaResearcher != nil { throw ValidationError("--window and --meta-researcher belong to the meta-loop; add --meta") }
         if meta, program != nil { throw ValidationError("--program runs one archived program; the meta-loop (--meta) chooses programs itself, so use one or the other") }
