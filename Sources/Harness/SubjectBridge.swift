@@ -68,16 +68,18 @@ public enum SubjectBridge {
         } catch { throw HarnessError.other("\(error)") }
     }
 
+    /// The workspace's ideas (its manifest's ideas file; none when it has none).
+    public static func ideas(of workspace: Workspace) throws -> [Idea] {
+        guard let file = workspace.manifest.ideas else { return [] }
+        let url = workspace.root.appendingPathComponent(file)
+        guard FileManager.default.fileExists(atPath: url.path) else { return [] }
+        do { return try SearchResearcher.loadIdeas(from: url) } catch { throw HarnessError.other("\(error)") }
+    }
+
     /// The built-in search researcher for a workspace and tag, with its ideas and its learned policy file.
     /// `keepsPolicy`: whether it reads and writes the workspace's policy file (one researcher of a swarm does).
     public static func searchResearcher(workspace: Workspace, seed: UInt64, keepsPolicy: Bool = true) throws -> any Researcher {
-        var ideas: [Idea] = []
-        if let file = workspace.manifest.ideas {
-            let url = workspace.root.appendingPathComponent(file)
-            if FileManager.default.fileExists(atPath: url.path) {
-                do { ideas = try SearchResearcher.loadIdeas(from: url) } catch { throw HarnessError.other("\(error)") }
-            }
-        }
+        let ideas = try ideas(of: workspace)
         do {
             let settings = try workspace.manifest.researcher.search.map { try JSONDecoder().decode(SearchSettings.self, from: Data($0.utf8)) } ?? .default
             return try SearchResearcher(ideas: ideas, settings: settings, policyFile: keepsPolicy ? workspace.policyFile : nil, seed: seed)

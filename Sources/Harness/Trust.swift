@@ -41,7 +41,7 @@ public struct Trust: Sendable, Equatable {
             gaps.append("the subject reports its own score (evaluation.scoring = \"summary\")")
         }
         let trust = Trust(gaps: gaps)
-        let editors = Set(researchers.filter { $0 != "search" }).sorted()
+        let editors = Set(researchers.filter { !["search", "optuna"].contains($0) }).sorted()  // these two only set values and apply ideas
         if !trust.trusted, !editors.isEmpty, !allowUntrusted {
             throw HarnessError.other("the \(editors.joined(separator: ", ")) researcher edits code, and in this workspace \(gaps.joined(separator: " and ")): "
                                      + "its results could be faked. Install bubblewrap (apt-get install bubblewrap) for a workspace made by `autoresearch init`, "

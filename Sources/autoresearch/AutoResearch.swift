@@ -11,7 +11,7 @@ struct AutoResearch: AsyncParsableCommand {
         abstract: "Autonomous ML research: propose, train, keep what beats the noise, repeat.",
         subcommands: [InitCommand.self, PrepareCommand.self, RunCommand.self, ResultsCommand.self,
                       StatusCommand.self, ReportCommand.self, ShowCommand.self, ProgramsCommand.self, ShowProgramCommand.self,
-                      SimulateCommand.self, MetaBenchCommand.self, AdoptCoreCommand.self, PythonEnvCommand.self, ExportCommand.self, MCPCommand.self, ServeCommand.self])
+                      SimulateCommand.self, MetaBenchCommand.self, ResearcherBenchCommand.self, AdoptCoreCommand.self, PythonEnvCommand.self, ExportCommand.self, MCPCommand.self, ServeCommand.self])
 
     /// Parses, runs, and reports any failure as `error: <message>` with exit status 1 (never a stack trace).
     static func main() async {

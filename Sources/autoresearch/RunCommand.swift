@@ -25,8 +25,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("baseline-runs"), help: "Baseline runs of a new tag, to estimate the noise (default: the manifest's, 3).")
     var baselineRuns: Int?
 
-    @Option(help: "The researcher that proposes changes: search, anthropic, openai or command (default: the manifest's [researcher] kind, else search).")
+    @Option(help: "The researcher that proposes changes: search, optuna, anthropic, openai or command (default: the manifest's [researcher] kind, else search).")
     var researcher: String?
+
+    @Option(help: "The Optuna researcher's sampler: tpe, cmaes, random or gp (default: tpe).")
+    var sampler: String?
 
     @Option(help: "The model of an anthropic or openai researcher (default: the manifest's).")
     var model: String?
@@ -71,6 +74,12 @@ struct RunCommand: AsyncParsableCommand {
         if let researcher, !ResearcherSection.kinds.contains(researcher) {
             throw ValidationError("unknown researcher '\(researcher)'; available: \(ResearcherSection.kinds.joined(separator: ", "))")
         }
+        if let sampler, !OptunaResearcher.samplers.contains(sampler) {
+            throw ValidationError("unknown sampler '\(sampler)'; available: \(OptunaResearcher.samplers.joined(separator: ", "))")
+        }
+        if sampler != nil, let researcher, researcher != "optuna", !workers.contains("optuna") {
+            throw ValidationError("--sampler belongs to the optuna researcher; add --researcher optuna (or optuna in --workers)")
+        }
         if let window, window < 1 { throw ValidationError("--window must be at least 1 experiment per arm") }
         if !meta, window != nil || metaResearcher != nil { throw ValidationError("--window and --meta-researcher belong to the meta-loop; add --meta") }
         if meta, program != nil { throw ValidationError("--program runs one archived program; the meta-loop (--meta) chooses programs itself, so use one or the other") }
@@ -88,7 +97,7 @@ struct RunCommand: AsyncParsableCommand {
         options.target = until
         options.allowUntrusted = allowUntrusted
         options.mlflow = mlflow
-        let overrides = Researchers.Overrides(kind: self.researcher, model: model, baseURL: baseURL, command: agentCommand)
+        let overrides = Researchers.Overrides(kind: self.researcher, model: model, baseURL: baseURL, command: agentCommand, sampler: sampler)
         var researchers = try Researchers.makeSwarm(workspace: workspace, workers: workers, overrides: overrides, seed: seed)
         var programResearcher: (any ProgramResearcher)?
         if meta {

@@ -197,7 +197,7 @@ import Testing
 
         let text = after.manifest.render()
         let cases: [(String, String, String)] = [
-            ("kind = \"openai\"", "kind = \"gpt\"", "researcher.kind: is 'gpt'; use one of search, anthropic, openai, command."),
+            ("kind = \"openai\"", "kind = \"gpt\"", "researcher.kind: is 'gpt'; use one of search, optuna, anthropic, openai, command."),
             ("base_url = \"http://localhost:8080/v1\"", "base_url = \"localhost:8080\"", "researcher.base_url: is 'localhost:8080', which is not an http(s) URL; e.g. \"http://localhost:11434/v1\"."),
             ("max_turns = 12", "max_turns = 0", "researcher.limits.max_turns: must be positive."),
             ("max_cost_per_session = 50.0", "max_cost_per_session = -1.0", "researcher.limits.max_cost_per_session: must not be negative."),

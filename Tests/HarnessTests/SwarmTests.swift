@@ -209,7 +209,9 @@ import Testing
         #expect(try Researchers.makeSwarm(workspace: ws, workers: "3", overrides: .init(), seed: 1).map(\.name) == ["search", "search", "search"])
         #expect(try Researchers.makeSwarm(workspace: ws, workers: "search:1,command:2", overrides: .init(command: "true"), seed: 1).map(\.name)
                 == ["search", "command", "command"])
-        #expect(throws: HarnessError.other("--workers 'gpt:2' is not a count or a mix like 'anthropic:2,search:1' (researchers: search, anthropic, openai, command)")) {
+        let optuna = try Researchers.makeSwarm(workspace: ws, workers: "optuna:2", overrides: .init(sampler: "cmaes"), seed: 1).compactMap { $0 as? OptunaResearcher }
+        #expect(optuna.map(\.sampler) == ["cmaes", "cmaes"] && optuna.map(\.seed) == [1, 2])
+        #expect(throws: HarnessError.other("--workers 'gpt:2' is not a count or a mix like 'anthropic:2,search:1' (researchers: search, optuna, anthropic, openai, command)")) {
             _ = try Researchers.makeSwarm(workspace: ws, workers: "gpt:2", overrides: .init(), seed: 1)
         }
         #expect(throws: HarnessError.other("--workers must be at least 1 (got 0)")) {
