@@ -15,6 +15,9 @@ public enum Simulation {
         /// The length of one run, drawn uniformly from this range (seconds).
         public var runSeconds: ClosedRange<Double>
         public var seed: UInt64 = 1
+        /// Stop starting experiments after this many as well (nil: only `seconds` limits the swarm). Tests use it so
+        /// that a loaded machine changes how long the swarm takes, not how much of it there is.
+        public var experiments: Int?
         public init(researchers: Int, slots: Int, seconds: Double, runSeconds: ClosedRange<Double>) {
             self.researchers = researchers; self.slots = slots; self.seconds = seconds; self.runSeconds = runSeconds
         }
@@ -67,7 +70,7 @@ public enum Simulation {
         let researchers: [any Researcher] = (0..<settings.researchers).map {
             PerturbationResearcher(seed: settings.seed &* 1_000_003 &+ UInt64($0))
         }
-        var options = RunOptions(tag: "sim", hours: settings.seconds / 3600, baselineRuns: 2, seed: settings.seed)
+        var options = RunOptions(tag: "sim", experiments: settings.experiments, hours: settings.seconds / 3600, baselineRuns: 2, seed: settings.seed)
         // The simulated researchers only move hyperparameter values of the quadratic benchmark, which scores itself.
         options.allowUntrusted = true
         options.researcherFailurePause = 1

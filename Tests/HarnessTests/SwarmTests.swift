@@ -239,8 +239,11 @@ import Testing
         // (`autoresearch simulate` measures utilisation on a quiet machine: see README.)
         // Runs of 4–6 s, so that experiments overlap even when a loaded machine is slow to propose and build them; at
         // least two slots at once shows the pool serves experiments in parallel (all three needs a quiet machine).
-        let report = try await Simulation.run(
-            Simulation.Settings(researchers: 6, slots: 3, seconds: 15, runSeconds: 4.0...6.0), display: RecordingDisplay())
+        // The swarm stops after 9 experiments, not after a time window: on a loaded machine (CI once, with its load
+        // average at 11) 15 s of starting experiments started too few of them to overlap.
+        var settings = Simulation.Settings(researchers: 6, slots: 3, seconds: 600, runSeconds: 4.0...6.0)
+        settings.experiments = 9
+        let report = try await Simulation.run(settings, display: RecordingDisplay())
         #expect(report.problems == [])
         #expect(report.experiments >= 6, "\(report.text)")
         #expect(report.peakSlotsInUse >= 2, "the slots were never used in parallel: \(report.text)")
