@@ -74,6 +74,8 @@ struct InitCommand: AsyncParsableCommand {
         }
         if adopt != nil {
             print("next: the repository's data must be ready (its `python prepare.py`, once), then `cd \(directory) && autoresearch run`")
+        } else if ["tensorcore", "quadratic"].contains(m.name) {
+            print("next: `cd \(directory) && autoresearch run` (this subject reads no corpus: nothing to prepare)")
         } else {
             print("next: `autoresearch prepare`, then `cd \(directory) && autoresearch run`")
         }

@@ -26,6 +26,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: base) }
         #expect(ws.manifest.metric == "tokens_per_second" && ws.manifest.direction == .higher)
         #expect(ws.manifest.evaluation.scoring == .summary)
+        #expect(ws.manifest.noise.sigmaPrior == 1000)  // tok/s, a prior until the workspace's own runs measure σ
         // The non-editable core and the benchmark are protected; the kernels are not.
         #expect(ws.manifest.fixed["Sources/corebench/main.swift"] != nil && ws.manifest.fixed["Sources/TensorCore/Tensor.swift"] != nil)
         #expect(ws.manifest.fixed["Sources/TensorCore/Ops/MatMul.swift"] == nil)
