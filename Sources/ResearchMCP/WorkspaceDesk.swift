@@ -34,8 +34,14 @@ public struct WorkspaceDesk: Sendable {
         return text
     }
 
+    /// The values of results.tsv's status column (autoresearch's format: the baseline is a keep, invalid runs crashes).
+    public static let resultStatuses = ["keep", "discard", "crash"]
+
     /// results.tsv, optionally only rows of one status and only the last `limit` rows (the header always stays).
     public func results(tag: String? = nil, status: String? = nil, limit: Int? = nil, wide: Bool = false) throws -> String {
+        if let status, !Self.resultStatuses.contains(status) {
+            throw HarnessError.other("results.tsv has no status '\(status)'; its statuses are \(Self.resultStatuses.joined(separator: ", "))")
+        }
         let lines = try reports(tag).results(wide: wide).split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
         guard let header = lines.first else { return "" }
         var rows = Array(lines.dropFirst())
