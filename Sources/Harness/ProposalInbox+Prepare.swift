@@ -50,7 +50,7 @@ extension ProposalInbox {
         let git = workspace.git
         let unchanged = contents.allSatisfy { path, content in git.attempt(["show", "\(base):\(path)"]) == content }
         guard !unchanged else { throw HarnessError.other("the proposal changes nothing against the best commit \(base.prefix(12))") }
-        return Entry(files: contents, description: description, hypothesis: hypothesis, source: source)
+        return Entry(files: contents, description: description, hypothesis: hypothesis, source: source, base: base)
     }
 
     /// The new contents of the files `diff` touches, applied to `base` in a scratch index.

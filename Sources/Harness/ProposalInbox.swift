@@ -21,10 +21,14 @@ public struct ProposalInbox: Sendable {
         /// Who queued it ("mcp"); the experiment's researcher is recorded as "<source> (queued)".
         public var source: String
         public var queuedAt: Date
+        /// The best commit the files were read against; when the loop takes the entry after a newer keep, the
+        /// proposal's edits are carried onto the new best (`rebased(onto:git:)`). Nil in entries queued before it was recorded.
+        public var base: String?
 
-        public init(files: [String: String], description: String, hypothesis: String, source: String, queuedAt: Date = Date()) {
+        public init(files: [String: String], description: String, hypothesis: String, source: String, queuedAt: Date = Date(),
+                    base: String? = nil) {
             self.files = files; self.description = description; self.hypothesis = hypothesis
-            self.source = source; self.queuedAt = queuedAt
+            self.source = source; self.queuedAt = queuedAt; self.base = base
         }
 
         public var proposal: Proposal { Proposal(files: files, description: description, hypothesis: hypothesis, move: "queued") }

@@ -35,7 +35,14 @@ extension ResearchLoop {
             experiment.record.researcher = queued.researcher
             experiment.queued = true
             await note("experiment \(experiment.record.number): the proposal queued by \(queued.source): \(queued.description)")
-            try commitProposal(queued.proposal, &experiment,
+            var proposal = queued.proposal
+            do {
+                proposal.files = try queued.rebased(onto: experiment.record.parentCommit ?? "HEAD", git: Git(experiment.worktree))
+            } catch {
+                experiment.record.description = queued.description
+                throw ExperimentStop(status: .researcherError, message: "\(error)")
+            }
+            try commitProposal(proposal, &experiment,
                                records: try visible(ledger.experiments(tag: tag), for: experiment), status: .researcherError)
             return
         }

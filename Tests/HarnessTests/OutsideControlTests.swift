@@ -112,4 +112,30 @@ import Testing
         #expect(names.filter { $0.hasSuffix(".taken") }.count == 2)
         #expect(first.proposal == Proposal(files: ["train.py": "a"], description: "first", hypothesis: "", move: "queued"))
     }
+
+    @Test func aProposalQueuedBeforeAKeepIsCarriedOntoTheNewBestAndAClashIsNamed() throws {
+        let standIn = try StandIn(); defer { standIn.remove() }
+        let workspace = try standIn.makeWorkspace()
+        let git = workspace.git
+        let source = try String(contentsOf: workspace.root.appendingPathComponent("train.py"), encoding: .utf8)
+        func entry(_ assignments: [(String, String)]) throws -> ProposalInbox.Entry {
+            try ProposalInbox.prepare(workspace: workspace, tag: nil, description: "change", hypothesis: "",
+                                      files: ["train.py": StandIn.setting(assignments, in: source)], diff: nil, source: "mcp")
+        }
+        let base = try git.revParse("HEAD")
+        let bonus = try entry([("BONUS", "0.5")]), clash = try entry([("LEARNING_RATE", "0.02")])
+        #expect(bonus.base == base)
+        #expect(try bonus.rebased(onto: base, git: git) == bonus.files)   // the best has not moved: as proposed
+        // A keep moves the best: LEARNING_RATE 0.003.
+        try StandIn.setting([("LEARNING_RATE", "0.003")], in: source)
+            .write(to: workspace.root.appendingPathComponent("train.py"), atomically: true, encoding: .utf8)
+        try git.run(["add", "train.py"])
+        let best = try git.commit("LEARNING_RATE 0.003")
+        #expect(try bonus.rebased(onto: best, git: git) == ["train.py": StandIn.setting([("LEARNING_RATE", "0.003"), ("BONUS", "0.5")], in: source)])
+        #expect(throws: HarnessError.other("the queued proposal was made against \(base.prefix(12)) and the best has since changed the same lines of train.py (now \(best.prefix(12))); propose it again against the current best")) {
+            try clash.rebased(onto: best, git: git)
+        }
+        var old = bonus; old.base = nil   // queued before entries recorded their base: taken as it is
+        #expect(try old.rebased(onto: best, git: git) == bonus.files)
+    }
 }
