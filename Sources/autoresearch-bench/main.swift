@@ -61,6 +61,7 @@ if useTorch {
         torchNote = "PyTorch \(torch!.version) eager (\(torch!.blas), \(torch!.threads) threads, OMP_WAIT_POLICY=PASSIVE) via \(python)"
     } catch { torchNote = "PyTorch: not compared: \(error)" }
 }
+BLAS.configure()
 print("ours: BLAS kernel \(BLAS.kernel), BLAS threads \(BLAS.threads), our threads \(Parallel.threads)")
 print(torchNote)
 print("\(rounds) interleaved rounds of \(seconds) s a side per configuration; medians over rounds (range)")
