@@ -210,9 +210,13 @@ public struct TagReports: Sendable {
         let test = try testScores()
         let records = try ledger.experiments(tag: tag)
         let markdown = SubjectBridge.reportMarkdown(outcomes: outcomes, title: reportTitle, noiseSigma: try ledger.tag(tag)?.noiseSigma,
-                                                    test: test, trust: trustLine(records)) + milestoneSection(records)
-        return (markdown, SubjectBridge.progressSVG(outcomes, test: test))
+                                                    test: test, trust: trustLine(records), metric: metric, lowerIsBetter: lowerIsBetter)
+            + milestoneSection(records)
+        return (markdown, SubjectBridge.progressSVG(outcomes, test: test, metric: metric, lowerIsBetter: lowerIsBetter))
     }
+
+    var metric: String { workspace.manifest.metric }
+    var lowerIsBetter: Bool { workspace.manifest.direction == .lower }
 
     var reportTitle: String {
         "\(workspace.manifest.name): autoresearch/\(tag)" + (workspace.manifest.selfReported ? " (self-reported scores)" : "")
@@ -223,7 +227,8 @@ public struct TagReports: Sendable {
     public func writeReport() throws -> (markdown: URL, chart: URL) {
         let written = try SubjectBridge.writeReport(outcomes: try ledger.outcomes(tag: tag), title: reportTitle,
                                                     noiseSigma: try ledger.tag(tag)?.noiseSigma, test: try testScores(),
-                                                    trust: trustLine(try ledger.experiments(tag: tag)), to: workspace.root)
+                                                    trust: trustLine(try ledger.experiments(tag: tag)), metric: metric,
+                                                    lowerIsBetter: lowerIsBetter, to: workspace.root)
         let md = try String(contentsOf: written.markdown, encoding: .utf8) + milestoneSection(try ledger.experiments(tag: tag))
         try md.write(to: written.markdown, atomically: true, encoding: .utf8)
         try appendProgramSection(to: written.markdown)

@@ -116,18 +116,22 @@ public enum SubjectBridge {
 
     /// The text of report.md.
     public static func reportMarkdown(outcomes: [ExperimentOutcome], title: String, noiseSigma: Double?, test: [Int: Double] = [:],
-                                      trust: String? = nil) -> String {
-        Report.markdown(outcomes: outcomes, title: title, noiseSigma: noiseSigma, test: test, trust: trust)
+                                      trust: String? = nil, metric: String = "val_bpb", lowerIsBetter: Bool = true) -> String {
+        Report.markdown(outcomes: outcomes, title: title, noiseSigma: noiseSigma, test: test, trust: trust,
+                        scale: MetricScale(name: metric, lowerIsBetter: lowerIsBetter))
     }
 
     /// progress.svg: the progress chart.
-    public static func progressSVG(_ outcomes: [ExperimentOutcome], test: [Int: Double] = [:]) -> String {
-        ProgressChart.svg(outcomes, test: test)
+    public static func progressSVG(_ outcomes: [ExperimentOutcome], test: [Int: Double] = [:], metric: String = "val_bpb",
+                                   lowerIsBetter: Bool = true) -> String {
+        ProgressChart.svg(outcomes, test: test, scale: MetricScale(name: metric, lowerIsBetter: lowerIsBetter))
     }
 
     /// Writes report.md and progress.svg into `directory`.
     public static func writeReport(outcomes: [ExperimentOutcome], title: String, noiseSigma: Double?, test: [Int: Double] = [:],
-                                   trust: String? = nil, to directory: URL) throws -> (markdown: URL, chart: URL) {
-        try Report.write(outcomes: outcomes, title: title, noiseSigma: noiseSigma, test: test, trust: trust, to: directory)
+                                   trust: String? = nil, metric: String = "val_bpb", lowerIsBetter: Bool = true,
+                                   to directory: URL) throws -> (markdown: URL, chart: URL) {
+        try Report.write(outcomes: outcomes, title: title, noiseSigma: noiseSigma, test: test, trust: trust,
+                         scale: MetricScale(name: metric, lowerIsBetter: lowerIsBetter), to: directory)
     }
 }

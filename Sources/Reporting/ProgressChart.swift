@@ -14,8 +14,9 @@ public enum ProgressChart {
     /// The chart as a standalone SVG document.
     /// - Parameter test: the hidden test split's bits per byte by experiment number (the baseline and keeps),
     ///   drawn as a second, dashed line; empty for none.
-    public static func svg(_ outcomes: [ExperimentOutcome], test: [Int: Double] = [:]) -> String {
-        let summary = ReportSummary(outcomes: outcomes, noiseSigma: nil)
+    ///   - scale: the metric's name and direction (the axis title, which runs are improvements).
+    public static func svg(_ outcomes: [ExperimentOutcome], test: [Int: Double] = [:], scale: MetricScale = .valBPB) -> String {
+        let summary = ReportSummary(outcomes: outcomes, noiseSigma: nil, scale: scale)
         let sorted = outcomes.sorted { $0.number < $1.number }
         let plotted = sorted.filter { [.baseline, .keep, .discard].contains($0.status) && $0.metric?.isFinite == true }
         let title = "\(summary.experiments) experiments, \(summary.keeps) kept improvements"
@@ -40,8 +41,11 @@ public enum ProgressChart {
         let testPoints = plotted.filter { $0.status == .keep || $0.status == .baseline }
             .compactMap { o in test[o.number].map { (number: o.number, value: $0) } }.filter { $0.value.isFinite }
         let metrics = plotted.compactMap(\.metric) + testPoints.map(\.value)
-        var yLow = min(summary.best ?? (metrics.min() ?? 0), testPoints.map(\.value).min() ?? .infinity)
-        var yHigh = max(summary.baseline ?? (metrics.max() ?? 1), testPoints.map(\.value).max() ?? -.infinity)
+        // From the best to the baseline (either way up), the test line included.
+        let worstEnd = summary.baseline ?? (scale.lowerIsBetter ? metrics.max() : metrics.min()) ?? 1
+        let bestEnd = summary.best ?? (scale.lowerIsBetter ? metrics.min() : metrics.max()) ?? 0
+        var yLow = min(min(bestEnd, worstEnd), testPoints.map(\.value).min() ?? .infinity)
+        var yHigh = max(max(bestEnd, worstEnd), testPoints.map(\.value).max() ?? -.infinity)
         if yHigh <= yLow { yHigh = max(yHigh, metrics.max() ?? yHigh) }
         if yHigh <= yLow { let pad = max(abs(yLow) * 0.01, 1e-6); yLow -= pad; yHigh += pad }
         let span = yHigh - yLow
@@ -62,7 +66,7 @@ public enum ProgressChart {
             svg += "<text x=\"\(f(x))\" y=\"\(f(top + plotH + 19))\" text-anchor=\"middle\" font-size=\"11\">\(tick.label)</text>\n"
         }
         svg += "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 14))\" text-anchor=\"middle\" font-size=\"13\">Experiment #</text>\n"
-        svg += "<text x=\"18\" y=\"\(f(top + plotH / 2))\" text-anchor=\"middle\" font-size=\"13\" transform=\"rotate(-90 18 \(f(top + plotH / 2)))\">Validation BPB (lower is better)</text>\n"
+        svg += "<text x=\"18\" y=\"\(f(top + plotH / 2))\" text-anchor=\"middle\" font-size=\"13\" transform=\"rotate(-90 18 \(f(top + plotH / 2)))\">\(escape(scale.axisTitle))</text>\n"
 
         // Data, clipped to the plot area.
         svg += "<defs><clipPath id=\"plot-area\"><rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotW))\" height=\"\(f(plotH))\"/></clipPath></defs>\n"
@@ -76,7 +80,7 @@ public enum ProgressChart {
             var best = start
             var d = "M \(f(px(Double(first.number)))) \(f(py(best)))"
             for o in kept where o.status == .keep {
-                guard let m = o.metric, m < best else { continue }
+                guard let m = o.metric, scale.better(m, than: best) else { continue }
                 best = m
                 d += " H \(f(px(Double(o.number)))) V \(f(py(best)))"
             }

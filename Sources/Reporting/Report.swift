@@ -15,30 +15,30 @@ public enum Report {
     ///   - test: the hidden test split's bits per byte by experiment number (measured for the baseline and keeps).
     ///   - trust: one line on how far the numbers can be trusted; nil to leave it out.
     public static func write(outcomes: [ExperimentOutcome], title: String, noiseSigma: Double?, test: [Int: Double] = [:],
-                             trust: String? = nil, to directory: URL) throws -> (markdown: URL, chart: URL) {
+                             trust: String? = nil, scale: MetricScale = .valBPB, to directory: URL) throws -> (markdown: URL, chart: URL) {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let chart = directory.appendingPathComponent("progress.svg")
         let markdownURL = directory.appendingPathComponent("report.md")
-        try Data(ProgressChart.svg(outcomes, test: test).utf8).write(to: chart, options: .atomic)
-        try Data(markdown(outcomes: outcomes, title: title, noiseSigma: noiseSigma, test: test, trust: trust).utf8).write(to: markdownURL, options: .atomic)
+        try Data(ProgressChart.svg(outcomes, test: test, scale: scale).utf8).write(to: chart, options: .atomic)
+        try Data(markdown(outcomes: outcomes, title: title, noiseSigma: noiseSigma, test: test, trust: trust, scale: scale).utf8).write(to: markdownURL, options: .atomic)
         return (markdownURL, chart)
     }
 
     /// The text of `report.md`.
     public static func markdown(outcomes: [ExperimentOutcome], title: String, noiseSigma: Double?, test: [Int: Double] = [:],
-                                trust: String? = nil) -> String {
-        let s = ReportSummary(outcomes: outcomes, noiseSigma: noiseSigma)
+                                trust: String? = nil, scale: MetricScale = .valBPB) -> String {
+        let s = ReportSummary(outcomes: outcomes, noiseSigma: noiseSigma, scale: scale)
         func metric(_ v: Double?) -> String { v.map { String(format: "%.6f", $0) } ?? "–" }
         func percent(_ v: Double?) -> String { v.map { String(format: "%.2f %%", $0) } ?? "–" }
         var md = "# \(cell(title))\n\n![progress](progress.svg)\n\n| | |\n|---|---|\n"
-        md += "| Baseline val_bpb | \(metric(s.baseline))\(s.baselineRuns > 1 ? " (mean of \(s.baselineRuns) runs)" : "") |\n"
+        md += "| Baseline \(scale.name) | \(metric(s.baseline))\(s.baselineRuns > 1 ? " (mean of \(s.baselineRuns) runs)" : "") |\n"
         var best = metric(s.best)
         if let o = s.bestOutcome {
             best += " (#\(o.number)\(o.commit.map { ", `\(String($0.prefix(7)))`" } ?? ""): \(cell(o.description)))"
         }
-        md += "| Best val_bpb | \(best) |\n"
+        md += "| Best \(scale.name) | \(best) |\n"
         var improvement = percent(s.improvementPercent)
-        if let b = s.baseline, let best = s.best { improvement += String(format: " (%.6f lower)", b - best) }
+        if let b = s.baseline, let best = s.best { improvement += String(format: " (%.6f \(scale.betterWord))", scale.gain(best, over: b)) }
         md += "| Improvement | \(improvement) |\n"
         md += "| Experiments | \(s.experiments): \(s.keeps) keep, \(s.discards) discard, \(s.crashes) crash"
             + (s.baselineRuns > 0 ? ", \(s.baselineRuns) baseline" : "")
@@ -46,7 +46,7 @@ public enum Report {
         md += "| Keep rate | \(percent(s.keepRate.map { $0 * 100 })) |\n"
         var noise = metric(noiseSigma)
         if let sigma = noiseSigma, sigma > 0, let b = s.baseline, let best = s.best {
-            noise += String(format: " (the improvement is %.1f σ)", (b - best) / sigma)
+            noise += String(format: " (the improvement is %.1f σ)", scale.gain(best, over: b) / sigma)
         } else if noiseSigma == nil {
             noise = "not measured"
         }
@@ -57,11 +57,11 @@ public enum Report {
         if s.improvements.isEmpty {
             md += "No kept improvements yet.\n"
         } else {
-            md += "| Rank | # | Commit | val_bpb | Δ val_bpb | Description |\n|---:|---:|---|---:|---:|---|\n"
+            md += "| Rank | # | Commit | \(scale.name) | Δ \(scale.name) | Description |\n|---:|---:|---|---:|---:|---|\n"
             for (rank, item) in s.improvements.prefix(10).enumerated() {
                 let o = item.outcome
                 md += "| \(rank + 1) | \(o.number) | \(o.commit.map { "`\(String($0.prefix(7)))`" } ?? "–") | \(metric(o.metric)) | "
-                    + String(format: "%+.6f", -item.delta) + " | \(cell(o.description)) |\n"
+                    + String(format: "%+.6f", scale.lowerIsBetter ? -item.delta : item.delta) + " | \(cell(o.description)) |\n"
             }
         }
         let swarm = SwarmSummary(outcomes: outcomes)

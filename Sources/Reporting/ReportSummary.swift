@@ -5,8 +5,8 @@ import Foundation
 ///
 /// - Baseline: the mean metric of the `baseline` runs (several when the noise was measured); without
 ///   any, the first kept experiment's metric.
-/// - Best: the lowest metric among baseline and kept runs.
-/// - A kept experiment's delta: the running best before it minus its metric (positive = better).
+/// - Best: the best metric (lowest, or highest for a higher-is-better metric) among baseline and kept runs.
+/// - A kept experiment's delta: how much better it made the running best (positive = better).
 /// Experiments are taken in `number` order.
 public struct ReportSummary: Sendable, Equatable {
     /// What one kept experiment brought.
@@ -14,7 +14,7 @@ public struct ReportSummary: Sendable, Equatable {
         public var outcome: ExperimentOutcome
         /// The best metric before this experiment.
         public var previousBest: Double
-        /// `previousBest - metric`: how much lower (better) it made the best.
+        /// How much better it made the best: `previousBest - metric`, or `metric - previousBest` when higher is better.
         public var delta: Double
     }
 
@@ -36,7 +36,7 @@ public struct ReportSummary: Sendable, Equatable {
     public var best: Double?
     /// The experiment that holds the best metric (nil when the baseline is still the best).
     public var bestOutcome: ExperimentOutcome?
-    /// `(baseline - best) / baseline × 100`.
+    /// The gain of the best over the baseline as a percentage of the baseline (positive = better).
     public var improvementPercent: Double?
     /// `keeps / (keeps + discards + crashes)`, in 0...1; nil before any such experiment.
     public var keepRate: Double?
@@ -46,7 +46,7 @@ public struct ReportSummary: Sendable, Equatable {
     public var improvements: [Improvement]
 
     /// Computes the summary of `outcomes` (any order); `noiseSigma` is only carried along.
-    public init(outcomes: [ExperimentOutcome], noiseSigma: Double?) {
+    public init(outcomes: [ExperimentOutcome], noiseSigma: Double?, scale: MetricScale = .valBPB) {
         let sorted = outcomes.enumerated().sorted { ($0.element.number, $0.offset) < ($1.element.number, $1.offset) }.map(\.element)
         let count = { (s: ExperimentStatus) in sorted.filter { $0.status == s }.count }
         baselineRuns = count(.baseline); keeps = count(.keep); discards = count(.discard); crashes = count(.crash)
@@ -63,8 +63,8 @@ public struct ReportSummary: Sendable, Equatable {
         for outcome in sorted where outcome.status == .keep {
             guard let metric = outcome.metric else { continue }
             if let before = running {
-                improvements.append(Improvement(outcome: outcome, previousBest: before, delta: before - metric))
-                if metric < before { running = metric; bestOutcome = outcome }
+                improvements.append(Improvement(outcome: outcome, previousBest: before, delta: scale.gain(metric, over: before)))
+                if scale.better(metric, than: before) { running = metric; bestOutcome = outcome }
             } else {
                 running = metric
             }
@@ -72,7 +72,7 @@ public struct ReportSummary: Sendable, Equatable {
         best = running
         self.bestOutcome = bestOutcome
         if let baseline, let best = running, baseline != 0 {
-            improvementPercent = (baseline - best) / baseline * 100
+            improvementPercent = scale.gain(best, over: baseline) / abs(baseline) * 100
         } else {
             improvementPercent = nil
         }

@@ -44,6 +44,31 @@ import FoundationXML
         #expect(abs((s.improvements.first?.delta ?? 0) - 0.021) < 1e-12)
     }
 
+    @Test func aHigherIsBetterMetricIsReportedTheRightWayUp() throws {
+        // The tensorcore subject: tokens_per_second, higher is better.
+        let runs = [ExperimentOutcome(number: 0, description: "baseline", status: .baseline, metric: 40_000),
+                    ExperimentOutcome(number: 1, commit: "aaaaaaa111", description: "GEMM_THREAD_GRAIN 16 → 32", status: .keep, metric: 44_000),
+                    ExperimentOutcome(number: 2, description: "slower", status: .discard, metric: 30_000),
+                    ExperimentOutcome(number: 3, commit: "bbbbbbb222", description: "ADAMW_GRAIN 16384 → 32768", status: .keep, metric: 46_000)]
+        let scale = MetricScale(name: "tokens_per_second", lowerIsBetter: false)
+        let s = ReportSummary(outcomes: runs, noiseSigma: 1000, scale: scale)
+        #expect(s.best == 46_000)
+        #expect(s.bestOutcome?.number == 3)
+        #expect(s.improvements.map(\.outcome.number) == [1, 3])
+        #expect(s.improvements.map(\.delta) == [4_000, 2_000])
+        #expect(abs(try #require(s.improvementPercent) - 15) < 1e-9)
+        let md = Report.markdown(outcomes: runs, title: "engine", noiseSigma: 1000, scale: scale)
+        #expect(md.contains("| Baseline tokens_per_second | 40000.000000 |"))
+        #expect(md.contains("| Best tokens_per_second | 46000.000000 (#3, `bbbbbbb`: ADAMW_GRAIN 16384 → 32768) |"))
+        #expect(md.contains("| Improvement | 15.00 % (6000.000000 higher) |"))
+        #expect(md.contains("| Noise σ | 1000.000000 (the improvement is 6.0 σ) |"))
+        #expect(md.contains("| 1 | 1 | `aaaaaaa` | 44000.000000 | +4000.000000 | GEMM_THREAD_GRAIN 16 → 32 |"))
+        let svg = ProgressChart.svg(runs, scale: scale)
+        #expect(svg.contains(">tokens_per_second (higher is better)</text>"))
+        #expect(svg.contains("class=\"running-best\""))
+        #expect(svg.components(separatedBy: " V ").count == 3)   // the running best steps up twice
+    }
+
     @Test func writesTheMarkdownAndTheChart() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("report-tests-\(UUID().uuidString)")
         let (markdown, chart) = try Report.write(outcomes: Self.outcomes, title: "mar5 | gpt", noiseSigma: 0.002, to: dir)
