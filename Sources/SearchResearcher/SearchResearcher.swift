@@ -63,18 +63,31 @@ public final class SearchResearcher: Researcher {
     /// - Throws: `ResearcherError.failed` when an editable file cannot be read or has a bad annotation;
     ///   `ResearcherError.nothingLeftToTry` when every move is exhausted.
     public func proposeNow(_ context: ResearchContext) throws -> Proposal {
-        let snapshot = try Snapshot(context: context, settings: settings)
+        let adaptation = StepAdaptation(history: context.history)
+        let snapshot = try Snapshot(context: context, settings: settings, adaptation: adaptation)
         let policy = learned.merging(context.history, noiseSigma: context.noiseSigma)
         if let policyFile { try? policy.save(to: policyFile) }
         var rng = SplitMix64(seed: seed ^ (context.seed &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(context.history.count) &* 0xD1B5_4A32_D192_ED03))
         let finished = context.history.filter { [.keep, .discard, .crash].contains($0.status) && $0.move != nil }
         let triedKeys = Set(finished.compactMap(\.move))
 
-        // 1. Momentum.
-        if settings.momentum, let last = finished.last, last.status == .keep, let key = last.move,
-           key.hasPrefix("hp:"), let candidate = snapshot.hyperparameterCandidate(key) {
-            return candidate.proposal(hypothesisPrefix: "The last step of \(key) was kept, so the same direction again: ")
+        // The secant model's jumps worth a keep: a predicted gain of at least the keep margin (else 2.74 σ, the margin
+        // of 2 runs against 3 at z = 3).
+        let margin = context.keepMargin ?? context.noiseSigma.map { 2.74 * $0 } ?? 0
+        let jumps = snapshot.jumps(adaptation, settings: settings).filter { $0.gain >= margin && $0.gain > 0 }
+        // 1. Momentum: the model's jump for the parameter when it has one, else the same step again (grown).
+        if settings.momentum, let last = finished.last, last.status == .keep, let key = last.move, key.hasPrefix("hp:") {
+            let name = String(key.split(separator: ":").dropFirst().first ?? "")
+            if let jump = jumps.first(where: { $0.parameter == name }) {
+                return jump.candidate.proposal(hypothesisPrefix: "The last step of \(key) was kept. ")
+            }
+            let modelled = settings.surrogateTrust > 0 && StepAdaptation.fit(adaptation.trials[name] ?? []) != nil
+            if !modelled, let candidate = snapshot.hyperparameterCandidate(key) {
+                return candidate.proposal(hypothesisPrefix: "The last step of \(key) was kept, so the same direction again: ")
+            }
         }
+        // 1b. The secant model's most promising jump.
+        if let jump = jumps.first { return jump.candidate.proposal() }
         // 2. Near-miss combinations.
         let combinationDraw = rng.unit()
         if combinationDraw < settings.combineProbability, let candidate = combination(snapshot, context, triedKeys) {
@@ -181,7 +194,7 @@ struct Snapshot {
     let hyperparameterKeys: [String]
     private let moves: [String: [(path: String, block: HyperparameterBlock, move: HyperparameterMove)]]
 
-    init(context: ResearchContext, settings: SearchSettings) throws {
+    init(context: ResearchContext, settings: SearchSettings, adaptation: StepAdaptation? = nil) throws {
         var files: [String: String] = [:]
         for path in context.editableFiles {
             let url = context.worktree.appendingPathComponent(path)
@@ -190,7 +203,8 @@ struct Snapshot {
             }
         }
         do {
-            try self.init(parsing: files, paths: context.editableFiles, tried: context.triedFilesHashes, settings: settings)
+            try self.init(parsing: files, paths: context.editableFiles, tried: context.triedFilesHashes, settings: settings,
+                          adaptation: adaptation)
         } catch let error as SearchError {
             throw ResearcherError.failed(error.description)
         }
@@ -203,7 +217,8 @@ struct Snapshot {
             ?? Snapshot(files: files, paths: paths, tried: tried, blocks: [], settings: settings)
     }
 
-    private init(parsing files: [String: String], paths: [String], tried: Set<String>, settings: SearchSettings) throws {
+    private init(parsing files: [String: String], paths: [String], tried: Set<String>, settings: SearchSettings,
+                 adaptation: StepAdaptation? = nil) throws {
         var blocks: [(path: String, block: HyperparameterBlock)] = []
         for path in paths {
             guard let source = files[path] else { continue }
@@ -211,18 +226,22 @@ struct Snapshot {
                 continue
             }
         }
-        self.init(files: files, paths: paths, tried: tried, blocks: blocks, settings: settings)
+        self.init(files: files, paths: paths, tried: tried, blocks: blocks, settings: settings, adaptation: adaptation)
     }
 
     private init(files: [String: String], paths: [String], tried: Set<String>,
-                 blocks: [(path: String, block: HyperparameterBlock)], settings: SearchSettings) {
+                 blocks: [(path: String, block: HyperparameterBlock)], settings: SearchSettings, adaptation: StepAdaptation? = nil) {
         self.files = files; self.paths = paths; self.tried = tried; self.blocks = blocks
         var keys: [String] = []
         var moves: [String: [(path: String, block: HyperparameterBlock, move: HyperparameterMove)]] = [:]
         var owned: Set<String> = []
         for (path, block) in blocks {
             for parameter in block.parameters where owned.insert(parameter.name).inserted {
-                for move in MoveGenerator.moves(for: parameter, in: block, settings: settings) {
+                var own = settings
+                if let adaptation, case .double(let v) = parameter.value, parameter.choices == nil {
+                    own.stepSize = adaptation.step(of: parameter.name, current: v, range: parameter.range, settings: settings)
+                }
+                for move in MoveGenerator.moves(for: parameter, in: block, settings: own) {
                     if moves[move.key] == nil { keys.append(move.key) }
                     moves[move.key, default: []].append((path, block, move))
                 }
@@ -254,6 +273,29 @@ struct Snapshot {
     /// The first step of move `key` that gives files not tried yet.
     func hyperparameterCandidate(_ key: String) -> Candidate? {
         hyperparameterCandidates(key).first { isFresh($0.files) }
+    }
+
+    /// The secant model's jumps (see `StepAdaptation`) of the real parameters that give files not tried yet, with their
+    /// predicted gains, largest gain first.
+    func jumps(_ adaptation: StepAdaptation, settings: SearchSettings) -> [(parameter: String, gain: Double, candidate: Candidate)] {
+        var owned: Set<String> = []
+        var out: [(parameter: String, gain: Double, candidate: Candidate)] = []
+        for (path, block) in blocks {
+            for parameter in block.parameters where owned.insert(parameter.name).inserted {
+                guard !MoveGenerator.frozen.contains(parameter.name), parameter.choices == nil, case .double(let v) = parameter.value,
+                      let jump = adaptation.jump(of: parameter.name, current: v, range: parameter.range, settings: settings),
+                      let source = files[path] else { continue }
+                let updated = block.replacing(parameter.name, with: .double(jump.to), in: source)
+                guard updated != source, isFresh([path: updated]) else { continue }
+                let move = HyperparameterMove(parameter: parameter.name, direction: jump.to > v ? "up" : "down", from: .double(v), to: .double(jump.to))
+                let from = Self.shown(parameter.literal(for: move.from)), to = Self.shown(parameter.literal(for: move.to))
+                let hypothesis = "A quadratic fit to \(parameter.name)'s past moves puts its optimum toward \(to) and predicts val_bpb "
+                    + String(format: "%.4g", jump.gain) + " lower."
+                out.append((parameter.name, jump.gain, Candidate(files: [path: updated], description: "\(parameter.name) \(from) → \(to)",
+                                                                  hypothesis: hypothesis, key: move.key)))
+            }
+        }
+        return out.sorted { $0.gain > $1.gain }
     }
 
     /// `idea` applied to the files, if it applies and gives files not tried yet.
