@@ -63,7 +63,7 @@ public final class SearchResearcher: Researcher {
     /// - Throws: `ResearcherError.failed` when an editable file cannot be read or has a bad annotation;
     ///   `ResearcherError.nothingLeftToTry` when every move is exhausted.
     public func proposeNow(_ context: ResearchContext) throws -> Proposal {
-        let adaptation = StepAdaptation(history: context.history)
+        let adaptation = StepAdaptation(history: context.history, noiseSigma: context.noiseSigma)
         let snapshot = try Snapshot(context: context, settings: settings, adaptation: adaptation)
         let policy = learned.merging(context.history, noiseSigma: context.noiseSigma)
         if let policyFile { try? policy.save(to: policyFile) }
@@ -81,8 +81,7 @@ public final class SearchResearcher: Researcher {
             if let jump = jumps.first(where: { $0.parameter == name }) {
                 return jump.candidate.proposal(hypothesisPrefix: "The last step of \(key) was kept. ")
             }
-            let modelled = settings.surrogateTrust > 0 && StepAdaptation.fit(adaptation.trials[name] ?? []) != nil
-            if !modelled, let candidate = snapshot.hyperparameterCandidate(key) {
+            if !adaptation.isModelled(name, settings: settings), let candidate = snapshot.hyperparameterCandidate(key) {
                 return candidate.proposal(hypothesisPrefix: "The last step of \(key) was kept, so the same direction again: ")
             }
         }
@@ -108,7 +107,13 @@ public final class SearchResearcher: Researcher {
             .sorted { $0.1 > $1.1 }
             .map(\.0)
         }
-        let hpRanking = ranked(hpKeys, prior: settings.hyperparameterPrior)
+        // Parameters whose model says they are at their optimum (no jump worth a keep) come after the others.
+        let settled = Set(snapshot.blocks.flatMap { $0.block.parameters.map(\.name) }.filter { name in
+            adaptation.isModelled(name, settings: settings) && !jumps.contains { $0.parameter == name }
+        })
+        func parameter(_ key: String) -> String { String(key.split(separator: ":").dropFirst().first ?? "") }
+        let hpByScore = ranked(hpKeys, prior: settings.hyperparameterPrior)
+        let hpRanking = hpByScore.filter { !settled.contains(parameter($0)) } + hpByScore.filter { settled.contains(parameter($0)) }
         let ideaRanking = ranked(ideaKeys, prior: settings.ideaPrior)
         let ideasFirst = rng.unit() < settings.ideaProbability
         let families = ideasFirst ? [(ideaRanking, true), (hpRanking, false)] : [(hpRanking, false), (ideaRanking, true)]

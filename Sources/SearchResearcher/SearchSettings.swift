@@ -28,7 +28,8 @@ public struct SearchSettings: Codable, Sendable, Equatable {
     public var nearMissSigmas: Double
     /// Rprop-style step adaptation of real hyperparameters (1…8; see `StepAdaptation`): each kept move of a
     /// parameter multiplies its step (in stepSize units) by this, each discard divides it, never below `stepSize`.
-    /// 1 turns the adaptation off (every move ×/÷ 1.5^stepSize, as before it existed).
+    /// 1 turns the adaptation off (every move ×/÷ 1.5^stepSize, as before it existed). The default, 3, beat 2 and 4 on
+    /// simulations of the quadratic subject started 1.5, 2.5 and 3.5 decades from its optimum.
     public var stepGrowth: Double
     /// The secant model's trust region (0…64; see `StepAdaptation`): a model-guided jump of a real hyperparameter goes
     /// at most this many adapted steps. 0 turns the model off.
@@ -37,7 +38,7 @@ public struct SearchSettings: Codable, Sendable, Equatable {
     public init(hyperparameterPrior: Double = 0.3, ideaPrior: Double = 0.4, priorWeight: Double = 1,
                 exploration: Double = 0.3, ideaProbability: Double = 0.4, stepSize: Double = 1,
                 momentum: Bool = true, combineProbability: Double = 0.25, nearMissSigmas: Double = 1,
-                stepGrowth: Double = 2, surrogateTrust: Double = 4) {
+                stepGrowth: Double = 3, surrogateTrust: Double = 4) {
         self.hyperparameterPrior = hyperparameterPrior; self.ideaPrior = ideaPrior; self.priorWeight = priorWeight
         self.exploration = exploration; self.ideaProbability = ideaProbability; self.stepSize = stepSize
         self.momentum = momentum; self.combineProbability = combineProbability; self.nearMissSigmas = nearMissSigmas

@@ -9,8 +9,8 @@ import Foundation
 ///   setting: a move is ×/÷ 1.5^s). It starts at `stepSize`; every kept move of the parameter multiplies it by
 ///   `stepGrowth`, every discarded or crashed one divides it by `stepGrowth`, never below `stepSize` and never above a
 ///   quarter of the parameter's declared range (in log scale; 2^6 · stepSize without a range). So a direction that keeps
-///   paying is followed with steps ×1.5, ×2.25, ×5, ×26 (for the default growth 2) instead of 14 steps of ×1.5 to
-///   cover 2.5 decades, and failures near the optimum bring the step back down.
+///   paying is followed with steps ×1.5, ×3.4, ×38 (for the default growth 3) instead of 14 steps of ×1.5 to cover 2.5
+///   decades, and failures near the optimum bring the step back down.
 /// - **A secant model** (the secant method on the derivative, i.e. successive quadratic interpolation, Brent 1973,
 ///   "Algorithms for minimization without derivatives", ch. 3): each finished move of a parameter from x₀ to x₁ that
 ///   has a metric gives the difference quotient g = (metric − parent's metric) / (ln x₁ − ln x₀), which for a metric
@@ -46,17 +46,21 @@ struct StepAdaptation {
 
     /// The trials of each parameter, oldest first.
     let trials: [String: [Trial]]
+    /// The noise σ of one delta (a single run against the best's mean), if known: the model must be significant
+    /// against it.
+    let noise: Double?
 
     /// How many of the latest quotients the secant model fits.
     static let window = 6
     private static let unit = log(1.5)
 
-    init(trials: [String: [Trial]]) { self.trials = trials }
+    init(trials: [String: [Trial]], noise: Double? = nil) { self.trials = trials; self.noise = noise }
 
     /// Collects the single-parameter moves (`hp:<NAME>:<direction>`, described "NAME from → to") of `history` that
     /// finished (keep, discard, crash). The parent's metric is that of the experiment whose commit is the move's
-    /// parent commit, else the best kept or baseline metric before it.
-    init(history: [ExperimentOutcome]) {
+    /// parent commit, else the best kept or baseline metric before it. `noiseSigma` is the σ of one run; a delta's
+    /// is taken as σ·√(1 + 1/3) (one run against the mean of three).
+    init(history: [ExperimentOutcome], noiseSigma: Double? = nil) {
         var metricOfCommit: [String: Double] = [:]
         var trials: [String: [Trial]] = [:]
         var best: Double?
@@ -74,6 +78,7 @@ struct StepAdaptation {
             trials[String(parts[1]), default: []].append(Trial(from: from, to: to, delta: delta, kept: outcome.status == .keep))
         }
         self.trials = trials
+        self.noise = noiseSigma.flatMap { $0 > 0 && $0.isFinite ? $0 * (4.0 / 3).squareRoot() : nil }
     }
 
     /// The two numbers of a move's description "NAME from → to", if it is one.
@@ -86,11 +91,12 @@ struct StepAdaptation {
         return (from, to)
     }
 
-    /// The largest step (in stepSize units) for a parameter with `range`: a quarter of the range in log scale, at
-    /// least `stepSize`; 2^6 · stepSize without a positive range.
+    /// The largest step (in stepSize units) for a parameter with `range`: a quarter of the range in log scale (a range
+    /// from 0 or below counts as three decades below its top), at least `stepSize`; 2^6 · stepSize without a range.
     static func maximumStep(range: ClosedRange<Double>?, settings: SearchSettings) -> Double {
-        guard let r = range, r.lowerBound > 0, r.upperBound > r.lowerBound else { return settings.stepSize * 64 }
-        return max(settings.stepSize, log(r.upperBound / r.lowerBound) / 4 / unit)
+        guard let r = range, r.upperBound > 0, r.upperBound > r.lowerBound else { return settings.stepSize * 64 }
+        let low = r.lowerBound > 0 ? r.lowerBound : r.upperBound / 1000
+        return max(settings.stepSize, log(r.upperBound / low) / 4 / unit)
     }
 
     /// The Rprop step (in stepSize units: the next move is ×/÷ 1.5^step) after `trials`: starts at `stepSize`, × growth
@@ -105,8 +111,9 @@ struct StepAdaptation {
     }
 
     /// The secant model's fit over the last `window` quotients of `trials`: (α, β) of g = α + β·ln x, if at least two
-    /// quotients at different places give a convex fit (β > 0).
-    static func fit(_ trials: [Trial]) -> (alpha: Double, beta: Double)? {
+    /// quotients at different places give a convex fit (β > 0) that is significant against the noise: β above twice
+    /// its standard error noise / √Sxx (weighted least squares, weights (ln x₁ − ln x₀)², a delta's noise `noise`).
+    static func fit(_ trials: [Trial], noise: Double? = nil) -> (alpha: Double, beta: Double)? {
         var points: [(u: Double, g: Double, w: Double)] = []
         for trial in trials.reversed() where points.count < window {
             guard let delta = trial.delta, trial.from > 0, trial.to > 0 else { continue }
@@ -123,6 +130,7 @@ struct StepAdaptation {
         guard sxx > w * pow(unit / 5, 2) else { return nil }
         let beta = sxg / sxx
         guard beta > 0, beta.isFinite else { return nil }
+        if let noise, beta <= 2 * noise / sxx.squareRoot() { return nil }
         return (mg - beta * mu, beta)
     }
 
@@ -131,17 +139,22 @@ struct StepAdaptation {
     func step(of name: String, current: Double, range: ClosedRange<Double>?, settings: SearchSettings) -> Double {
         let history = trials[name] ?? []
         var s = Self.step(after: history, range: range, settings: settings)
-        if settings.surrogateTrust > 0, current > 0, let (alpha, beta) = Self.fit(history) {
+        if settings.surrogateTrust > 0, current > 0, let (alpha, beta) = Self.fit(history, noise: noise) {
             let distance = abs(-alpha / beta - log(current)) / Self.unit
             s = max(settings.stepSize, min(s, 2 * distance))
         }
         return s
     }
 
+    /// True when parameter `name` has a significant model (see `fit`).
+    func isModelled(_ name: String, settings: SearchSettings) -> Bool {
+        settings.surrogateTrust > 0 && Self.fit(trials[name] ?? [], noise: noise) != nil
+    }
+
     /// Where the secant model of parameter `name` says to go from `current`, and the predicted gain; nil without a
     /// convex model, for a non-positive value, or when the jump rounds back to `current`.
     func jump(of name: String, current: Double, range: ClosedRange<Double>?, settings: SearchSettings) -> Jump? {
-        guard settings.surrogateTrust > 0, current > 0, let history = trials[name], let (alpha, beta) = Self.fit(history) else { return nil }
+        guard settings.surrogateTrust > 0, current > 0, let history = trials[name], let (alpha, beta) = Self.fit(history, noise: noise) else { return nil }
         let u = log(current), optimum = -alpha / beta
         let reach = settings.surrogateTrust * Self.step(after: history, range: range, settings: settings) * Self.unit
         var target = u + min(max(optimum - u, -reach), reach)
