@@ -6,15 +6,21 @@ import Foundation
 /// (see `HyperparameterBlock`, `MoveGenerator`), applies the template's ideas (see `Idea`), and learns
 /// which moves pay off.
 ///
-/// Each proposal, in order of precedence:
-/// 1. Momentum: after a kept hyperparameter step, the same step again (same parameter, same direction).
-/// 2. With probability `combineProbability`: two recent near-misses (discards within
+/// Real hyperparameters step by their own adapted step sizes, and a secant model of each one's past moves proposes
+/// jumps toward its optimum (see `StepAdaptation`: Rprop-style growth while a direction keeps paying, a quadratic fit
+/// trusted only when significant against the noise σ). Each proposal, in order of precedence:
+/// 1. Momentum: after a kept hyperparameter step, the model's jump for that parameter when it predicts a gain of at
+///    least the keep margin; else, when the parameter has no significant model, the same step again (same parameter,
+///    same direction, the step grown by `stepGrowth`).
+/// 2. The model's jump with the largest predicted gain, when one reaches the keep margin.
+/// 3. With probability `combineProbability`: two recent near-misses (discards within
 ///    `nearMissSigmas` noise σ of the best, on different parameters or ideas) applied together.
-/// 3. A bandit over moves (`hp:<NAME>:<direction>`, `idea:<name>`): an idea with probability
+/// 4. A bandit over moves (`hp:<NAME>:<direction>`, `idea:<name>`): an idea with probability
 ///    `ideaProbability` (when one applies), else a hyperparameter step; within the family the move
 ///    with the highest UCB score mean + c·√(2·ln N / n) (UCB1, Auer, Cesa-Bianchi & Fischer 2002,
 ///    "Finite-time analysis of the multiarmed bandit problem"), where the mean and n include
-///    `priorWeight` pseudo-trials at the family's prior, so untried moves are not forced first.
+///    `priorWeight` pseudo-trials at the family's prior, so untried moves are not forced first;
+///    the steps of parameters the model calls settled (a significant model, no jump worth a keep) come last.
 ///    Rewards come from `ResearchContext.history` and from the policy file of earlier sessions
 ///    (see `SearchPolicy.reward(of:previousBest:noiseSigma:)`).
 /// A move whose best step was already tried falls back to a bigger, then a smaller step; a proposal
