@@ -6,15 +6,21 @@ import Foundation
 /// (see `HyperparameterBlock`, `MoveGenerator`), applies the template's ideas (see `Idea`), and learns
 /// which moves pay off.
 ///
-/// Each proposal, in order of precedence:
-/// 1. Momentum: after a kept hyperparameter step, the same step again (same parameter, same direction).
-/// 2. With probability `combineProbability`: two recent near-misses (discards within
+/// Real hyperparameters step by their own adapted step sizes, and a secant model of each one's past moves proposes
+/// jumps toward its optimum (see `StepAdaptation`: Rprop-style growth while a direction keeps paying, a quadratic fit
+/// trusted only when significant against the noise σ). Each proposal, in order of precedence:
+/// 1. Momentum: after a kept hyperparameter step, the model's jump for that parameter when it predicts a gain of at
+///    least the keep margin; else, when the parameter has no significant model, the same step again (same parameter,
+///    same direction, the step grown by `stepGrowth`).
+/// 2. The model's jump with the largest predicted gain, when one reaches the keep margin.
+/// 3. With probability `combineProbability`: two recent near-misses (discards within
 ///    `nearMissSigmas` noise σ of the best, on different parameters or ideas) applied together.
-/// 3. A bandit over moves (`hp:<NAME>:<direction>`, `idea:<name>`): an idea with probability
+/// 4. A bandit over moves (`hp:<NAME>:<direction>`, `idea:<name>`): an idea with probability
 ///    `ideaProbability` (when one applies), else a hyperparameter step; within the family the move
 ///    with the highest UCB score mean + c·√(2·ln N / n) (UCB1, Auer, Cesa-Bianchi & Fischer 2002,
 ///    "Finite-time analysis of the multiarmed bandit problem"), where the mean and n include
-///    `priorWeight` pseudo-trials at the family's prior, so untried moves are not forced first.
+///    `priorWeight` pseudo-trials at the family's prior, so untried moves are not forced first;
+///    the steps of parameters the model calls settled (a significant model, no jump worth a keep) come last.
 ///    Rewards come from `ResearchContext.history` and from the policy file of earlier sessions
 ///    (see `SearchPolicy.reward(of:previousBest:noiseSigma:)`).
 /// A move whose best step was already tried falls back to a bigger, then a smaller step; a proposal
@@ -63,18 +69,30 @@ public final class SearchResearcher: Researcher {
     /// - Throws: `ResearcherError.failed` when an editable file cannot be read or has a bad annotation;
     ///   `ResearcherError.nothingLeftToTry` when every move is exhausted.
     public func proposeNow(_ context: ResearchContext) throws -> Proposal {
-        let snapshot = try Snapshot(context: context, settings: settings)
+        let adaptation = StepAdaptation(history: context.history, noiseSigma: context.noiseSigma)
+        let snapshot = try Snapshot(context: context, settings: settings, adaptation: adaptation)
         let policy = learned.merging(context.history, noiseSigma: context.noiseSigma)
         if let policyFile { try? policy.save(to: policyFile) }
         var rng = SplitMix64(seed: seed ^ (context.seed &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(context.history.count) &* 0xD1B5_4A32_D192_ED03))
         let finished = context.history.filter { [.keep, .discard, .crash].contains($0.status) && $0.move != nil }
         let triedKeys = Set(finished.compactMap(\.move))
 
-        // 1. Momentum.
-        if settings.momentum, let last = finished.last, last.status == .keep, let key = last.move,
-           key.hasPrefix("hp:"), let candidate = snapshot.hyperparameterCandidate(key) {
-            return candidate.proposal(hypothesisPrefix: "The last step of \(key) was kept, so the same direction again: ")
+        // The secant model's jumps worth a keep: a predicted gain of at least the keep margin (else 2.74 σ, the margin
+        // of 2 runs against 3 at z = 3).
+        let margin = context.keepMargin ?? context.noiseSigma.map { 2.74 * $0 } ?? 0
+        let jumps = snapshot.jumps(adaptation, settings: settings).filter { $0.gain >= margin && $0.gain > 0 }
+        // 1. Momentum: the model's jump for the parameter when it has one, else the same step again (grown).
+        if settings.momentum, let last = finished.last, last.status == .keep, let key = last.move, key.hasPrefix("hp:") {
+            let name = String(key.split(separator: ":").dropFirst().first ?? "")
+            if let jump = jumps.first(where: { $0.parameter == name }) {
+                return jump.candidate.proposal(hypothesisPrefix: "The last step of \(key) was kept. ")
+            }
+            if !adaptation.isModelled(name, settings: settings), let candidate = snapshot.hyperparameterCandidate(key) {
+                return candidate.proposal(hypothesisPrefix: "The last step of \(key) was kept, so the same direction again: ")
+            }
         }
+        // 1b. The secant model's most promising jump.
+        if let jump = jumps.first { return jump.candidate.proposal() }
         // 2. Near-miss combinations.
         let combinationDraw = rng.unit()
         if combinationDraw < settings.combineProbability, let candidate = combination(snapshot, context, triedKeys) {
@@ -95,7 +113,13 @@ public final class SearchResearcher: Researcher {
             .sorted { $0.1 > $1.1 }
             .map(\.0)
         }
-        let hpRanking = ranked(hpKeys, prior: settings.hyperparameterPrior)
+        // Parameters whose model says they are at their optimum (no jump worth a keep) come after the others.
+        let settled = Set(snapshot.blocks.flatMap { $0.block.parameters.map(\.name) }.filter { name in
+            adaptation.isModelled(name, settings: settings) && !jumps.contains { $0.parameter == name }
+        })
+        func parameter(_ key: String) -> String { String(key.split(separator: ":").dropFirst().first ?? "") }
+        let hpByScore = ranked(hpKeys, prior: settings.hyperparameterPrior)
+        let hpRanking = hpByScore.filter { !settled.contains(parameter($0)) } + hpByScore.filter { settled.contains(parameter($0)) }
         let ideaRanking = ranked(ideaKeys, prior: settings.ideaPrior)
         let ideasFirst = rng.unit() < settings.ideaProbability
         let families = ideasFirst ? [(ideaRanking, true), (hpRanking, false)] : [(hpRanking, false), (ideaRanking, true)]
@@ -181,7 +205,7 @@ struct Snapshot {
     let hyperparameterKeys: [String]
     private let moves: [String: [(path: String, block: HyperparameterBlock, move: HyperparameterMove)]]
 
-    init(context: ResearchContext, settings: SearchSettings) throws {
+    init(context: ResearchContext, settings: SearchSettings, adaptation: StepAdaptation? = nil) throws {
         var files: [String: String] = [:]
         for path in context.editableFiles {
             let url = context.worktree.appendingPathComponent(path)
@@ -190,7 +214,8 @@ struct Snapshot {
             }
         }
         do {
-            try self.init(parsing: files, paths: context.editableFiles, tried: context.triedFilesHashes, settings: settings)
+            try self.init(parsing: files, paths: context.editableFiles, tried: context.triedFilesHashes, settings: settings,
+                          adaptation: adaptation)
         } catch let error as SearchError {
             throw ResearcherError.failed(error.description)
         }
@@ -203,7 +228,8 @@ struct Snapshot {
             ?? Snapshot(files: files, paths: paths, tried: tried, blocks: [], settings: settings)
     }
 
-    private init(parsing files: [String: String], paths: [String], tried: Set<String>, settings: SearchSettings) throws {
+    private init(parsing files: [String: String], paths: [String], tried: Set<String>, settings: SearchSettings,
+                 adaptation: StepAdaptation? = nil) throws {
         var blocks: [(path: String, block: HyperparameterBlock)] = []
         for path in paths {
             guard let source = files[path] else { continue }
@@ -211,18 +237,22 @@ struct Snapshot {
                 continue
             }
         }
-        self.init(files: files, paths: paths, tried: tried, blocks: blocks, settings: settings)
+        self.init(files: files, paths: paths, tried: tried, blocks: blocks, settings: settings, adaptation: adaptation)
     }
 
     private init(files: [String: String], paths: [String], tried: Set<String>,
-                 blocks: [(path: String, block: HyperparameterBlock)], settings: SearchSettings) {
+                 blocks: [(path: String, block: HyperparameterBlock)], settings: SearchSettings, adaptation: StepAdaptation? = nil) {
         self.files = files; self.paths = paths; self.tried = tried; self.blocks = blocks
         var keys: [String] = []
         var moves: [String: [(path: String, block: HyperparameterBlock, move: HyperparameterMove)]] = [:]
         var owned: Set<String> = []
         for (path, block) in blocks {
             for parameter in block.parameters where owned.insert(parameter.name).inserted {
-                for move in MoveGenerator.moves(for: parameter, in: block, settings: settings) {
+                var own = settings
+                if let adaptation, case .double(let v) = parameter.value, parameter.choices == nil {
+                    own.stepSize = adaptation.step(of: parameter.name, current: v, range: parameter.range, settings: settings)
+                }
+                for move in MoveGenerator.moves(for: parameter, in: block, settings: own) {
                     if moves[move.key] == nil { keys.append(move.key) }
                     moves[move.key, default: []].append((path, block, move))
                 }
@@ -254,6 +284,29 @@ struct Snapshot {
     /// The first step of move `key` that gives files not tried yet.
     func hyperparameterCandidate(_ key: String) -> Candidate? {
         hyperparameterCandidates(key).first { isFresh($0.files) }
+    }
+
+    /// The secant model's jumps (see `StepAdaptation`) of the real parameters that give files not tried yet, with their
+    /// predicted gains, largest gain first.
+    func jumps(_ adaptation: StepAdaptation, settings: SearchSettings) -> [(parameter: String, gain: Double, candidate: Candidate)] {
+        var owned: Set<String> = []
+        var out: [(parameter: String, gain: Double, candidate: Candidate)] = []
+        for (path, block) in blocks {
+            for parameter in block.parameters where owned.insert(parameter.name).inserted {
+                guard !MoveGenerator.frozen.contains(parameter.name), parameter.choices == nil, case .double(let v) = parameter.value,
+                      let jump = adaptation.jump(of: parameter.name, current: v, range: parameter.range, settings: settings),
+                      let source = files[path] else { continue }
+                let updated = block.replacing(parameter.name, with: .double(jump.to), in: source)
+                guard updated != source, isFresh([path: updated]) else { continue }
+                let move = HyperparameterMove(parameter: parameter.name, direction: jump.to > v ? "up" : "down", from: .double(v), to: .double(jump.to))
+                let from = Self.shown(parameter.literal(for: move.from)), to = Self.shown(parameter.literal(for: move.to))
+                let hypothesis = "A quadratic fit to \(parameter.name)'s past moves puts its optimum toward \(to) and predicts val_bpb "
+                    + String(format: "%.4g", jump.gain) + " lower."
+                out.append((parameter.name, jump.gain, Candidate(files: [path: updated], description: "\(parameter.name) \(from) → \(to)",
+                                                                  hypothesis: hypothesis, key: move.key)))
+            }
+        }
+        return out.sorted { $0.gain > $1.gain }
     }
 
     /// `idea` applied to the files, if it applies and gives files not tried yet.

@@ -9,7 +9,8 @@ import SubjectKit
 ///   propose 2.25), so a direction that paid off is followed further;
 /// - else a *mutation*: one or two knobs change, drawn by weight (step size 3, exploration 2, the others 1, the two
 ///   idea knobs ½ each: the knobs that change how far and how often the search moves come first): step size,
-///   exploration and prior weight multiplicatively (× e^{N(0, 0.6²)}), the probabilities and priors additively
+///   exploration, prior weight, step growth and surrogate trust multiplicatively (× e^{N(0, 0.6²)}), the probabilities
+///   and priors additively
 ///   (+ N(0, 0.15²)), momentum flips, all clamped to their valid ranges — the Gaussian mutation of evolution
 ///   strategies (Beyer & Schwefel 2002, "Evolution strategies: a comprehensive introduction"). A knob that a retired
 ///   sibling (same parent, mean score ≤ 0) moved one way is moved the other way.
@@ -106,7 +107,8 @@ public struct SettingsMutator: ProgramResearcher {
 
     /// The settings a mutation may change.
     enum Knob: String, CaseIterable {
-        case stepSize, exploration, priorWeight, hyperparameterPrior, ideaPrior, ideaProbability, combineProbability, momentum
+        case stepSize, exploration, priorWeight, hyperparameterPrior, ideaPrior, ideaProbability, combineProbability, momentum,
+             stepGrowth, surrogateTrust
 
         /// How often each knob is drawn, relative to the others.
         var weight: Double {
@@ -137,6 +139,8 @@ public struct SettingsMutator: ProgramResearcher {
             case .ideaProbability: return Self.round(s.ideaProbability)
             case .combineProbability: return Self.round(s.combineProbability)
             case .momentum: return s.momentum ? "on" : "off"
+            case .stepGrowth: return Self.round(s.stepGrowth)
+            case .surrogateTrust: return Self.round(s.surrogateTrust)
             }
         }
 
@@ -160,6 +164,8 @@ public struct SettingsMutator: ProgramResearcher {
             case .ideaProbability: s.ideaProbability = shifted(s.ideaProbability)
             case .combineProbability: s.combineProbability = shifted(s.combineProbability)
             case .momentum: s.momentum.toggle()
+            case .stepGrowth: s.stepGrowth = scaled(s.stepGrowth, 1, 8)
+            case .surrogateTrust: s.surrogateTrust = scaled(s.surrogateTrust, 0, 64)
             }
         }
 
@@ -179,6 +185,8 @@ public struct SettingsMutator: ProgramResearcher {
             case .ideaProbability: child.ideaProbability = shifted(from.ideaProbability, to.ideaProbability)
             case .combineProbability: child.combineProbability = shifted(from.combineProbability, to.combineProbability)
             case .momentum: child.momentum = to.momentum
+            case .stepGrowth: child.stepGrowth = scaled(from.stepGrowth, to.stepGrowth, 1, 8)
+            case .surrogateTrust: child.surrogateTrust = scaled(from.surrogateTrust, to.surrogateTrust, 0, 64)
             }
         }
 
@@ -192,6 +200,8 @@ public struct SettingsMutator: ProgramResearcher {
             case .ideaProbability: return up ? "Ideas pay off more than blind steps here." : "Blind steps pay off more than ideas here."
             case .combineProbability: return up ? "Near-misses add up when combined." : "Combining near-misses wastes experiments."
             case .momentum: return "Repeating a kept step is worth testing the other way."
+            case .stepGrowth: return up ? "Steps that grow faster along a paying direction cover the ranges sooner." : "Steps that grow slower overshoot less."
+            case .surrogateTrust: return up ? "The quadratic model of each parameter deserves longer jumps." : "The quadratic model of each parameter is too noisy for long jumps."
             }
         }
 

@@ -67,7 +67,7 @@ final class ScriptedProgramResearcher: ProgramResearcher, @unchecked Sendable {
         let settings = try JSONDecoder().decode(SearchSettings.self, from: Data(try #require(manifest.researcher.search).utf8))
         #expect(settings == SearchSettings(stepSize: 2, momentum: false))
         #expect(try Manifest.parse(manifest.render()).researcher.search == manifest.researcher.search)
-        #expect(throws: HarnessError.manifestKey(key: "researcher.search.boldness", problem: "is not a search setting; use hyperparameter_prior, idea_prior, prior_weight, exploration, idea_probability, step_size, momentum, combine_probability, near_miss_sigmas.")) {
+        #expect(throws: HarnessError.manifestKey(key: "researcher.search.boldness", problem: "is not a search setting; use hyperparameter_prior, idea_prior, prior_weight, exploration, idea_probability, step_size, momentum, combine_probability, near_miss_sigmas, step_growth, surrogate_trust.")) {
             try Manifest.parse(minimalManifest + "[researcher.search]\nboldness = 2\n")
         }
         #expect(throws: HarnessError.manifestKey(key: "researcher.search", problem: "invalid search settings: stepSize is 20.0; it must be above 0 and at most 8")) {
