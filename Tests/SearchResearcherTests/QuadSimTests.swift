@@ -12,21 +12,15 @@ import Testing
 /// QUADSIM_SEEDS (3), QUADSIM_SETTINGS (settings JSON), QUADSIM_DECADES (start every parameter this many decades from
 /// its optimum), QUADSIM_TRACE=<seed> (print each move).
 @Suite struct QuadSimTests {
-    static let start = """
-    LR = 3e-05  # range: 1e-6..1e4
-    WD = 30.0  # range: 1e-6..1e4
-    WARMUP = 0.0003  # range: 1e-6..1e4
-    BETA = 300.0  # range: 1e-6..1e4
-    INIT_SCALE = 6e-05  # range: 1e-6..1e4
-    CLIP = 0.003  # range: 1e-6..1e4
-    DROPOUT = 30.0  # range: 1e-6..1e4
-    EPS = 0.3  # range: 1e-6..1e4
-    MOMENTUM = 0.003  # range: 1e-6..1e4
-    TEMPERATURE = 300.0  # range: 1e-6..1e4
-    SEED = 1
-
-    """
-    static let terms: [(String, Double, Double)] = [("LR", 0.01, 0.12), ("WD", 0.1, 0.08), ("WARMUP", 0.1, 0.05), ("BETA", 1.0, 0.1), ("INIT_SCALE", 0.02, 0.15), ("CLIP", 1.0, 0.06), ("DROPOUT", 0.1, 0.05), ("EPS", 0.001, 0.04), ("MOMENTUM", 0.9, 0.07), ("TEMPERATURE", 1.0, 0.08)]
+    /// The subject as the template defines it: the hyperparameter block (everything before the first blank line) and
+    /// the `terms` line's (name, optimum, weight) triples, read from Templates/quadratic/train.py so the two cannot drift.
+    static let template = try! String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Templates/quadratic/train.py"), encoding: .utf8)
+    static let start = template.components(separatedBy: "\n\n")[0] + "\n"
+    static let terms: [(String, Double, Double)] = {
+        let line = template.split(separator: "\n").first { $0.hasPrefix("terms = [") }!
+        return line.matches(of: #/\((\w+), ([0-9.e-]+), ([0-9.e-]+)\)/#).map { (String($0.1), Double($0.2)!, Double($0.3)!) }
+    }()
 
     func loss(_ source: String) throws -> Double {
         let block = try HyperparameterBlock.parse(source, path: "train.py")
@@ -85,6 +79,8 @@ import Testing
     }
 
     @Test func theDefaultSearchReachesTheBenchTargetOnEverySeed() throws {
+        #expect(Self.terms.map(\.0) == ["LR", "WD", "WARMUP", "BETA", "INIT_SCALE", "CLIP", "DROPOUT", "EPS", "MOMENTUM", "TEMPERATURE"])
+        #expect(Self.terms[0].1 == 0.01 && Self.terms[0].2 == 0.12)
         var s = SearchSettings.default
         let env = ProcessInfo.processInfo.environment
         if let j = env["QUADSIM_SETTINGS"] { s = try JSONDecoder().decode(SearchSettings.self, from: Data(j.utf8)) }
