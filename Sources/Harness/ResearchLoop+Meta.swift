@@ -47,7 +47,8 @@ extension ResearchLoop {
             let settings = try JSONDecoder().decode(SearchSettings.self, from: Data(program.settings.utf8))
             let seed = seed ?? search.seed
             if settings != search.settings || search.policyFile != nil || seed != search.seed {
-                worker.researcher = try SearchResearcher(ideas: search.ideas, settings: settings, policyFile: nil, seed: seed)
+                worker.researcher = try SearchResearcher(ideas: search.ideas, settings: settings, policyFile: nil, seed: seed,
+                                                         maximize: search.maximize)
             }
         }
     }

@@ -43,8 +43,9 @@ public enum ResearcherBenchmark {
     /// A researcher of the benchmark by name, for a seed.
     public static func researcher(_ name: String, seed: UInt64, workspace: Workspace, sourceRoot: URL? = nil) throws -> any Researcher {
         switch name {
-        case "search": return try SearchResearcher(ideas: try SubjectBridge.ideas(of: workspace), settings: .default, policyFile: nil, seed: seed)
-        case "search-meta": return try SearchResearcher(ideas: try SubjectBridge.ideas(of: workspace), settings: metaSettings, policyFile: nil, seed: seed)
+        case "search", "search-meta":
+            return try SearchResearcher(ideas: try SubjectBridge.ideas(of: workspace), settings: name == "search" ? .default : metaSettings,
+                                        policyFile: nil, seed: seed, maximize: workspace.manifest.direction == .higher)
         case let sampler where OptunaResearcher.samplers.contains(sampler):
             return try OptunaResearcher(sampler: sampler, seed: seed, ideas: try SubjectBridge.ideas(of: workspace),
                                         maximize: workspace.manifest.direction == .higher,

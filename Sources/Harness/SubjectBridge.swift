@@ -82,7 +82,8 @@ public enum SubjectBridge {
         let ideas = try ideas(of: workspace)
         do {
             let settings = try workspace.manifest.researcher.search.map { try JSONDecoder().decode(SearchSettings.self, from: Data($0.utf8)) } ?? .default
-            return try SearchResearcher(ideas: ideas, settings: settings, policyFile: keepsPolicy ? workspace.policyFile : nil, seed: seed)
+            return try SearchResearcher(ideas: ideas, settings: settings, policyFile: keepsPolicy ? workspace.policyFile : nil, seed: seed,
+                                        maximize: workspace.manifest.direction == .higher)
         } catch { throw HarnessError.other("\(error)") }
     }
 

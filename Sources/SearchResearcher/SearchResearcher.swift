@@ -40,12 +40,15 @@ public final class SearchResearcher: Researcher {
     public let seed: UInt64
     /// What earlier sessions learned, as read from `policyFile` at init.
     public let learned: SearchPolicy
+    /// True for a metric where higher is better (a tensorcore workspace's tokens_per_second): the researcher then
+    /// reads every metric negated, so its rewards, near-misses and secant models, written for a loss, point the right way.
+    public let maximize: Bool
 
     /// - Throws: `SearchError.invalidSettings` for settings out of range, `SearchError.unreadablePolicy`
     ///   when `policyFile` exists but is not a policy file. A missing policy file is fine.
-    public init(ideas: [Idea], settings: SearchSettings = .default, policyFile: URL?, seed: UInt64) throws {
+    public init(ideas: [Idea], settings: SearchSettings = .default, policyFile: URL?, seed: UInt64, maximize: Bool = false) throws {
         try settings.validate()
-        self.ideas = ideas; self.settings = settings; self.policyFile = policyFile; self.seed = seed
+        self.ideas = ideas; self.settings = settings; self.policyFile = policyFile; self.seed = seed; self.maximize = maximize
         self.learned = try policyFile.map { try SearchPolicy.load(from: $0) } ?? SearchPolicy()
     }
 
@@ -69,6 +72,7 @@ public final class SearchResearcher: Researcher {
     /// - Throws: `ResearcherError.failed` when an editable file cannot be read or has a bad annotation;
     ///   `ResearcherError.nothingLeftToTry` when every move is exhausted.
     public func proposeNow(_ context: ResearchContext) throws -> Proposal {
+        let context = maximize ? context.negatingMetrics() : context
         let adaptation = StepAdaptation(history: context.history, noiseSigma: context.noiseSigma)
         let snapshot = try Snapshot(context: context, settings: settings, adaptation: adaptation)
         let policy = learned.merging(context.history, noiseSigma: context.noiseSigma)
@@ -321,5 +325,16 @@ struct Snapshot {
             return String(literal.dropFirst().dropLast())
         }
         return literal
+    }
+}
+
+extension ResearchContext {
+    /// The context with every metric (the history's and the best's) negated: a higher-is-better metric as a loss.
+    /// The noise σ and the keep margin are magnitudes and stay as they are.
+    func negatingMetrics() -> ResearchContext {
+        var negated = self
+        negated.history = history.map { outcome in var o = outcome; o.metric = o.metric.map { -$0 }; return o }
+        negated.bestMetric = bestMetric.map { -$0 }
+        return negated
     }
 }

@@ -103,6 +103,28 @@ import Testing
 
     /// A small loop on the Swift fixture with a noiseless metric whose optimum lies outside LEARNING_RATE's and DEPTH's
     /// ranges: every proposal stays in range (integers stay integers), and the search gets close to the best reachable.
+    @Test func aHigherIsBetterMetricIsSearchedAsTheMirrorOfALoss() throws {
+        // tokens_per_second-like: g = 10 − 0.5·(ln x − ln 0.01)², best at 0.01; the same moves scored as a loss f = −g.
+        let train = Fixtures.swiftTrain.replacingOccurrences(of: "3e-3      // range: 1e-4..1e-2", with: "3.375e-4  // range: 1e-5..1e-1")
+        let dir = try Fixtures.worktree(["train.swift": train])
+        func g(_ x: Double) -> Double { 10 - 0.5 * pow(log(x) - log(0.01), 2) }
+        func context(_ sign: Double) -> ResearchContext {
+            let history = [ExperimentOutcome(number: 1, commit: "c1", description: "baseline", status: .baseline, metric: sign * g(1e-4)),
+                           ExperimentOutcome(number: 2, commit: "c2", parentCommit: "c1", description: "LEARNING_RATE 1e-4 → 1.5e-4",
+                                             status: .keep, metric: sign * g(1.5e-4), move: "hp:LEARNING_RATE:up"),
+                           ExperimentOutcome(number: 3, commit: "c3", parentCommit: "c2", description: "LEARNING_RATE 1.5e-4 → 3.375e-4",
+                                             status: .keep, metric: sign * g(3.375e-4), move: "hp:LEARNING_RATE:up")]
+            return ResearchContext(worktree: dir, editableFiles: ["train.swift"], history: history, bestMetric: sign * g(3.375e-4), noiseSigma: 0.002)
+        }
+        let maximizing = try SearchResearcher(ideas: [], policyFile: nil, seed: 1, maximize: true).proposeNow(context(1))
+        let asLoss = try SearchResearcher(ideas: [], policyFile: nil, seed: 1).proposeNow(context(-1))
+        #expect(maximizing.description == asLoss.description)
+        #expect(maximizing.move == "hp:LEARNING_RATE:up")
+        // Read as a loss, the same numbers are concave: no model, so not the model's jump.
+        let unaware = try SearchResearcher(ideas: [], policyFile: nil, seed: 1).proposeNow(context(1))
+        #expect(unaware.description != maximizing.description, "\(unaware.description)")
+    }
+
     @Test func aSimulatedSearchStaysInItsRangesAndImproves() throws {
         let dir = try Fixtures.worktree(["train.swift": Fixtures.swiftTrain])
         let path = dir.appendingPathComponent("train.swift")
