@@ -17,7 +17,7 @@ public struct CoreRecord: Codable, Sendable, Equatable, FetchableRecord, Mutable
     public var sourceWorkspace: String
     public var sourceTag: String
     public var sourceCommit: String
-    /// The source's metric (`tokens_per_second`) at its baseline and at the adopted commit, as its ledger recorded them.
+    /// The source's metric (`speedup`; `tokens_per_second` before the reference core) at its baseline and at the adopted commit, as its ledger recorded them.
     public var sourceMetric: String
     public var sourceBaseline: Double?
     public var sourceBest: Double?
@@ -32,9 +32,10 @@ public struct CoreRecord: Codable, Sendable, Equatable, FetchableRecord, Mutable
         (try? JSONDecoder().decode([String: String].self, from: Data(files.utf8))) ?? [:]
     }
 
-    /// One line for `status`: "tensor core: from /ws tag t1 commit abc1234 (keep), tokens_per_second 1000 → 1200 (+20.0%)".
+    /// One line for `status`: "tensor core: from /ws tag t1 commit abc1234 (keep), speedup 1.0000 → 1.2000 (+20.0%)".
     public var summary: String {
-        func number(_ v: Double?) -> String { v.map { String(format: "%.1f", $0) } ?? "—" }
+        // A ratio (the speedup over the reference core) to 4 decimals; a rate (tokens per second) to 1.
+        func number(_ v: Double?) -> String { v.map { String(format: abs($0) < 100 ? "%.4f" : "%.1f", $0) } ?? "—" }
         var line = "tensor core: from \(sourceWorkspace) tag \(sourceTag) commit \(sourceCommit.prefix(12))"
             + (sourceKept ? "" : " (its baseline, not a keep)")
             + ", \(sourceMetric) \(number(sourceBaseline)) → \(number(sourceBest))"

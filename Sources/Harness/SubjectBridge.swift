@@ -21,7 +21,7 @@ public enum SubjectBridge {
     /// The summary keys a manifest's `metric.name` may name.
     public static let metricNames = ["val_bpb", "test_bpb", "training_seconds", "total_seconds", "peak_memory_mb",
                                      "mfu_percent", "total_tokens_M", "num_steps", "num_params_M", "depth",
-                                     "tokens_per_second"]
+                                     "tokens_per_second", "speedup"]
 
     /// Parses the last summary block of a run's output and picks the manifest's metric from it.
     /// Throws a message naming what is wrong (no block, a missing key, NaN).

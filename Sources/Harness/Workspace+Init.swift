@@ -46,6 +46,11 @@ struct Template {
     var pythonRequirements: String?
     /// `sigma_prior`: a prior guess of one run's σ of the metric, measured for the template (see `NoiseSettings`).
     var sigmaPrior: Double?
+    /// `reference_module = [FROM, TO]` and `reference_copies = [[source path, workspace path], ...]`: copies made
+    /// at init from the source tree with every whole word FROM renamed TO (the tensorcore template's second copy of
+    /// the shipped core, which its benchmark times beside the candidate in one process).
+    var referenceRename: (from: String, to: String)?
+    var referenceCopies: [(from: String, to: String)] = []
 
     static func load(_ directory: URL) throws -> Template {
         let url = directory.appendingPathComponent("template.toml")
@@ -72,11 +77,25 @@ struct Template {
         guard let score = EvaluationSettings.Scoring(rawValue: scoring) else {
             throw HarnessError.other("\(url.path): 'scoring' is '\(scoring)'; use \"harness\" or \"summary\"")
         }
-        return Template(directory: directory, name: try string("name"), vendor: strings("vendor") ?? [],
-                        editable: editable, notes: strings("notes") ?? ["program.md"], build: try string("build"),
-                        run: try string("run"), metric: table["metric"]?.string ?? "val_bpb", direction: dir,
-                        ideas: table["ideas"]?.string, scoring: score, pythonRequirements: table["python"]?.string,
-                        sigmaPrior: table["sigma_prior"]?.double ?? table["sigma_prior"]?.int.map(Double.init))
+        var template = Template(directory: directory, name: try string("name"), vendor: strings("vendor") ?? [],
+                                editable: editable, notes: strings("notes") ?? ["program.md"], build: try string("build"),
+                                run: try string("run"), metric: table["metric"]?.string ?? "val_bpb", direction: dir,
+                                ideas: table["ideas"]?.string, scoring: score, pythonRequirements: table["python"]?.string,
+                                sigmaPrior: table["sigma_prior"]?.double ?? table["sigma_prior"]?.int.map(Double.init))
+        if let rename = strings("reference_module") {
+            guard rename.count == 2, rename.allSatisfy({ !$0.isEmpty }) else {
+                throw HarnessError.other("\(url.path): 'reference_module' must be [\"FROM\", \"TO\"], two module names")
+            }
+            template.referenceRename = (rename[0], rename[1])
+            for pair in table["reference_copies"]?.array ?? [] {
+                let paths = pair.array?.compactMap { $0.string } ?? []
+                guard paths.count == 2, paths.allSatisfy(Manifest.isSafeRelativePath) else {
+                    throw HarnessError.other("\(url.path): each 'reference_copies' entry must be [\"source path\", \"workspace path\"], two relative paths")
+                }
+                template.referenceCopies.append((paths[0], paths[1]))
+            }
+        }
+        return template
     }
 }
 
@@ -138,6 +157,7 @@ extension Workspace {
                 for (path, data) in core.files { try data.write(to: root.appendingPathComponent(path)) }
             }
             try validateEditable(vendored, in: root)
+            try copyReference(template, from: source, to: root)
             try ".build/\n.autoresearch/\n__pycache__/\n.venv/\n".write(to: root.appendingPathComponent(".gitignore"), atomically: true, encoding: .utf8)
 
             var manifest = Manifest(name: template.name, editable: template.editable, build: template.build,

@@ -1,6 +1,8 @@
 // swift-tools-version:6.0
 // A research workspace whose subject is the tensor core itself. Editable: the TensorCore files listed in
-// autoresearch.toml; fixed: everything else, in particular Sources/corebench (the correctness gate and the benchmark).
+// autoresearch.toml; fixed: everything else, in particular Sources/corebench (the correctness gate and the benchmark)
+// and the reference: ReferenceCore (the shipped core, renamed at init) with ReferenceModel (the benchmark's model on
+// it), which corebench times beside the candidate in alternating rounds.
 import PackageDescription
 
 // The same release settings as the GPT subject's workspace, so the measured speed is the speed the GPT subject gets.
@@ -18,7 +20,9 @@ let package = Package(
             name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: optimize,
             linkerSettings: [.linkedLibrary("openblas", .when(platforms: [.linux])), .linkedFramework("Accelerate", .when(platforms: [.macOS]))]
         ),
-        .executableTarget(name: "corebench", dependencies: ["TensorCore"], path: "Sources/corebench", swiftSettings: optimize),
+        .target(name: "ReferenceCore", dependencies: ["CBLAS"], swiftSettings: optimize),
+        .target(name: "ReferenceModel", dependencies: ["ReferenceCore"], swiftSettings: optimize),
+        .executableTarget(name: "corebench", dependencies: ["TensorCore", "ReferenceModel"], path: "Sources/corebench", swiftSettings: optimize),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -94,9 +94,9 @@ import Testing
         let record = try #require(try ledger.core(commit: tag.baselineCommit))
         #expect(record.tag == "dec1-core1" && record.sourceWorkspace == tc.root.path && record.sourceTag == "engine")
         #expect(record.sourceCommit == kept && record.sourceKept && record.sourceBaseline == 1000 && record.sourceBest == 1200)
-        #expect(record.sourceMetric == "tokens_per_second" && record.fileHashes == core.hashes)
+        #expect(record.sourceMetric == "speedup" && record.fileHashes == core.hashes)
         let status = try TagReports(workspace: ws, tag: "dec1-core1").status()
-        #expect(status.text.contains("tensor core: from \(tc.root.path) tag engine commit \(kept.prefix(12)), tokens_per_second 1000.0 → 1200.0 (+20.0%)"), "\(status.text)")
+        #expect(status.text.contains("tensor core: from \(tc.root.path) tag engine commit \(kept.prefix(12)), speedup 1000.0 → 1200.0 (+20.0%)"), "\(status.text)")
         #expect(try TagReports(workspace: ws, tag: "dec1").status().core == nil)
 
         // The loop resumes the new tag from the adoption commit (its baseline is still to measure); the old tag's

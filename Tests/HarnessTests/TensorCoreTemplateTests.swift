@@ -24,12 +24,13 @@ import Testing
     func tunablesParseAndTheGatePassesAndExercisesEveryOne() async throws {
         let (ws, base) = try makeWorkspace()
         defer { try? FileManager.default.removeItem(at: base) }
-        #expect(ws.manifest.metric == "tokens_per_second" && ws.manifest.direction == .higher)
+        #expect(ws.manifest.metric == "speedup" && ws.manifest.direction == .higher)
         #expect(ws.manifest.evaluation.scoring == .summary)
-        #expect(ws.manifest.noise.sigmaPrior == 1000)  // tok/s, a prior until the workspace's own runs measure σ
-        // The non-editable core and the benchmark are protected; the kernels are not.
+        #expect(ws.manifest.noise.sigmaPrior == 0.02)  // a ratio, a prior until the workspace's own runs measure σ
+        // The non-editable core, the benchmark and the reference are protected; the kernels are not.
         #expect(ws.manifest.fixed["Sources/corebench/main.swift"] != nil && ws.manifest.fixed["Sources/TensorCore/Tensor.swift"] != nil)
         #expect(ws.manifest.fixed["Sources/TensorCore/Ops/MatMul.swift"] == nil)
+        #expect(ws.manifest.fixed["Sources/ReferenceCore/Ops/MatMul.swift"] != nil && ws.manifest.fixed["Sources/ReferenceModel/Model.swift"] != nil)
         var names: [String: String] = [:]
         for path in ws.manifest.editable {
             let source = try String(contentsOf: ws.root.appendingPathComponent(path), encoding: .utf8)
@@ -48,6 +49,47 @@ import Testing
         for (name, value) in names {
             #expect(output.contains("tunable \(name) = \(value): exercised by '"), "\(name) is not exercised by the gate")
         }
+    }
+
+    @Test func theReferenceIsTheShippedCoreAndTheBenchmarksModelRenamed() throws {
+        let (ws, base) = try makeWorkspace()
+        defer { try? FileManager.default.removeItem(at: base) }
+        let source = try Workspace.sourceRoot()
+        func read(_ root: URL, _ path: String) throws -> String { try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8) }
+        // Every file of the shipped core is there, with the module's name (and only it) changed.
+        let files = try FileManager.default.subpathsOfDirectory(atPath: source.appendingPathComponent("Sources/TensorCore").path)
+            .filter { $0.hasSuffix(".swift") }
+        #expect(files.count > 20)
+        for file in files {
+            let shipped = try read(source, "Sources/TensorCore/" + file), copy = try read(ws.root, "Sources/ReferenceCore/" + file)
+            #expect(copy == shipped.replacingOccurrences(of: "TensorCore", with: "ReferenceCore"), "\(file)")
+        }
+        #expect(try read(ws.root, "Sources/ReferenceCore/Ops/MatMul.swift").contains("serial ? gemmSerial : ReferenceCore.gemm"))
+        let model = try read(ws.root, "Sources/corebench/Model.swift")
+        #expect(model.contains("\nimport TensorCore\n"))
+        #expect(try read(ws.root, "Sources/ReferenceModel/Model.swift") == model.replacingOccurrences(of: "import TensorCore", with: "import ReferenceCore"))
+    }
+
+    @Test(.timeLimit(.minutes(15)))
+    func theShippedCoreScoresAboutOneAndASlowerKernelBelowItInTheSameRun() async throws {
+        let (ws, base) = try makeWorkspace(budget: 3)
+        defer { try? FileManager.default.removeItem(at: base) }
+        // Correct but slower: every matrix product on the candidate core sleeps 300 µs first.
+        let path = "Sources/TensorCore/Ops/MatMul.swift"
+        let source = try String(contentsOf: ws.root.appendingPathComponent(path), encoding: .utf8)
+        let entry = "    let block = max(16, GEMM_ROW_BLOCK_FLOATS"
+        #expect(source.contains(entry))
+        let slow = "import Foundation\n" + source.replacingOccurrences(of: entry, with: "    usleep(300)\n" + entry)
+        let researcher = ScriptedResearcher([.files([path: slow], "MatMul: sleep 300 µs before every product")])
+        let (_, records) = try await runLoop(ws, researcher, experiments: 1, baselineRuns: 2)
+        let baseline = try #require(records.first { $0.number == 0 })
+        #expect(baseline.status == "baseline", "\(baseline.error ?? "")")
+        // The shipped core against its renamed copy, timed in alternating rounds: about 1 whatever the machine does.
+        let ratio = try #require(baseline.metric)
+        #expect(ratio > 0.8 && ratio < 1.25, "baseline speedup \(ratio)")
+        let candidate = try #require(records.first { $0.number == 1 })
+        #expect(candidate.status == "discard", "\(candidate.status): \(candidate.error ?? "")")
+        #expect((candidate.metric ?? 1) < 0.8 * ratio, "slower candidate's speedup \(candidate.metric ?? .nan) against \(ratio)")
     }
 
     @Test(.timeLimit(.minutes(10)))
