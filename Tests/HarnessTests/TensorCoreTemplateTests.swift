@@ -26,7 +26,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: base) }
         #expect(ws.manifest.metric == "speedup" && ws.manifest.direction == .higher)
         #expect(ws.manifest.evaluation.scoring == .summary)
-        #expect(ws.manifest.noise.sigmaPrior == 0.02)  // a ratio, a prior until the workspace's own runs measure σ
+        #expect(ws.manifest.noise.sigmaPrior == 0.01)  // a ratio, a prior until the workspace's own runs measure σ
         // The non-editable core, the benchmark and the reference are protected; the kernels are not.
         #expect(ws.manifest.fixed["Sources/corebench/main.swift"] != nil && ws.manifest.fixed["Sources/TensorCore/Tensor.swift"] != nil)
         #expect(ws.manifest.fixed["Sources/TensorCore/Ops/MatMul.swift"] == nil)
