@@ -48,7 +48,7 @@ extension ResearchLoop {
             let seed = seed ?? search.seed
             if settings != search.settings || search.policyFile != nil || seed != search.seed {
                 worker.researcher = try SearchResearcher(ideas: search.ideas, settings: settings, policyFile: nil, seed: seed,
-                                                         maximize: search.maximize)
+                                                         maximize: search.maximize, metric: search.metric)
             }
         }
     }

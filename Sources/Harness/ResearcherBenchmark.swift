@@ -45,7 +45,8 @@ public enum ResearcherBenchmark {
         switch name {
         case "search", "search-meta":
             return try SearchResearcher(ideas: try SubjectBridge.ideas(of: workspace), settings: name == "search" ? .default : metaSettings,
-                                        policyFile: nil, seed: seed, maximize: workspace.manifest.direction == .higher)
+                                        policyFile: nil, seed: seed, maximize: workspace.manifest.direction == .higher,
+                                        metric: workspace.manifest.metric)
         case let sampler where OptunaResearcher.samplers.contains(sampler):
             return try OptunaResearcher(sampler: sampler, seed: seed, ideas: try SubjectBridge.ideas(of: workspace),
                                         maximize: workspace.manifest.direction == .higher,

@@ -83,7 +83,7 @@ public enum SubjectBridge {
         do {
             let settings = try workspace.manifest.researcher.search.map { try JSONDecoder().decode(SearchSettings.self, from: Data($0.utf8)) } ?? .default
             return try SearchResearcher(ideas: ideas, settings: settings, policyFile: keepsPolicy ? workspace.policyFile : nil, seed: seed,
-                                        maximize: workspace.manifest.direction == .higher)
+                                        maximize: workspace.manifest.direction == .higher, metric: workspace.manifest.metric)
         } catch { throw HarnessError.other("\(error)") }
     }
 

@@ -1,17 +1,26 @@
 import SubjectKit
 import Foundation
 
+/// What the researcher is asked to improve, in the words of its hypotheses: "lower val_bpb", "raise speedup".
+struct Goal {
+    var metric: String
+    var maximize: Bool
+    static let valBPB = Goal(metric: "val_bpb", maximize: false)
+    /// "lower val_bpb" / "raise speedup".
+    var better: String { (maximize ? "raise " : "lower ") + metric }
+}
+
 /// One-sentence hypotheses for hyperparameter moves, by what the parameter's name suggests it is.
 enum Hypotheses {
-    static func forMove(_ move: HyperparameterMove, from: String, to: String) -> String {
+    static func forMove(_ move: HyperparameterMove, from: String, to: String, goal: Goal = .valBPB) -> String {
         let name = move.parameter
         let up = move.direction == "up"
         func has(_ parts: String...) -> Bool { parts.contains { name.contains($0) } }
         switch move.direction {
-        case "on": return "Turning \(name) on should lower val_bpb if what it enables helps this model."
-        case "off": return "Turning \(name) off should lower val_bpb if what it enables costs more than it gives."
+        case "on": return "Turning \(name) on should \(goal.better) if what it enables helps this model."
+        case "off": return "Turning \(name) off should \(goal.better) if what it enables costs more than it gives."
         case "up", "down": break
-        default: return "\(name) = \(to) may suit this model better than \(from) and lower val_bpb."
+        default: return "\(name) = \(to) may suit this model better than \(from) and \(goal.better)."
         }
         if has("DECAY", "DROPOUT", "REG") {
             return up ? "Stronger \(name) (\(to)) should regularise more and generalise better to the validation set."
@@ -34,10 +43,10 @@ enum Hypotheses {
                       : "A shorter \(name) (\(to)) makes each step cheaper, so more tokens fit in the time budget."
         }
         if has("DEPTH", "LAYER", "WIDTH", "DIM", "EMBD", "EMBED", "HIDDEN", "HEAD", "MLP", "RATIO") {
-            return up ? "A bigger model (\(name) = \(to)) has more capacity, which should lower val_bpb if it still trains enough steps in the time budget."
-                      : "A smaller model (\(name) = \(to)) trains more steps within the time budget, which may lower val_bpb more than the lost capacity raises it."
+            return up ? "A bigger model (\(name) = \(to)) has more capacity, which should \(goal.better) if it still trains enough steps in the time budget."
+                      : "A smaller model (\(name) = \(to)) trains more steps within the time budget, which may \(goal.better) more than the lost capacity raises it."
         }
-        return (up ? "Raising" : "Lowering") + " \(name) from \(from) to \(to) tests whether val_bpb improves in that direction."
+        return (up ? "Raising" : "Lowering") + " \(name) from \(from) to \(to) tests whether \(goal.metric) improves in that direction."
     }
 }
 

@@ -43,12 +43,17 @@ public final class SearchResearcher: Researcher {
     /// True for a metric where higher is better (a tensorcore workspace's tokens_per_second): the researcher then
     /// reads every metric negated, so its rewards, near-misses and secant models, written for a loss, point the right way.
     public let maximize: Bool
+    /// The metric's name, for the words of the hypotheses ("should raise speedup").
+    public let metric: String
+    var goal: Goal { Goal(metric: metric, maximize: maximize) }
 
     /// - Throws: `SearchError.invalidSettings` for settings out of range, `SearchError.unreadablePolicy`
     ///   when `policyFile` exists but is not a policy file. A missing policy file is fine.
-    public init(ideas: [Idea], settings: SearchSettings = .default, policyFile: URL?, seed: UInt64, maximize: Bool = false) throws {
+    public init(ideas: [Idea], settings: SearchSettings = .default, policyFile: URL?, seed: UInt64, maximize: Bool = false,
+                metric: String = "val_bpb") throws {
         try settings.validate()
         self.ideas = ideas; self.settings = settings; self.policyFile = policyFile; self.seed = seed; self.maximize = maximize
+        self.metric = metric
         self.learned = try policyFile.map { try SearchPolicy.load(from: $0) } ?? SearchPolicy()
     }
 
@@ -74,7 +79,8 @@ public final class SearchResearcher: Researcher {
     public func proposeNow(_ context: ResearchContext) throws -> Proposal {
         let context = maximize ? context.negatingMetrics() : context
         let adaptation = StepAdaptation(history: context.history, noiseSigma: context.noiseSigma)
-        let snapshot = try Snapshot(context: context, settings: settings, adaptation: adaptation)
+        var snapshot = try Snapshot(context: context, settings: settings, adaptation: adaptation)
+        snapshot.goal = goal
         let policy = learned.merging(context.history, noiseSigma: context.noiseSigma)
         if let policyFile { try? policy.save(to: policyFile) }
         var rng = SplitMix64(seed: seed ^ (context.seed &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(context.history.count) &* 0xD1B5_4A32_D192_ED03))
@@ -182,7 +188,8 @@ public final class SearchResearcher: Researcher {
                   !changes.isEmpty else { return nil }
             return Candidate(files: changes, description: "idea: \(idea.description)", hypothesis: idea.hypothesis, key: key)
         }
-        let snapshot = Snapshot(files: files, paths: files.keys.sorted(), tried: [], settings: settings)
+        var snapshot = Snapshot(files: files, paths: files.keys.sorted(), tried: [], settings: settings)
+        snapshot.goal = goal
         return snapshot.hyperparameterCandidates(key).first
     }
 }
@@ -208,6 +215,8 @@ struct Snapshot {
     /// Hyperparameter moves grouped by key, keys in file and parameter order.
     let hyperparameterKeys: [String]
     private let moves: [String: [(path: String, block: HyperparameterBlock, move: HyperparameterMove)]]
+    /// The metric and its direction, for the hypotheses' words.
+    var goal = Goal.valBPB
 
     init(context: ResearchContext, settings: SearchSettings, adaptation: StepAdaptation? = nil) throws {
         var files: [String: String] = [:]
@@ -281,7 +290,7 @@ struct Snapshot {
             guard updated != source else { return nil }
             let from = Self.shown(parameter.literal(for: move.from)), to = Self.shown(parameter.literal(for: move.to))
             return Candidate(files: [path: updated], description: "\(move.parameter) \(from) → \(to)",
-                             hypothesis: Hypotheses.forMove(move, from: from, to: to), key: key)
+                             hypothesis: Hypotheses.forMove(move, from: from, to: to, goal: goal), key: key)
         }
     }
 
@@ -304,8 +313,8 @@ struct Snapshot {
                 guard updated != source, isFresh([path: updated]) else { continue }
                 let move = HyperparameterMove(parameter: parameter.name, direction: jump.to > v ? "up" : "down", from: .double(v), to: .double(jump.to))
                 let from = Self.shown(parameter.literal(for: move.from)), to = Self.shown(parameter.literal(for: move.to))
-                let hypothesis = "A quadratic fit to \(parameter.name)'s past moves puts its optimum toward \(to) and predicts val_bpb "
-                    + String(format: "%.4g", jump.gain) + " lower."
+                let hypothesis = "A quadratic fit to \(parameter.name)'s past moves puts its optimum toward \(to) and predicts \(goal.metric) "
+                    + String(format: "%.4g", jump.gain) + (goal.maximize ? " higher." : " lower.")
                 out.append((parameter.name, jump.gain, Candidate(files: [path: updated], description: "\(parameter.name) \(from) → \(to)",
                                                                   hypothesis: hypothesis, key: move.key)))
             }
@@ -316,7 +325,7 @@ struct Snapshot {
     /// `idea` applied to the files, if it applies and gives files not tried yet.
     func ideaCandidate(_ idea: Idea) -> Candidate? {
         guard case .applied(let changes) = idea.apply(to: files), isFresh(changes) else { return nil }
-        let hypothesis = idea.hypothesis.isEmpty ? "\(idea.description) should lower val_bpb." : idea.hypothesis
+        let hypothesis = idea.hypothesis.isEmpty ? "\(idea.description) should \(goal.better)." : idea.hypothesis
         return Candidate(files: changes, description: "idea: \(idea.description)", hypothesis: hypothesis, key: idea.key)
     }
 

@@ -116,10 +116,13 @@ import Testing
                                              status: .keep, metric: sign * g(3.375e-4), move: "hp:LEARNING_RATE:up")]
             return ResearchContext(worktree: dir, editableFiles: ["train.swift"], history: history, bestMetric: sign * g(3.375e-4), noiseSigma: 0.002)
         }
-        let maximizing = try SearchResearcher(ideas: [], policyFile: nil, seed: 1, maximize: true).proposeNow(context(1))
+        let maximizing = try SearchResearcher(ideas: [], policyFile: nil, seed: 1, maximize: true, metric: "speedup").proposeNow(context(1))
         let asLoss = try SearchResearcher(ideas: [], policyFile: nil, seed: 1).proposeNow(context(-1))
         #expect(maximizing.description == asLoss.description)
         #expect(maximizing.move == "hp:LEARNING_RATE:up")
+        // Its hypothesis names the workspace's metric and its direction.
+        #expect(maximizing.hypothesis.contains("predicts speedup ") && maximizing.hypothesis.hasSuffix(" higher."), "\(maximizing.hypothesis)")
+        #expect(asLoss.hypothesis.contains("predicts val_bpb ") && asLoss.hypothesis.hasSuffix(" lower."), "\(asLoss.hypothesis)")
         // Read as a loss, the same numbers are concave: no model, so not the model's jump.
         let unaware = try SearchResearcher(ideas: [], policyFile: nil, seed: 1).proposeNow(context(1))
         #expect(unaware.description != maximizing.description, "\(unaware.description)")
