@@ -72,15 +72,16 @@ import Testing
 
     @Test(.timeLimit(.minutes(15)))
     func theShippedCoreScoresAboutOneAndASlowerKernelBelowItInTheSameRun() async throws {
-        let (ws, base) = try makeWorkspace(budget: 3)
+        let (ws, base) = try makeWorkspace(budget: 4)
         defer { try? FileManager.default.removeItem(at: base) }
-        // Correct but slower: every matrix product on the candidate core sleeps 300 µs first.
+        // Correct but slower: every matrix product on the candidate core sleeps 1 ms first (about 75 ms a step, more
+        // than the step itself takes on 2 idle cores, so even a machine slowed 3 times leaves it clearly slower).
         let path = "Sources/TensorCore/Ops/MatMul.swift"
         let source = try String(contentsOf: ws.root.appendingPathComponent(path), encoding: .utf8)
         let entry = "    let block = max(16, GEMM_ROW_BLOCK_FLOATS"
         #expect(source.contains(entry))
-        let slow = "import Foundation\n" + source.replacingOccurrences(of: entry, with: "    usleep(300)\n" + entry)
-        let researcher = ScriptedResearcher([.files([path: slow], "MatMul: sleep 300 µs before every product")])
+        let slow = "import Foundation\n" + source.replacingOccurrences(of: entry, with: "    usleep(1000)\n" + entry)
+        let researcher = ScriptedResearcher([.files([path: slow], "MatMul: sleep 1 ms before every product")])
         let (_, records) = try await runLoop(ws, researcher, experiments: 1, baselineRuns: 2)
         let baseline = try #require(records.first { $0.number == 0 })
         #expect(baseline.status == "baseline", "\(baseline.error ?? "")")

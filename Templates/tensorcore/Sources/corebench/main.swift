@@ -33,7 +33,8 @@ print(String(format: "gate passed: %d checks in %.1f s", gate.passed.count, Date
 if CommandLine.arguments.dropFirst().contains("--gate") { exit(0) }
 
 // Timing: warm-up steps on both cores, then pairs of rounds of `stepsPerRound` steps (candidate then reference,
-// reference then candidate, ...) until the budget is spent (at least 3 pairs).
+// reference then candidate, ...) until the budget is spent, and at least 8 pairs (an even number, so each core goes
+// first as often; the median of fewer pairs is one burst of load away from either side).
 Parallel.threads = defaultThreads
 let environment = ProcessInfo.processInfo.environment
 let budget = environment["AUTORESEARCH_TIME_BUDGET"].flatMap(Double.init) ?? 30
@@ -57,7 +58,7 @@ func timeRound(_ name: String, _ step: () -> Float) -> Double {
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }
 var rates: [Double] = [], referenceRates: [Double] = [], ratios: [Double] = [], timed = 0.0, steps = 0
-while timed < budget || ratios.count < 3 {
+while timed < budget || ratios.count < 8 {
     let candidateStep = { () -> Float in let (x, y) = batches.next(); return model.step(x, y) }
     var seconds = (0.0, 0.0)
     if ratios.count % 2 == 0 {
