@@ -42,10 +42,10 @@ import Testing
                 names[p.name] = p.literal.replacingOccurrences(of: "_", with: "")
             }
         }
-        #expect(names.count == 12, "\(names.keys.sorted())")
+        #expect(names.count == 15, "\(names.keys.sorted())")
         let (status, output) = try await buildAndRunGate(ws.root)
         #expect(status == .exited(0), "\(output.suffix(3000))")
-        #expect(output.contains("gate passed: 35 checks"), "\(output.suffix(2000))")
+        #expect(output.contains("gate passed: 36 checks"), "\(output.suffix(2000))")
         for (name, value) in names {
             #expect(output.contains("tunable \(name) = \(value): exercised by '"), "\(name) is not exercised by the gate")
         }

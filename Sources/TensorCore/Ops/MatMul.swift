@@ -6,7 +6,8 @@ public let GEMM_ROW_BLOCK_FLOATS = 131_072       // range: 8192..1048576
 public let GEMM_ROW_BLOCK_MAX_COLUMNS = 256      // range: 0..4096
 public let GEMM_CONCURRENT_BACKWARD = true       // choices: true|false
 
-/// Matrix multiply, linear layers and batched matmul with transposes, all through `BLAS.sgemm`.
+/// Matrix multiply, linear layers and batched matmul with transposes, all through `kernelSgemm` (our own
+/// AVX-512 kernel where it applies, `BLAS.sgemm` otherwise; GemmKernel.swift).
 ///
 /// For C = op(A)·op(B) with op(A) [M,K] and op(B) [K,N], backward is
 /// dA = dC·op(B)ᵀ (or its transpose when A was transposed) and dB = op(A)ᵀ·dC (or its transpose);
@@ -21,7 +22,7 @@ func gemmSerial(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int,
     sgemmRows(tA, tB, m, n, k, alpha: alpha, a: a, lda: tA ? m : k, b: b, ldb: tB ? k : n, beta: beta, c: c, ldc: n)
 }
 
-/// One thread's BLAS call(s) for C[m×n] = alpha·op(A)·op(B) + beta·C. With beta = 0 OpenBLAS first
+/// One thread's product C[m×n] = alpha·op(A)·op(B) + beta·C (our kernel writes C once; the rest is for BLAS). With beta = 0 OpenBLAS first
 /// zero-fills C in a pass of its own; for a narrow C (n ≤ 256) larger than 512 KB the rows go in
 /// blocks of 512 KB (at least 512 rows), so each block is still in cache when the product accumulates
 /// into it (one trip to memory instead of two). Every call repacks op(B), which is why wide products
@@ -31,14 +32,14 @@ func sgemmRows(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int, alpha: Floa
                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
     let block = max(16, GEMM_ROW_BLOCK_FLOATS / max(1, n) / 16 * 16)
-    if beta != 0 || n > GEMM_ROW_BLOCK_MAX_COLUMNS || m < 2 * block {
-        BLAS.sgemm(transA: tA, transB: tB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    if beta != 0 || simdGemmApplies(tA, tB, beta: beta) || n > GEMM_ROW_BLOCK_MAX_COLUMNS || m < 2 * block {
+        kernelSgemm(tA, tB, m, n, k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         return
     }
     var lo = 0
     while lo < m {
         let rows = min(block, m - lo)
-        BLAS.sgemm(transA: tA, transB: tB, m: rows, n: n, k: k, alpha: alpha, a: a + (tA ? lo : lo * lda), lda: lda,
+        kernelSgemm(tA, tB, rows, n, k, alpha: alpha, a: a + (tA ? lo : lo * lda), lda: lda,
                    b: b, ldb: ldb, beta: beta, c: c + lo * ldc, ldc: ldc)
         lo += rows
     }
@@ -68,7 +69,7 @@ func gemm(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int,
         // Column blocks of C: columns [lo, hi) of op(B).
         Parallel.forEachChunk(n, grain: GEMM_THREAD_GRAIN, perThread: 1) { r in
             let bOff = tB ? r.lowerBound * ldb : r.lowerBound
-            BLAS.sgemm(transA: tA, transB: tB, m: m, n: r.count, k: k, alpha: alpha, a: a, lda: lda,
+            kernelSgemm(tA, tB, m, r.count, k, alpha: alpha, a: a, lda: lda,
                        b: b + bOff, ldb: ldb, beta: beta, c: c + r.lowerBound, ldc: n)
         }
     }
