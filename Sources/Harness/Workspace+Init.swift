@@ -94,6 +94,8 @@ struct Template {
                 }
                 template.referenceCopies.append((paths[0], paths[1]))
             }
+        } else if table["reference_copies"] != nil {
+            throw HarnessError.other("\(url.path): 'reference_copies' needs 'reference_module' = [\"FROM\", \"TO\"], the module the copies rename (without it nothing would be copied); add it, or remove 'reference_copies'")
         }
         return template
     }

@@ -9,6 +9,7 @@
 //
 // Usage: autoresearch-bench [--seconds S] [--rounds R] [--config a|b|c|d]... [--python PY] [--torch-script PATH]
 //                           [--no-torch] [--skip-peak]
+//        autoresearch-bench --gemm [--seconds S] [--rounds R]   (our SGEMM kernel against BLAS, GemmBench.swift)
 import Foundation
 import TensorCore
 
@@ -16,6 +17,7 @@ func usage(_ problem: String) -> Never {
     FileHandle.standardError.write(Data("""
     autoresearch-bench: \(problem)
     usage: autoresearch-bench [--seconds S] [--rounds R] [--config a|b|c|d]... [--python PY] [--torch-script PATH] [--no-torch] [--skip-peak]
+           autoresearch-bench --gemm [--seconds S] [--rounds R]
 
     """.utf8))
     exit(2)
@@ -26,7 +28,7 @@ var chosen: [String] = []
 var python = ProcessInfo.processInfo.environment["AUTORESEARCH_BENCH_PYTHON"] ?? "python3"
 var script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("scripts/bench/torch_step.py").path
-var useTorch = true, skipPeak = false
+var useTorch = true, skipPeak = false, gemmOnly = false
 var args = CommandLine.arguments.dropFirst().makeIterator()
 while let arg = args.next() {
     func value() -> String { guard let v = args.next() else { usage("\(arg) needs a value") }; return v }
@@ -40,10 +42,12 @@ while let arg = args.next() {
     case "--python": python = value()
     case "--torch-script": script = value()
     case "--no-torch": useTorch = false
+    case "--gemm": gemmOnly = true
     case "--skip-peak": skipPeak = true   // for profilers: MFU is then relative to 1 GFLOP/s
     default: usage("unknown argument \(arg)")
     }
 }
+if gemmOnly { runGemmBench(rounds: rounds, seconds: seconds); exit(0) }
 let selected = configs.filter { chosen.isEmpty || chosen.contains($0.name) }
 
 func median(_ xs: [Double]) -> Double {

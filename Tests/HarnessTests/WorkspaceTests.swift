@@ -72,6 +72,18 @@ import SearchResearcher
         #expect(!FileManager.default.fileExists(atPath: standIn.workspaceURL.path), "a failed init leaves nothing behind")
     }
 
+    @Test func referenceCopiesWithoutTheModuleToRenameAreRefused() throws {
+        let standIn = try StandIn()
+        defer { standIn.remove() }
+        let toml = standIn.templateURL.appendingPathComponent("template.toml")
+        try (try String(contentsOf: toml, encoding: .utf8) + "\nreference_copies = [[\"vendored/lib\", \"reference/lib\"]]\n")
+            .write(to: toml, atomically: true, encoding: .utf8)
+        #expect(throws: HarnessError.other("\(toml.path): 'reference_copies' needs 'reference_module' = [\"FROM\", \"TO\"], the module the copies rename (without it nothing would be copied); add it, or remove 'reference_copies'")) {
+            try standIn.makeWorkspace()
+        }
+        #expect(!FileManager.default.fileExists(atPath: standIn.workspaceURL.path))
+    }
+
     @Test func initRefusesANonEmptyDirectoryAndAnUnknownTemplate() throws {
         let standIn = try StandIn()
         defer { standIn.remove() }

@@ -21,6 +21,20 @@ public let GEMM_SIMD_DEPTH_BLOCK = 512           // range: 32..8192
 /// SkylakeX there, so it ships off; `GEMM_SIMD_DEPTH_BLOCK` is the K block. Edges that are not whole tiles (M mod 8
 /// rows, N mod 32 columns), op(A)ᵀ·op(B)ᵀ, and a beta other than 0 or 1 go to BLAS.
 
+/// The kernel for benchmarks and tests, whatever the tunables route to it.
+public enum GemmKernel {
+    /// Whether this CPU has AVX-512F, which the kernel needs (otherwise every product goes to BLAS).
+    public static var available: Bool { simdGemmAvailable }
+
+    /// C[m×n] = op(A)·op(B) by the kernel alone: row-major, C's row stride n; m a multiple of 8, n of 32,
+    /// not both transposed (precondition, unchecked beyond a fatal error).
+    public static func sgemmTiles(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int, a: UnsafePointer<Float>, lda: Int,
+                                  b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>) {
+        precondition(m % 8 == 0 && n % 32 == 0 && !(tA && tB), "GemmKernel.sgemmTiles: m must be a multiple of 8, n of 32, and not both transposed")
+        simdGemmTiles(tA, tB, m, n, k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb, accumulate: false, c: c, ldc: n)
+    }
+}
+
 /// Whether this CPU runs the kernel's 16-float vectors natively (AVX-512F; read once from /proc/cpuinfo).
 let simdGemmAvailable: Bool = {
     #if os(Linux) && arch(x86_64)
