@@ -25,7 +25,7 @@ public struct HyperparameterMove: Sendable, Equatable {
 ///   parameter whose range starts at 0 may also step down to 0; a 0 steps up to 10 % of its range
 ///   (or 0.1 without one).
 /// - Integers, by name and value: heads (`HEADS`, `N_HEAD`, …) step to the neighbouring divisors of the
-///   width when there is one; depths (`DEPTH`, `…LAYER…`) and small counts (< 32) step by ±k, then
+///   width when there is one; depths (`DEPTH`, `N_LAYER`, `…_LAYERS`, below 64) and small counts (< 32) step by ±k, then
 ///   ±2k and ±3k (k = max(1, round(stepSize))); sizes (`…BATCH…`, `…WIDTH…`, `…DIM…`, `…SIZE…`,
 ///   `…LEN…`, …) and powers of two ≥ 16 step by ×/÷ 2^k, then 4^k and 8^k; other large counts by
 ///   ×/÷ f, f², √f. A width stays a
@@ -142,7 +142,7 @@ public enum MoveGenerator {
         if isHeads(name), let width, width > 0, width <= 1 << 20 {
             let divisors = (1...width).filter { width % $0 == 0 }.map(Double.init)
             raw = up ? Array(divisors.filter { $0 > x }.prefix(3)) : Array(divisors.filter { $0 < x }.reversed().prefix(3))
-        } else if name.contains("DEPTH") || name.contains("LAYER") {
+        } else if isDepth(name), v.magnitude < 64 {
             raw = [1.0, 2, 3].map { up ? x + $0 * k : x - $0 * k }
         } else if isSize(name) || (v >= 16 && v & (v - 1) == 0) {
             let m = pow(2, k)
@@ -175,6 +175,14 @@ public enum MoveGenerator {
 
     static func isHeads(_ name: String) -> Bool {
         name == "HEADS" || name.hasSuffix("_HEADS") || name == "N_HEAD" || name.hasSuffix("_N_HEAD")
+    }
+
+    /// A model's depth: `DEPTH`, `N_LAYER`, `NUM_LAYERS`, `ENCODER_DEPTH`, … — not a name that merely contains the
+    /// word (`GEMM_SIMD_DEPTH_BLOCK`, a block of a product's depth K, is a size: it steps by powers of two).
+    static func isDepth(_ name: String) -> Bool {
+        let words = name.split(separator: "_")
+        guard let last = words.last else { return false }
+        return ["DEPTH", "LAYER", "LAYERS"].contains(last) || (words.first == "N" && last.hasPrefix("LAYER"))
     }
 
     static func isWidth(_ name: String) -> Bool {

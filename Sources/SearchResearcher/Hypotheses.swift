@@ -22,6 +22,20 @@ enum Hypotheses {
         case "up", "down": break
         default: return "\(name) = \(to) may suit this model better than \(from) and \(goal.better)."
         }
+        // An engine's tunables (the tensorcore subject): how work is split over threads and blocked for the caches.
+        if has("GRAIN", "CHUNKS", "PARALLEL_MIN", "_MIN_MNK") {
+            // A grain or a threshold up makes pieces coarser; more chunks per thread make them finer.
+            return up != has("CHUNKS") ? "A coarser \(name) (\(to)) hands the threads fewer, larger pieces: fewer hand-offs, which should \(goal.better) if they cost more than the threads' imbalance."
+                      : "A finer \(name) (\(to)) hands the threads more, smaller pieces: better balance between them, which should \(goal.better) if that outweighs the extra hand-offs."
+        }
+        if has("SPIN") {
+            return up ? "Idle workers spinning longer (\(name) = \(to)) pick up the next op sooner, which should \(goal.better) if ops follow each other closely enough."
+                      : "Idle workers sleeping sooner (\(name) = \(to)) leave the cores to the thread that has work, which should \(goal.better) if the spinning competes with it."
+        }
+        if has("BLOCK") && !has("BLOCK_SIZE") {
+            return up ? "A bigger \(name) (\(to)) makes fewer passes over the data with more in each, which should \(goal.better) if the working set still fits its cache."
+                      : "A smaller \(name) (\(to)) keeps each pass's working set in a faster cache, which should \(goal.better) if that outweighs the extra passes."
+        }
         if has("DECAY", "DROPOUT", "REG") {
             return up ? "Stronger \(name) (\(to)) should regularise more and generalise better to the validation set."
                       : "Weaker \(name) (\(to)) should let the model fit the data faster within the time budget."
@@ -42,7 +56,7 @@ enum Hypotheses {
             return up ? "A longer \(name) (\(to)) lets the model use more context per prediction."
                       : "A shorter \(name) (\(to)) makes each step cheaper, so more tokens fit in the time budget."
         }
-        if has("DEPTH", "LAYER", "WIDTH", "DIM", "EMBD", "EMBED", "HIDDEN", "HEAD", "MLP", "RATIO") {
+        if MoveGenerator.isDepth(name) || has("WIDTH", "DIM", "EMBD", "EMBED", "HIDDEN", "HEAD", "MLP", "RATIO") {
             return up ? "A bigger model (\(name) = \(to)) has more capacity, which should \(goal.better) if it still trains enough steps in the time budget."
                       : "A smaller model (\(name) = \(to)) trains more steps within the time budget, which may \(goal.better) more than the lost capacity raises it."
         }

@@ -66,7 +66,7 @@ if useTorch {
     } catch { torchNote = "PyTorch: not compared: \(error)" }
 }
 BLAS.configure()
-print("ours: BLAS kernel \(BLAS.kernel), BLAS threads \(BLAS.threads), our threads \(Parallel.threads)")
+print("ours: matrix products by \(GemmKernel.path), BLAS threads \(BLAS.threads), our threads \(Parallel.threads)")
 print(torchNote)
 print("\(rounds) interleaved rounds of \(seconds) s a side per configuration; medians over rounds (range)")
 

@@ -55,6 +55,27 @@ import Testing
         // Counts stay at 1 or more.
         #expect(try moves(source, "MIN_DEPTH").map(\.to) == [.int(2), .int(3), .int(4)])
         #expect(try moves(source, "STEPS").map(\.to) == [.int(1500), .int(2250), .int(1225), .int(667), .int(444), .int(816)])
+        // A depth is a whole word of the name: N_LAYER is one, an engine's block of K (GEMM_SIMD_DEPTH_BLOCK) is a size.
+        let engine = "let N_LAYER = 6\nlet GEMM_SIMD_DEPTH_BLOCK = 512  // range: 32..8192\n"
+        #expect(try moves(engine, "N_LAYER").map(\.to) == [.int(7), .int(8), .int(9), .int(5), .int(4), .int(3)])
+        #expect(try moves(engine, "GEMM_SIMD_DEPTH_BLOCK").map(\.to) == [.int(1024), .int(2048), .int(4096), .int(256), .int(128), .int(64)])
+    }
+
+    @Test func hypothesesOfAnEnginesTunablesAreAboutThreadsAndCaches() {
+        let speedup = Goal(metric: "speedup", maximize: true)
+        func says(_ name: String, _ direction: String, _ from: String, _ to: String) -> String {
+            Hypotheses.forMove(HyperparameterMove(parameter: name, direction: direction, from: .int(Int(from)!), to: .int(Int(to)!)),
+                               from: from, to: to, goal: speedup)
+        }
+        #expect(says("GEMM_SIMD_DEPTH_BLOCK", "up", "512", "1024")
+                == "A bigger GEMM_SIMD_DEPTH_BLOCK (1024) makes fewer passes over the data with more in each, which should raise speedup if the working set still fits its cache.")
+        #expect(says("ADAMW_GRAIN", "down", "16384", "8192").hasPrefix("A finer ADAMW_GRAIN (8192) hands the threads more, smaller pieces"))
+        #expect(says("GEMM_THREAD_GRAIN", "up", "16", "32").hasPrefix("A coarser GEMM_THREAD_GRAIN (32)"))
+        // More chunks per thread are smaller pieces.
+        #expect(says("PARALLEL_CHUNKS_PER_THREAD", "up", "4", "5").hasPrefix("A finer PARALLEL_CHUNKS_PER_THREAD (5)"))
+        #expect(says("PARALLEL_SPIN_LIMIT", "down", "100000", "66667").hasPrefix("Idle workers sleeping sooner"))
+        // A model's depth is still a model's.
+        #expect(says("DEPTH", "up", "4", "5").hasPrefix("A bigger model (DEPTH = 5)"))
     }
 
     @Test func widthRoundsToAMultipleOfHeads() throws {

@@ -26,6 +26,12 @@ public enum GemmKernel {
     /// Whether this CPU has AVX-512F, which the kernel needs (otherwise every product goes to BLAS).
     public static var available: Bool { simdGemmAvailable }
 
+    /// What computes the matrix products, for logs: e.g. "our AVX-512 SGEMM + OpenBLAS SkylakeX (edges, Xᵀ·dY)".
+    public static var path: String {
+        guard GEMM_SIMD_KERNEL, simdGemmAvailable else { return BLAS.kernel }
+        return "our AVX-512 SGEMM + \(BLAS.kernel) (\(GEMM_SIMD_TRANSPOSED_A ? "edges" : "edges, Xᵀ·dY"))"
+    }
+
     /// C[m×n] = op(A)·op(B) by the kernel alone: row-major, C's row stride n; m a multiple of 8, n of 32,
     /// not both transposed (precondition, unchecked beyond a fatal error).
     public static func sgemmTiles(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int, a: UnsafePointer<Float>, lda: Int,

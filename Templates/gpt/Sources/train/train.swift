@@ -136,7 +136,7 @@ func lrMultiplier(_ progress: Double) -> Float {
 // MARK: - Training loop: until the budget is spent
 
 let peakGFLOPS = BLAS.measurePeakGFLOPS()
-print(String(format: "%@, %d threads, SGEMM peak %.0f GFLOP/s, %d parameters", BLAS.kernel, Parallel.threads, peakGFLOPS, numParams))
+print(String(format: "%@, %d threads, SGEMM peak %.0f GFLOP/s, %d parameters", GemmKernel.path, Parallel.threads, peakGFLOPS, numParams))
 let flopsPerToken = 6.0 * Double(numParams) + 12.0 * Double(DEPTH * WIDTH * SEQ_LEN)
 var loader = BatchLoader(data: subject.train, batchSize: BATCH_SIZE, seqLen: SEQ_LEN, seed: UInt64(SEED))
 let budget = subject.budget

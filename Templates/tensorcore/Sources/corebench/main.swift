@@ -42,6 +42,8 @@ guard budget > 0, budget.isFinite else {
     print("FAIL: AUTORESEARCH_TIME_BUDGET must be a positive number of seconds, got '\(environment["AUTORESEARCH_TIME_BUDGET"] ?? "")'")
     exit(1)
 }
+// The GPT subject's train.swift logs this; a core without it could not be adopted (the build fails: a crash).
+print("matrix products: \(GemmKernel.path)")
 let config = GPTConfig.subjectDefault, stepsPerRound = 4, tokensPerStep = config.batch * config.seqLen
 let model = GPT(config)
 var batches = SyntheticBatches(config, seed: 1)
