@@ -19,6 +19,9 @@ let gemmShapes: [GemmShape] = [
     GemmShape(what: "GPT default, qkv x·Wᵀ", tA: false, tB: true, m: 512, n: 384, k: 128),
     GemmShape(what: "GPT default, MLP down input gradient dY·W", tA: false, tB: false, m: 1024, n: 512, k: 128),
     GemmShape(what: "GPT default, qkv weight gradient dYᵀ·X", tA: true, tB: false, m: 384, n: 128, k: 1024),
+    GemmShape(what: "(c) qkv x·Wᵀ", tA: false, tB: true, m: 2048, n: 1152, k: 384),
+    GemmShape(what: "(c) MLP up, weight gradient dYᵀ·X (half, a thread's rows)", tA: true, tB: false, m: 768, n: 384, k: 4096),
+    GemmShape(what: "(c) MLP down, weight gradient dYᵀ·X (half)", tA: true, tB: false, m: 192, n: 1536, k: 4096),
 ]
 
 func runGemmBench(rounds: Int, seconds: Double) {

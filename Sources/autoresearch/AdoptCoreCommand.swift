@@ -74,5 +74,6 @@ struct AdoptCoreCommand: AsyncParsableCommand {
     }
 
     private func url(_ path: String) -> URL { URL(fileURLWithPath: (path as NSString).expandingTildeInPath) }
-    private func number(_ v: Double?) -> String { v.map { String(format: "%.1f", $0) } ?? "—" }
+    /// Tokens/s to a tenth, a ratio such as speedup to 4 decimals.
+    private func number(_ v: Double?) -> String { v.map { String(format: abs($0) < 100 ? "%.4f" : "%.1f", $0) } ?? "—" }
 }

@@ -42,7 +42,7 @@ import Testing
                 names[p.name] = p.literal.replacingOccurrences(of: "_", with: "")
             }
         }
-        #expect(names.count == 15, "\(names.keys.sorted())")
+        #expect(names.count == 16, "\(names.keys.sorted())")
         let (status, output) = try await buildAndRunGate(ws.root)
         #expect(status == .exited(0), "\(output.suffix(3000))")
         #expect(output.contains("gate passed: 36 checks"), "\(output.suffix(2000))")

@@ -33,7 +33,7 @@ extension TensorCoreTests { @Suite struct GemmKernelTests {
 
     @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
     func kernelMatchesTheDefinition(tA: Bool, tB: Bool) {
-        for (m, n, k) in [(8, 32, 1), (16, 64, 7), (13, 45, 130), (67, 103, 33), (5, 20, 9), (16, 32, 2 * GEMM_SIMD_DEPTH_BLOCK + 5)] {
+        for (m, n, k) in [(8, 32, 1), (16, 64, 7), (13, 45, 130), (67, 103, 33), (5, 20, 9), (16, 32, 2 * GEMM_SIMD_DEPTH_BLOCK + 5), (8, GEMM_SIMD_COLUMN_BLOCK + 45, 9)] {
             for (alpha, beta) in [(Float(1), Float(0)), (1, 1), (0.5, 1), (-2, 0)] {
                 let a = values(m * k, seed: 1), b = values(k * n, seed: 2), c0 = values(m * n, seed: 3)
                 var c = c0
@@ -51,7 +51,7 @@ extension TensorCoreTests { @Suite struct GemmKernelTests {
     /// The tiles themselves for every op(A), op(B) they implement, whatever the tunables route to them.
     @Test(arguments: [(false, false), (false, true), (true, false)])
     func tilesMatchTheDefinition(tA: Bool, tB: Bool) {
-        let m = 24, n = 64, k = GEMM_SIMD_DEPTH_BLOCK + 37
+        let m = 24, n = GEMM_SIMD_COLUMN_BLOCK + 64, k = GEMM_SIMD_DEPTH_BLOCK + 37
         for accumulate in [false, true] {
             let a = values(m * k, seed: 4), b = values(k * n, seed: 5), c0 = values(m * n, seed: 6)
             var c = c0

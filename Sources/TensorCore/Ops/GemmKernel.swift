@@ -3,8 +3,9 @@ import Foundation
 // Tunables (ALL_CAPS, one per line, with the range the search researcher may move them in): the tensorcore
 // research template's moves. Changing one changes speed, never results beyond float summation order.
 public let GEMM_SIMD_KERNEL = true               // choices: true|false
-public let GEMM_SIMD_TRANSPOSED_A = false        // choices: true|false
+public let GEMM_SIMD_TRANSPOSED_A = true         // choices: true|false
 public let GEMM_SIMD_DEPTH_BLOCK = 512           // range: 32..8192
+public let GEMM_SIMD_COLUMN_BLOCK = 256          // range: 32..4096
 
 /// Our own single-threaded SGEMM for the products a training step is made of, on CPUs with AVX-512.
 ///
@@ -17,8 +18,9 @@ public let GEMM_SIMD_DEPTH_BLOCK = 512           // range: 32..8192
 /// SkylakeX's 205-225 and OpenBLAS Haswell's 115 (2026-12-02, AMD EPYC, README).
 ///
 /// `GEMM_SIMD_KERNEL` turns it off (every product then goes to BLAS); `GEMM_SIMD_TRANSPOSED_A` also routes
-/// op(A) = Aᵀ (the weight gradients' Xᵀ·dY, K = the tokens) through it: on the step's shapes it is 0.95-1.2× OpenBLAS
-/// SkylakeX there, so it ships off; `GEMM_SIMD_DEPTH_BLOCK` is the K block. Edges that are not whole tiles (M mod 8
+/// op(A) = Aᵀ (the weight gradients' Xᵀ·dY, K = the tokens) through it: first shipped off (level with OpenBLAS
+/// SkylakeX there), turned on by the tensorcore research loop (1.30× the step with OpenBLAS Haswell; README);
+/// `GEMM_SIMD_DEPTH_BLOCK` is the K block, `GEMM_SIMD_COLUMN_BLOCK` the N block of those Xᵀ·dY products. Edges that are not whole tiles (M mod 8
 /// rows, N mod 32 columns), op(A)ᵀ·op(B)ᵀ, and a beta other than 0 or 1 go to BLAS.
 
 /// The kernel for benchmarks and tests, whatever the tunables route to it.
@@ -86,6 +88,34 @@ func simdGemmTiles(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int, alpha: 
                    c: UnsafeMutablePointer<Float>, ldc: Int) {
     // op(A)(r, p) = a[r·rowStride + p·depthStride]
     let rowStride = tA ? 1 : lda, depthStride = tA ? lda : 1
+    if tA {
+        // Aᵀ: a tile's 8 rows of op(A) are 8 consecutive floats of each of K rows of A, one cache line a step of K.
+        // So each block of K takes 8 rows of C at a time across all of C's columns (that tile of A stays in L1 while
+        // the block of op(B) streams from L2), instead of reading A again for every panel of 32 columns.
+        // Columns in blocks of GEMM_SIMD_COLUMN_BLOCK, so a block of K × those columns of op(B) fits in L2.
+        // (Packing each tile of op(A) into a contiguous buffer first was tried: slower on the small models' products.)
+        let nc = max(32, GEMM_SIMD_COLUMN_BLOCK / 32 * 32)
+        var column = 0
+        while column < n {
+            let end = min(n, column + nc)
+            var depth = 0
+            while depth < k {
+                let kc = min(max(1, GEMM_SIMD_DEPTH_BLOCK), k - depth)
+                var i = 0
+                while i < m {
+                    var j = column
+                    while j < end {
+                        tile8x32(kc, a + i + depth * lda, 1, lda, b + depth * ldb + j, ldb, c + i * ldc + j, ldc, alpha, accumulate || depth > 0)
+                        j += 32
+                    }
+                    i += 8
+                }
+                depth += kc
+            }
+            column = end
+        }
+        return
+    }
     withUnsafeTemporaryAllocation(of: Float.self, capacity: tB ? k * 32 : 1) { panel in
         let panel = panel.baseAddress!
         var j = 0

@@ -4,7 +4,7 @@ public let GEMM_PARALLEL_MIN_MNK = 131_072       // range: 4096..4194304
 public let GEMM_THREAD_GRAIN = 16                // range: 1..256
 public let GEMM_ROW_BLOCK_FLOATS = 131_072       // range: 8192..1048576
 public let GEMM_ROW_BLOCK_MAX_COLUMNS = 256      // range: 0..4096
-public let GEMM_CONCURRENT_BACKWARD = true       // choices: true|false
+public let GEMM_CONCURRENT_BACKWARD = false       // choices: true|false
 
 /// Matrix multiply, linear layers and batched matmul with transposes, all through `kernelSgemm` (our own
 /// AVX-512 kernel where it applies, `BLAS.sgemm` otherwise; GemmKernel.swift).

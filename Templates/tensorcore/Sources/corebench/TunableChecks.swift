@@ -12,7 +12,8 @@ let tunables: [(name: String, value: String)] = [
     ("GEMM_PARALLEL_MIN_MNK", "\(GEMM_PARALLEL_MIN_MNK)"), ("GEMM_THREAD_GRAIN", "\(GEMM_THREAD_GRAIN)"),
     ("GEMM_ROW_BLOCK_FLOATS", "\(GEMM_ROW_BLOCK_FLOATS)"), ("GEMM_ROW_BLOCK_MAX_COLUMNS", "\(GEMM_ROW_BLOCK_MAX_COLUMNS)"),
     ("GEMM_CONCURRENT_BACKWARD", "\(GEMM_CONCURRENT_BACKWARD)"), ("GEMM_SIMD_KERNEL", "\(GEMM_SIMD_KERNEL)"),
-    ("GEMM_SIMD_TRANSPOSED_A", "\(GEMM_SIMD_TRANSPOSED_A)"), ("GEMM_SIMD_DEPTH_BLOCK", "\(GEMM_SIMD_DEPTH_BLOCK)"), ("ATTENTION_TASK_GRAIN", "\(ATTENTION_TASK_GRAIN)"),
+    ("GEMM_SIMD_TRANSPOSED_A", "\(GEMM_SIMD_TRANSPOSED_A)"), ("GEMM_SIMD_DEPTH_BLOCK", "\(GEMM_SIMD_DEPTH_BLOCK)"),
+    ("GEMM_SIMD_COLUMN_BLOCK", "\(GEMM_SIMD_COLUMN_BLOCK)"), ("ATTENTION_TASK_GRAIN", "\(ATTENTION_TASK_GRAIN)"),
     ("ATTENTION_CHUNKS_PER_THREAD", "\(ATTENTION_CHUNKS_PER_THREAD)"), ("NORM_GRAIN_FLOATS", "\(NORM_GRAIN_FLOATS)"),
     ("ELEMENTWISE_GRAIN", "\(ELEMENTWISE_GRAIN)"), ("ADAMW_GRAIN", "\(ADAMW_GRAIN)"),
 ]
@@ -101,10 +102,11 @@ extension Gate {
             }
         }
         check("matmul through our kernel: whole tiles, ragged edges, overwrite and accumulate",
-              exercises: ["GEMM_SIMD_KERNEL", "GEMM_SIMD_TRANSPOSED_A", "GEMM_SIMD_DEPTH_BLOCK"]) {
+              exercises: ["GEMM_SIMD_KERNEL", "GEMM_SIMD_TRANSPOSED_A", "GEMM_SIMD_DEPTH_BLOCK", "GEMM_SIMD_COLUMN_BLOCK"]) {
             // Whole 8×32 tiles plus 5 rows and 13 columns left over, every transpose, a fresh product (beta 0) and a
-            // gradient accumulated into (beta 1, the second backward through a shared weight); K two blocks and a part.
-            let m = 2 * 8 + 5, n = 2 * 32 + 13, k = 2 * max(1, GEMM_SIMD_DEPTH_BLOCK) + 3
+            // gradient accumulated into (beta 1, the second backward through a shared weight); K two blocks and a part,
+            // N one column block and more.
+            let m = 2 * 8 + 5, n = max(32, GEMM_SIMD_COLUMN_BLOCK / 32 * 32) + 45, k = 2 * max(1, GEMM_SIMD_DEPTH_BLOCK) + 3
             for (tA, tB) in [(false, false), (true, true), (false, true), (true, false)] {
                 let a = randn(tA ? [k, m] : [m, k], seed: 56, std: 0.5), b = randn(tB ? [n, k] : [k, n], seed: 57, std: 0.5)
                 let want = referenceMatmul(a.array, b.array, m: m, n: n, k: k, tA: tA, tB: tB)
