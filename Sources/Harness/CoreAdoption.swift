@@ -186,12 +186,13 @@ extension Workspace {
         return CoreAdoptionResult(workspace: adopted, tag: tagRecord, record: record, changed: changed)
     }
 
-    /// `<latest tag>-core<N>` (N: one more than the cores adopted so far, and free), or `core<N>` before any tag.
+    /// `<latest tag>-core<N>` (N: one more than the cores adopted into this workspace so far, and free), or `core<N>`
+    /// before any tag. The core the template brought at init (recorded without a tag) does not count.
     func defaultCoreTag(_ ledger: Ledger) throws -> String {
         let tags = try ledger.tags().map(\.tag)
         var base = tags.last ?? ""
         if let range = base.range(of: #"-core[0-9]+$"#, options: .regularExpression) { base.removeSubrange(range) }
-        var n = try ledger.cores().count + 1
+        var n = try ledger.cores().filter { $0.tag != nil }.count + 1
         func name(_ n: Int) -> String { base.isEmpty ? "core\(n)" : "\(base)-core\(n)" }
         while tags.contains(name(n)) || git.resolve("refs/heads/autoresearch/\(name(n))") != nil { n += 1 }
         return name(n)

@@ -62,7 +62,7 @@ import Testing
 
         let core = try tc.bestCore()
         #expect(core.tag == "engine" && core.commit == kept && core.kept && core.best == 1200 && core.baseline == 1000)
-        #expect(core.files.count == 6)
+        #expect(core.files.count == tc.manifest.editable.count && core.files.count == 7)
         let changes = try core.changes(inSourceTree: gpt.root)
         #expect(changes.map(\.summary) == ["\(Self.matmul): GEMM_THREAD_GRAIN 16 → 32; +1 −1 lines"])
 
@@ -97,7 +97,11 @@ import Testing
         #expect(record.sourceMetric == "speedup" && record.fileHashes == core.hashes)
         let status = try TagReports(workspace: ws, tag: "dec1-core1").status()
         #expect(status.text.contains("tensor core: from \(tc.root.path) tag engine commit \(kept.prefix(12)), speedup 1000.0 → 1200.0 (+20.0%)"), "\(status.text)")
-        #expect(try TagReports(workspace: ws, tag: "dec1").status().core == nil)
+        // The old tag runs on the core the template brought: none recorded, or the source tree's own adopted core
+        // (Templates/gpt/core-source.json, recorded at init without a tag), never this adoption.
+        let oldCore = try TagReports(workspace: ws, tag: "dec1").status().core
+        let templateHasCore = FileManager.default.fileExists(atPath: try Workspace.sourceRoot().appendingPathComponent("Templates/gpt/core-source.json").path)
+        #expect(templateHasCore ? (oldCore.map { $0.hasPrefix("tensor core: from ") && !$0.contains(String(kept.prefix(12))) } ?? false) : oldCore == nil, "\(oldCore ?? "nil")")
 
         // The loop resumes the new tag from the adoption commit (its baseline is still to measure); the old tag's
         // manifest is no longer the workspace's, so it cannot be continued on the new core.
