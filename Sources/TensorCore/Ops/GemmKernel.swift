@@ -11,17 +11,17 @@ public let GEMM_SIMD_COLUMN_BLOCK = 256          // range: 32..4096
 ///
 /// The classic register-tiled scheme of GotoBLAS / BLIS (Goto & van de Geijn 2008, "Anatomy of high-performance
 /// matrix multiplication"; Van Zee & van de Geijn 2015, BLIS): C is computed in 8×32 tiles held in 16 vector
-/// registers of 16 floats for the whole of K, each step of K one row of 32 of op(B) (two loads) against 8 broadcast
-/// elements of op(A) (16 fused multiply-adds), K split in blocks that keep the panel in L1. Unlike a BLAS call it writes C once (no zero-fill pass when it
+/// registers of 16 floats for a block of K, each step of K one row of 32 of op(B) (two loads) against 8 broadcast
+/// elements of op(A) (16 fused multiply-adds). Unlike a BLAS call it writes C once (no zero-fill pass when it
 /// overwrites), and it packs only when op(B) is transposed: one panel of 32 columns × K, reused by every row of C.
-/// On the step's shapes (M = 512-1024 tokens, K and N 64-512) one core runs it at 225-250 GFLOP/s against OpenBLAS
-/// SkylakeX's 205-225 and OpenBLAS Haswell's 115 (2026-12-02, AMD EPYC, README).
+/// On the step's products one core runs it at 1.1-1.3× OpenBLAS SkylakeX and about 2× OpenBLAS Haswell, except the
+/// largest Xᵀ·dY (K = 4,096 tokens: 0.9× SkylakeX) (`autoresearch-bench --gemm`, 2026-12-02, AMD EPYC, README).
 ///
 /// `GEMM_SIMD_KERNEL` turns it off (every product then goes to BLAS); `GEMM_SIMD_TRANSPOSED_A` also routes
 /// op(A) = Aᵀ (the weight gradients' Xᵀ·dY, K = the tokens) through it: first shipped off (level with OpenBLAS
-/// SkylakeX there), turned on by the tensorcore research loop (1.30× the step with OpenBLAS Haswell; README);
-/// `GEMM_SIMD_DEPTH_BLOCK` is the K block, `GEMM_SIMD_COLUMN_BLOCK` the N block of those Xᵀ·dY products. Edges that are not whole tiles (M mod 8
-/// rows, N mod 32 columns), op(A)ᵀ·op(B)ᵀ, and a beta other than 0 or 1 go to BLAS.
+/// SkylakeX there), turned on by the tensorcore research loop (1.30× the step with OpenBLAS Haswell; README).
+/// `GEMM_SIMD_DEPTH_BLOCK` is the K block, `GEMM_SIMD_COLUMN_BLOCK` the N block of the Xᵀ·dY products. Edges that
+/// are not whole tiles (M mod 8 rows, N mod 32 columns), op(A)ᵀ·op(B)ᵀ, and a beta other than 0 or 1 go to BLAS.
 
 /// The kernel for benchmarks and tests, whatever the tunables route to it.
 public enum GemmKernel {
@@ -81,13 +81,12 @@ func kernelSgemm(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int, alpha: Fl
     }
 }
 
-/// The whole 8×32 tiles: m a multiple of 8, n of 32, op(A)ᵀ·op(B)ᵀ excluded.
+/// The whole 8×32 tiles: m a multiple of 8, n of 32, op(A)ᵀ·op(B)ᵀ excluded. op(A) = Aᵀ goes K block by K block
+/// across column blocks; otherwise panel by panel of 32 columns (packed when op(B) = Bᵀ), K block by K block.
 @inline(never)
 func simdGemmTiles(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int, alpha: Float,
                    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, accumulate: Bool,
                    c: UnsafeMutablePointer<Float>, ldc: Int) {
-    // op(A)(r, p) = a[r·rowStride + p·depthStride]
-    let rowStride = tA ? 1 : lda, depthStride = tA ? lda : 1
     if tA {
         // Aᵀ: a tile's 8 rows of op(A) are 8 consecutive floats of each of K rows of A, one cache line a step of K.
         // So each block of K takes 8 rows of C at a time across all of C's columns (that tile of A stays in L1 while
@@ -136,7 +135,8 @@ func simdGemmTiles(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int, alpha: 
                 let kc = min(max(1, GEMM_SIMD_DEPTH_BLOCK), k - depth)
                 var i = 0
                 while i < m {
-                    tile8x32(kc, a + i * rowStride + depth * depthStride, rowStride, depthStride, rows + depth * step, step,
+                    // op(A) = A: row i at a + i·lda, K contiguous.
+                    tile8x32(kc, a + i * lda + depth, lda, 1, rows + depth * step, step,
                              c + i * ldc + j, ldc, alpha, accumulate || depth > 0)
                     i += 8
                 }

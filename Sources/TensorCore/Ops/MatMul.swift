@@ -22,10 +22,10 @@ func gemmSerial(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int,
     sgemmRows(tA, tB, m, n, k, alpha: alpha, a: a, lda: tA ? m : k, b: b, ldb: tB ? k : n, beta: beta, c: c, ldc: n)
 }
 
-/// One thread's product C[m×n] = alpha·op(A)·op(B) + beta·C (our kernel writes C once; the rest is for BLAS). With beta = 0 OpenBLAS first
-/// zero-fills C in a pass of its own; for a narrow C (n ≤ 256) larger than 512 KB the rows go in
-/// blocks of 512 KB (at least 512 rows), so each block is still in cache when the product accumulates
-/// into it (one trip to memory instead of two). Every call repacks op(B), which is why wide products
+/// One thread's product C[m×n] = alpha·op(A)·op(B) + beta·C. Our kernel (where it applies) writes C once in one
+/// call. For BLAS: with beta = 0 OpenBLAS first zero-fills C in a pass of its own; for a narrow C (n ≤ 256)
+/// larger than 512 KB the rows go in blocks of 512 KB (at least 512 rows), so each block is still in cache when
+/// the product accumulates into it (one trip to memory instead of two). Every call repacks op(B), which is why wide products
 /// (many short row blocks) are left whole. Each element is still computed by one call over the whole K.
 @inline(__always)
 func sgemmRows(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int, alpha: Float,
@@ -39,7 +39,7 @@ func sgemmRows(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int, alpha: Floa
     var lo = 0
     while lo < m {
         let rows = min(block, m - lo)
-        kernelSgemm(tA, tB, rows, n, k, alpha: alpha, a: a + (tA ? lo : lo * lda), lda: lda,
+        BLAS.sgemm(transA: tA, transB: tB, m: rows, n: n, k: k, alpha: alpha, a: a + (tA ? lo : lo * lda), lda: lda,
                    b: b, ldb: ldb, beta: beta, c: c + lo * ldc, ldc: ldc)
         lo += rows
     }
