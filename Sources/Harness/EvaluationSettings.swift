@@ -49,6 +49,10 @@ public struct SandboxSettings: Sendable, Equatable {
     public var maxFileMB = 2048
     /// Processes (threads included) a phase may have at once.
     public var maxProcesses = 4096
+    /// The size of a phase's `/tmp` (its HOME included) and, separately, of its `/dev/shm`, MiB: both are memory.
+    public var tmpMB = 2048
+    /// The most a phase may leave in its output folder (the checkpoint, the logits), MiB; checked when it ends.
+    public var maxOutputMB = 4096
     /// Folders of the harness user's home directory every phase sees read-only at the same place under its own
     /// private home (e.g. ".cache/autoresearch", where an adopted repository keeps its data and tokenizer).
     public var homeReadOnly: [String] = []
@@ -92,11 +96,14 @@ extension Manifest {
             sandbox.memoryMB = try t.optionalInt("memory_mb") ?? sandbox.memoryMB
             sandbox.maxFileMB = try t.optionalInt("max_file_mb") ?? sandbox.maxFileMB
             sandbox.maxProcesses = try t.optionalInt("max_processes") ?? sandbox.maxProcesses
+            sandbox.tmpMB = try t.optionalInt("tmp_mb") ?? sandbox.tmpMB
+            sandbox.maxOutputMB = try t.optionalInt("max_output_mb") ?? sandbox.maxOutputMB
             sandbox.homeReadOnly = try t.optionalStrings("home_read_only") ?? []
             for path in sandbox.homeReadOnly where !Manifest.isSafeRelativePath(path) {
                 throw HarnessError.manifestKey(key: "sandbox.home_read_only", problem: "names '\(path)', which is not a path inside the home directory (write e.g. \".cache/autoresearch\").")
             }
-            for (key, value) in [("memory_mb", sandbox.memoryMB + 1), ("max_file_mb", sandbox.maxFileMB), ("max_processes", sandbox.maxProcesses)] where value < 1 {
+            for (key, value) in [("memory_mb", sandbox.memoryMB + 1), ("max_file_mb", sandbox.maxFileMB), ("max_processes", sandbox.maxProcesses),
+                                 ("tmp_mb", sandbox.tmpMB), ("max_output_mb", sandbox.maxOutputMB)] where value < 1 {
                 throw HarnessError.manifestKey(key: "sandbox.\(key)", problem: "must be at least 1.")
             }
         }
@@ -122,6 +129,8 @@ extension Manifest {
             "memory_mb = \(sandbox.memoryMB)",
             "max_file_mb = \(sandbox.maxFileMB)",
             "max_processes = \(sandbox.maxProcesses)",
+            "tmp_mb = \(sandbox.tmpMB)",
+            "max_output_mb = \(sandbox.maxOutputMB)",
         ] + (sandbox.homeReadOnly.isEmpty ? [] : [
             "# Folders of your home directory that runs see read-only (in the sandbox's private home).",
             "home_read_only = \(tomlArray(sandbox.homeReadOnly))",

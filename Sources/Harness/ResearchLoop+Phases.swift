@@ -68,7 +68,7 @@ extension ResearchLoop {
         let slot = slot(of: experiment)
         var command = command
         if let python = manifest.python { command.view.readOnly += PythonEnvironment.sandboxPaths(python, root: workspace.root) }
-        if slot.gpus != nil { command.view.devices = Sandbox.gpuDevices() }
+        if let gpus = slot.gpus { command.view.devices = Sandbox.gpuDevices(gpus: gpus) }
         let executor: any Executor = slot.slurm != nil
             ? SlurmExecutor(sandbox: sandbox, jobName: "autoresearch-\(tag)-\(experiment.record.number)")
             : LocalExecutor(sandbox: sandbox, maxFileMB: manifest.sandbox.maxFileMB)
@@ -136,7 +136,8 @@ extension ResearchLoop {
             guard let source = try? String(contentsOf: url, encoding: .utf8),
                   let block = try? HyperparameterBlock.parse(source, path: path),
                   let seed = block.parameter(named: name), case .int(let value) = seed.value else { continue }
-            let moved = value + run * NoiseSettings.seedStride
+            // Wrapping: a seed of Int.max must move, not trap the harness (the red team's finding 7).
+            let moved = value &+ run &* NoiseSettings.seedStride
             return (url, source, block.replacing(name, with: .int(moved), in: source), "\(name) \(value) → \(moved)")
         }
         return nil
@@ -363,8 +364,8 @@ extension ResearchLoop {
         let v = metrics
         experiment.record.valBPB = v.value("val_bpb")
         experiment.record.peakMemoryMB = v.value("peak_memory_mb", "peak_vram_mb"); experiment.record.mfuPercent = v.value("mfu_percent")
-        experiment.record.totalTokensM = v.value("total_tokens_M"); experiment.record.numSteps = v.value("num_steps").map { Int($0) }
-        experiment.record.numParamsM = v.value("num_params_M"); experiment.record.depth = v.value("depth").map { Int($0) }
+        experiment.record.totalTokensM = v.value("total_tokens_M"); experiment.record.numSteps = v.value("num_steps").flatMap { Int(checking: $0) }
+        experiment.record.numParamsM = v.value("num_params_M"); experiment.record.depth = v.value("depth").flatMap { Int(checking: $0) }
         experiment.record.trainingSeconds = v.value("training_seconds"); experiment.record.totalSeconds = v.value("total_seconds")
         try ledger.save(experiment.record)
         return measurement(metrics.metric, seconds: result.seconds, steps: experiment.record.numSteps, tokensM: experiment.record.totalTokensM,

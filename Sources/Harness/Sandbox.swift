@@ -9,7 +9,11 @@ import Synchronization
 /// (`/usr`, `/bin`, `/lib*`, `/opt`, a few files of `/etc`), a private `/tmp` and `HOME`, its own PID namespace
 /// (when the phase ends or the harness dies, `--die-with-parent` and the namespace take every process with it,
 /// `setsid` or not), the environment the harness gives it and nothing else (`--clearenv`), and limits on
-/// address space, file size (its log included) and processes (`prlimit`). Beyond that only the paths of its
+/// address space, file size (its log included) and processes (`prlimit`). It runs as an unprivileged user
+/// (uid/gid 65534 in a user namespace of its own) with every capability dropped and no way to make another user
+/// namespace (`--cap-drop ALL`, `--disable-userns`), under a seccomp filter (`SeccompFilter`: no ptrace, mount or
+/// setns), with `/proc/sys` read-only, `/dev` read-only, and `/tmp` and `/dev/shm` size-capped tmpfs: so a run as
+/// root (CI, containers) can neither remount a read-only bind writable nor write a sysctl. Beyond that only the paths of its
 /// `View` exist: the worktree (writable to the build, read-only to every run), the training split's files, the
 /// phase's output folder. The workspace — ledger, manifest, program.md, other workers' worktrees — is not there.
 public struct Sandbox: Sendable {
@@ -40,8 +44,15 @@ public struct Sandbox: Sendable {
                              "/etc/group", "/etc/nsswitch.conf", "/etc/localtime", "/etc/ssl", "/etc/ca-certificates"]
 
     /// The NVIDIA device files of this machine (`/dev/nvidia0`, `/dev/nvidiactl`, `/dev/nvidia-uvm`, …), for GPU slots.
-    public static func gpuDevices(in dev: String = "/dev") -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: dev)) ?? []).filter { $0.hasPrefix("nvidia") }.sorted().map { dev + "/" + $0 }
+    /// With `gpus` (a slot's `CUDA_VISIBLE_DEVICES`, e.g. "0,2"), only those GPUs' nodes (`nvidia0`, `nvidia2`) and the
+    /// shared control nodes (`nvidiactl`, `nvidia-uvm`, …): a slot never sees another slot's GPU.
+    public static func gpuDevices(in dev: String = "/dev", gpus: String? = nil) -> [String] {
+        let wanted = gpus.map { Set($0.split(separator: ",").map { "nvidia" + $0.trimmingCharacters(in: .whitespaces) }) }
+        return ((try? FileManager.default.contentsOfDirectory(atPath: dev)) ?? []).filter { name in
+            guard name.hasPrefix("nvidia") else { return false }
+            let isGPU = name.dropFirst("nvidia".count).allSatisfy(\.isNumber) && name.count > "nvidia".count
+            return !isGPU || wanted.map { $0.contains(name) } ?? true
+        }.sorted().map { dev + "/" + $0 }
     }
 
     /// The private home inside the sandbox.
@@ -63,13 +74,23 @@ public struct Sandbox: Sendable {
         guard let path = ["/usr/bin/bwrap", "/usr/local/bin/bwrap", "/bin/bwrap"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             return .failure(SandboxUnavailable(reason: "bubblewrap is not installed (apt-get install bubblewrap)"))
         }
-        let trial = try? ProcessRunner.capture([path, "--die-with-parent", "--unshare-all", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"],
+        let trial = try? ProcessRunner.capture([path, "--die-with-parent", "--unshare-all"] + confinement + ["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"],
                                                in: URL(fileURLWithPath: "/"))
         guard let trial, trial.status == 0 else {
             return .failure(SandboxUnavailable(reason: "bubblewrap cannot create namespaces here: \(trial?.stderr.trimmingCharacters(in: .whitespacesAndNewlines) ?? "it did not start")"))
         }
         return .success(path)
     }
+
+    /// The uid and gid a phase runs as inside its user namespace (`nobody`; outside it is the harness's own user).
+    public static let phaseUID = 65534
+
+    /// Arguments that take every privilege away: an unprivileged uid in a user namespace of its own, no capability,
+    /// no further user namespaces (bubblewrap 0.8). As root too: without them root inside keeps every capability.
+    static let confinement = ["--unshare-user", "--uid", String(phaseUID), "--gid", String(phaseUID), "--disable-userns", "--cap-drop", "ALL"]
+
+    /// The file descriptor bubblewrap reads the seccomp program from (fed by `commandLine`'s pipeline).
+    static let seccompDescriptor = 9
 
     public init(bwrap: String, settings: SandboxSettings) {
         self.bwrap = bwrap; self.settings = settings
@@ -92,8 +113,11 @@ public struct Sandbox: Sendable {
             let mb = settings.memoryMB > 0 ? settings.memoryMB : Self.machineMemoryMB * 3 / 4
             args.append("--as=\(mb * 1_048_576)")
         }
-        args += ["--", bwrap, "--die-with-parent", "--new-session", "--unshare-all", "--clearenv",
-                 "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", Self.home]
+        args += ["--", bwrap, "--die-with-parent", "--new-session", "--unshare-all", "--clearenv"] + Self.confinement
+        if SeccompFilter.program != nil { args += ["--seccomp", String(Self.seccompDescriptor)] }
+        let tmpBytes = String(settings.tmpMB * 1_048_576)
+        args += ["--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys", "--dev", "/dev",
+                 "--size", tmpBytes, "--tmpfs", "/dev/shm", "--size", tmpBytes, "--tmpfs", "/tmp", "--dir", Self.home]
         for device in view.devices { args += ["--dev-bind-try", device, device] }
         if !view.devices.isEmpty { args += ["--ro-bind-try", "/sys", "/sys"] }
         for folder in Self.systemFolders where fm.fileExists(atPath: folder) {
@@ -111,15 +135,18 @@ public struct Sandbox: Sendable {
         for path in view.writable { args += ["--bind", path, path] }
         // Everything else read-only, the folders bwrap made to mount on included (so nothing new can be created
         // at a path that looks like the workspace's); /tmp and the writable binds stay writable.
-        args += ["--remount-ro", "/"]
+        args += ["--remount-ro", "/", "--remount-ro", "/dev"]
         for (key, value) in environment.sorted(by: { $0.key < $1.key }) { args += ["--setenv", key, value] }
         args += ["--chdir", view.workingDirectory, "/bin/sh", "-c", command]
         return args
     }
 
-    /// `arguments` as one shell command line (for `ProcessRunner.run(shell:)` and Slurm batch scripts).
+    /// `arguments` as one shell command line (for `ProcessRunner.run(shell:)` and Slurm batch scripts): the seccomp
+    /// program is piped to bubblewrap on descriptor 9, and the phase's standard input is /dev/null.
     public func commandLine(_ command: String, view: View, environment: [String: String]) -> String {
-        arguments(command, view: view, environment: environment).map(shellQuote).joined(separator: " ")
+        let line = arguments(command, view: view, environment: environment).map(shellQuote).joined(separator: " ")
+        guard let program = SeccompFilter.program else { return line }
+        return SeccompFilter.printfCommand(program) + " | { exec \(line) \(Self.seccompDescriptor)<&0 </dev/null; }"
     }
 }
 

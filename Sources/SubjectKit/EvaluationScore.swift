@@ -3,20 +3,31 @@ import Foundation
 /// val_bpb computed by the fixed side from a model's logits: the harness writes the windows
 /// (`EvaluationWindows`), the evaluation phase answers with raw logits, and this scores them.
 ///
-/// Each row is normalised here (log-softmax with the max subtracted), so a model cannot inflate its score with
-/// logits that are not a distribution; the loss is the negative log-probability of each target byte, summed
-/// over every position of every window, divided by ln 2 × the number of targets: the same bits per byte as
-/// `bitsPerByte` (and autoresearch's `evaluate_bpb`, with one byte per token).
+/// Each row is normalised here, in Double: log p(v) = (x_v − m) − ln Σ_u exp(x_u − m), m the row's maximum, and the
+/// maximum is never added back (in Float32, m + ln Σ rounds to m once |m| ≳ 1e8, so a row of equal huge logits
+/// scored log p = 0: the red team's "0 bits per byte"). Every logit must be finite and within ±`maxLogit`; every
+/// row's probabilities must sum to 1 within 1e-9 after normalisation. The loss is the negative log-probability of each
+/// target byte, summed over every position of every window, divided by ln 2 × the number of targets: the same bits per
+/// byte as `bitsPerByte` (and autoresearch's `evaluate_bpb`, with one byte per token).
 public struct EvaluationScore: Sendable, Equatable {
     /// Bits per byte over all positions.
     public var bitsPerByte: Double
     public var positions: Int
+
+    /// The largest |logit| the harness accepts. A model's logits are tens at most (log-probabilities of −30 are
+    /// already e⁻³⁰); this bound only refuses answers built to stress the arithmetic, with room to spare.
+    public static let maxLogit: Float = 1e4
 
     public enum Failure: Error, Equatable, CustomStringConvertible {
         /// The logits file is missing or has the wrong size.
         case wrongSize(expected: Int, found: Int?)
         /// A logit is NaN or infinite.
         case notFinite(position: Int)
+        /// A logit's magnitude is beyond `maxLogit`.
+        case outOfRange(position: Int, value: Float)
+        /// A row's probabilities do not sum to 1 after normalisation (cannot happen with finite, bounded logits;
+        /// checked so that no arithmetic surprise ever scores).
+        case notADistribution(position: Int, sum: Double)
 
         public var description: String {
             switch self {
@@ -25,21 +36,30 @@ public struct EvaluationScore: Sendable, Equatable {
                     ?? "the evaluation wrote no logits file"
             case let .notFinite(position):
                 return "the logits at position \(position) are not finite (NaN or infinite)"
+            case let .outOfRange(position, value):
+                return String(format: "the logits at position %d are out of range (%g; |logit| must be at most %g)", position, Double(value), Double(EvaluationScore.maxLogit))
+            case let .notADistribution(position, sum):
+                return String(format: "the probabilities at position %d sum to %.12g, not 1", position, sum)
             }
         }
     }
 
     /// Scores `logits` (a `logits.bin`) against the targets of `windows`. `keep(group, row)` says which windows'
     /// log-probabilities to return (for the causality probe), as `[seqLen × vocabSize]` per kept window.
+    /// - Throws: `Failure` when the file has the wrong size or any row is not finite, out of range or not a distribution.
     public static func score(_ windows: EvaluationWindows, logits url: URL,
                              keep: (_ group: Int, _ row: Int) -> Bool = { _, _ in false }) throws -> (score: EvaluationScore, kept: [[Int]: [Float]]) {
         let expected = windows.positions * vocabSize * 4
-        let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? nil
-        guard let size, size == expected, let data = try? Data(contentsOf: url, options: .alwaysMapped) else {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
+        let size = attributes?[.size] as? Int
+        // Only a regular file: a link would have the harness read whatever it points at.
+        guard let size, size == expected, attributes?[.type] as? FileAttributeType == .typeRegular,
+              let data = try? Data(contentsOf: url, options: .alwaysMapped) else {
             throw Failure.wrongSize(expected: expected, found: size)
         }
         var total = 0.0
         var kept: [[Int]: [Float]] = [:]
+        var rowLogProbs = [Double](repeating: 0, count: vocabSize)
         try data.withUnsafeBytes { raw in
             let all = raw.bindMemory(to: Float.self)
             var position = 0
@@ -48,13 +68,13 @@ public struct EvaluationScore: Sendable, Equatable {
                     let keepRow = keep(g, row)
                     var logProbs: [Float] = keepRow ? .init(repeating: 0, count: group.seqLen * vocabSize) : []
                     for t in 0..<group.seqLen {
-                        let base = (position + row * group.seqLen + t) * vocabSize
-                        let rowLogits = UnsafeBufferPointer(rebasing: all[base..<base + vocabSize])
-                        let lse = try logSumExp(rowLogits, position: position + row * group.seqLen + t)
+                        let index = position + row * group.seqLen + t
+                        let base = index * vocabSize
+                        try logSoftmax(UnsafeBufferPointer(rebasing: all[base..<base + vocabSize]), into: &rowLogProbs, position: index)
                         let target = Int(group.targets[row * group.seqLen + t])
-                        total += Double(lse - rowLogits[target])
+                        total -= rowLogProbs[target]
                         if keepRow {
-                            for v in 0..<vocabSize { logProbs[t * vocabSize + v] = rowLogits[v] - lse }
+                            for v in 0..<vocabSize { logProbs[t * vocabSize + v] = Float(rowLogProbs[v]) }
                         }
                     }
                     if keepRow { kept[[g, row]] = logProbs }
@@ -66,23 +86,32 @@ public struct EvaluationScore: Sendable, Equatable {
         return (EvaluationScore(bitsPerByte: total / (log(2.0) * Double(positions)), positions: positions), kept)
     }
 
-    /// log Σ exp(x), stable; throws when a logit is not finite.
-    static func logSumExp(_ row: UnsafeBufferPointer<Float>, position: Int) throws -> Float {
-        var m = -Float.infinity
+    /// The row's log-probabilities in Double, max subtracted and never added back; throws when a logit is not
+    /// finite or beyond `maxLogit`, or when the probabilities do not sum to 1.
+    static func logSoftmax(_ row: UnsafeBufferPointer<Float>, into out: inout [Double], position: Int) throws {
+        var m = -Double.infinity
         for x in row {
             guard x.isFinite else { throw Failure.notFinite(position: position) }
-            m = max(m, x)
+            guard abs(x) <= maxLogit else { throw Failure.outOfRange(position: position, value: x) }
+            m = max(m, Double(x))
         }
-        var sum: Float = 0
-        for x in row { sum += expf(x - m) }
-        return m + logf(sum)
+        var sum = 0.0
+        for x in row { sum += exp(Double(x) - m) }
+        let logSum = log(sum)
+        var check = 0.0
+        for (v, x) in row.enumerated() {
+            let lp = (Double(x) - m) - logSum
+            out[v] = lp
+            check += exp(lp)
+        }
+        guard abs(check - 1) <= 1e-9 else { throw Failure.notADistribution(position: position, sum: check) }
     }
 
-    /// Log-probabilities of one row of logits (for tests and the probe).
+    /// Log-probabilities of one row of logits (for tests and the probe); NaN everywhere when the row is refused.
     public static func logSoftmax(_ logits: [Float]) -> [Float] {
-        logits.withUnsafeBufferPointer { row in
-            let lse = (try? logSumExp(row, position: 0)) ?? .nan
-            return row.map { $0 - lse }
+        var out = [Double](repeating: 0, count: logits.count)
+        return logits.withUnsafeBufferPointer { row in
+            (try? logSoftmax(row, into: &out, position: 0)) == nil ? [Float](repeating: .nan, count: logits.count) : out.map(Float.init)
         }
     }
 }

@@ -51,8 +51,17 @@ public struct TrainingReport: Equatable, Sendable {
         }
         guard let seconds = values["training_seconds"], let memory = values["peak_memory_mb"], let mfu = values["mfu_percent"],
               let tokens = values["total_tokens_M"], let steps = values["num_steps"], let params = values["num_params_M"],
-              let depth = values["depth"] else { return nil }
+              let depth = values["depth"], let stepCount = Int(checking: steps), let layers = Int(checking: depth) else { return nil }
         return TrainingReport(trainingSeconds: seconds, peakMemoryMB: memory, mfuPercent: mfu, totalTokensM: tokens,
-                              numSteps: Int(steps), numParamsM: params, depth: Int(depth))
+                              numSteps: stepCount, numParamsM: params, depth: layers)
+    }
+}
+
+extension Int {
+    /// `value` rounded to an Int when it is finite and in range, else nil: a printed `num_steps: 1e19` must never
+    /// trap the reader (the red team's finding 7).
+    public init?(checking value: Double) {
+        guard value.isFinite, let exact = Int(exactly: value.rounded()) else { return nil }
+        self = exact
     }
 }

@@ -127,7 +127,11 @@ import Testing
         try FileManager.default.createDirectory(at: dev, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dev) }
         for name in ["nvidia0", "nvidiactl", "nvidia-uvm", "sda", "null"] { _ = FileManager.default.createFile(atPath: dev.appendingPathComponent(name).path, contents: nil) }
-        let devices = Sandbox.gpuDevices(in: dev.path)
+        for name in ["nvidia1", "nvidia12"] { _ = FileManager.default.createFile(atPath: dev.appendingPathComponent(name).path, contents: nil) }
+        #expect(Sandbox.gpuDevices(in: dev.path) == ["nvidia-uvm", "nvidia0", "nvidia1", "nvidia12", "nvidiactl"].map { dev.path + "/" + $0 })
+        // A slot sees only its own GPUs' nodes (and the shared control nodes).
+        #expect(Sandbox.gpuDevices(in: dev.path, gpus: "1") == ["nvidia-uvm", "nvidia1", "nvidiactl"].map { dev.path + "/" + $0 })
+        let devices = Sandbox.gpuDevices(in: dev.path, gpus: "0")
         #expect(devices == ["nvidia-uvm", "nvidia0", "nvidiactl"].map { dev.path + "/" + $0 })
         let sandbox = Sandbox(bwrap: "/usr/bin/bwrap", settings: SandboxSettings())
         var view = Sandbox.View(workingDirectory: "/w", readOnly: ["/w"])
@@ -135,8 +139,76 @@ import Testing
         #expect(!plain.contains("--dev-bind-try") && !plain.contains("/sys"))
         view.devices = devices
         let gpu = sandbox.arguments("true", view: view, environment: [:]).joined(separator: " ")
-        #expect(gpu.contains("--dev /dev --tmpfs /tmp --dir /tmp/home --dev-bind-try \(dev.path)/nvidia-uvm \(dev.path)/nvidia-uvm"))
+        #expect(gpu.contains("--tmpfs /tmp --dir /tmp/home --dev-bind-try \(dev.path)/nvidia-uvm \(dev.path)/nvidia-uvm"), "\(gpu)")
         #expect(gpu.contains("--ro-bind-try /sys /sys"))
+    }
+
+    /// Finding 2 of the red team: as root, bubblewrap kept every capability, so a run could remount a read-only bind
+    /// writable and change the host file behind it. Now, as root or not, a phase is uid 65534 with no capability, and
+    /// every way up fails: mount and remount, new user namespaces, ptrace, setuid, sysctls, /dev; /tmp and /dev/shm
+    /// are capped.
+    @Test(.enabled(if: SandboxTests.bwrapAvailable)) func aPhaseHasNoPrivilegeEvenAsRoot() async throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-root-\(UUID().uuidString.prefix(8))")
+        let protected = base.appendingPathComponent("protected"), output = base.appendingPathComponent("out")
+        for dir in [protected, output] { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
+        defer { try? FileManager.default.removeItem(at: base) }
+        try "host file\n".write(to: protected.appendingPathComponent("file"), atomically: true, encoding: .utf8)
+        let script = """
+            import ctypes, ctypes.util, os, subprocess
+            libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+            def report(name, ok): print("ESCAPE " + name if ok else "held " + name, flush=True)
+            print("uid", os.getuid(), "caps", [l.split()[1] for l in open("/proc/self/status") if l.startswith("CapEff")][0], flush=True)
+            r = subprocess.run(["mount", "-o", "remount,rw,bind", "\(protected.path)"], capture_output=True)
+            report("remount", r.returncode == 0)
+            try:
+                open("\(protected.path)/file", "a").write("changed\\n"); report("write-protected", True)
+            except OSError: report("write-protected", False)
+            report("mount-tmpfs", libc.mount(b"none", b"/tmp/home", b"tmpfs", 0, None) == 0)
+            report("unshare-user", libc.unshare(0x10000000) == 0)
+            report("unshare-mount", libc.unshare(0x00020000) == 0)
+            report("ptrace-attach", libc.ptrace(16, 1, 0, 0) == 0)
+            report("setuid-root", libc.setuid(0) == 0)
+            for path in ["/proc/sys/kernel/core_pattern", "/proc/sys/vm/drop_caches"]:
+                try:
+                    os.close(os.open(path, os.O_WRONLY)); report("sysctl " + path, True)
+                except OSError: report("sysctl " + path, False)
+            try:
+                open("/dev/attack", "w"); report("dev-write", True)
+            except OSError: report("dev-write", False)
+            for folder in ["/tmp", "/dev/shm"]:
+                try:
+                    with open(folder + "/fill", "wb") as f:
+                        for _ in range(40): f.write(b"x" * 1048576)
+                    report("unbounded " + folder, True)
+                except OSError: report("unbounded " + folder, False)
+            open("\(output.path)/ok", "w").write("written")
+            """
+        try script.write(to: base.appendingPathComponent("attack.py"), atomically: true, encoding: .utf8)
+        var settings = SandboxSettings()
+        settings.tmpMB = 16
+        let sandbox = Sandbox(bwrap: try Sandbox.detect().get(), settings: settings)
+        let command = PhaseCommand(command: "python3 \(base.path)/attack.py",
+                                   view: Sandbox.View(workingDirectory: base.path, readOnly: [base.path, protected.path], writable: [output.path]),
+                                   environment: SubjectEnvironment.make(subject: [:], sandboxed: true, harness: ["PATH": "/usr/bin:/bin:/usr/sbin:/sbin"]),
+                                   timeout: 60)
+        let log = output.deletingLastPathComponent().appendingPathComponent("log")
+        let result = try await LocalExecutor(sandbox: sandbox).run(command, in: Slot(name: "local"), log: log, onStart: { _ in })
+        let text = try String(contentsOf: log, encoding: .utf8)
+        #expect(result.termination == .exited(0), "\(text)")
+        #expect(text.contains("uid 65534 caps 0000000000000000"), "\(text)")
+        #expect(text.components(separatedBy: "held ").count - 1 == 12, "\(text)")
+        #expect(!text.contains("ESCAPE"), "\(text)")
+        #expect(try String(contentsOf: protected.appendingPathComponent("file"), encoding: .utf8) == "host file\n")
+        #expect(try String(contentsOf: output.appendingPathComponent("ok"), encoding: .utf8) == "written")
+    }
+
+    @Test func theSeccompProgramRefusesWhatItNames() throws {
+        let program = try #require(SeccompFilter.program)
+        #expect(program.count % 8 == 0)
+        // check arch, deny other ABIs, load nr, (x32 bit), one compare per call, allow, deny
+        #expect(program.count / 8 == 4 + (SeccompFilter.refusedNames.count) + 2 + (program.count / 8 == 4 + SeccompFilter.refusedNames.count + 2 ? 0 : 1))
+        #expect(SeccompFilter.printfCommand([0, 8, 255]) == "printf '\\0\\10\\377'")
+        #expect(SeccompFilter.refusedNames.contains("ptrace") && SeccompFilter.refusedNames.contains("mount") && SeccompFilter.refusedNames.contains("setns"))
     }
 
     /// The harness sees the CPU time of a sandboxed run (bubblewrap does not wait for its namespace, so `wait4` alone
