@@ -24,8 +24,16 @@ public struct EvaluationSettings: Sendable, Equatable {
     /// The training phase may run this many seconds past the time budget (start-up, loading, the checkpoint);
     /// beyond it the run is a crash, whatever it printed.
     public var trainingGraceSeconds: Double = 15
-    /// Each evaluation process is killed after this many seconds.
+    /// Each evaluation process is killed after this many seconds (the baseline's, and any run's before the
+    /// baseline has been measured).
     public var timeoutSeconds: Double = 900
+    /// Every other run's evaluation, probe and test processes are killed after this multiple of the baseline's
+    /// slowest (at least `EvaluationSettings.minimumLimitSeconds`), wall time and CPU time: an evaluation answers
+    /// windows, it does not go on training (the red team's finding 4). A candidate whose model is this much bigger
+    /// than the baseline's needs a larger factor.
+    public var timeFactor: Double = 3
+    /// The least limit `timeFactor` gives, seconds (start-up and loading dominate the smallest evaluations).
+    public static let minimumLimitSeconds: Double = 20
 
     public init() {}
 }
@@ -76,6 +84,8 @@ extension Manifest {
             evaluation.probeTolerance = try t.optionalNumber("probe_tolerance") ?? evaluation.probeTolerance
             evaluation.trainingGraceSeconds = try t.optionalNumber("training_grace_seconds") ?? evaluation.trainingGraceSeconds
             evaluation.timeoutSeconds = try t.optionalNumber("timeout_seconds") ?? evaluation.timeoutSeconds
+            evaluation.timeFactor = try t.optionalNumber("time_factor") ?? evaluation.timeFactor
+            guard evaluation.timeFactor >= 1 else { throw HarnessError.manifestKey(key: "evaluation.time_factor", problem: "must be at least 1 (a multiple of the baseline's evaluation time), e.g. 3.") }
             guard evaluation.batch >= 1 else { throw HarnessError.manifestKey(key: "evaluation.batch", problem: "must be at least 1.") }
             guard evaluation.probeCuts >= 1 else {
                 throw HarnessError.manifestKey(key: "evaluation.probe_cuts", problem: "must be at least 1: the causality probe cannot be turned off.")
@@ -121,6 +131,8 @@ extension Manifest {
             "probe_tolerance = \(tomlNumber(evaluation.probeTolerance))",
             "training_grace_seconds = \(tomlNumber(evaluation.trainingGraceSeconds))",
             "timeout_seconds = \(tomlNumber(evaluation.timeoutSeconds))",
+            "# Other runs' evaluation, probe and test processes get this multiple of the baseline's time (at least \(Int(EvaluationSettings.minimumLimitSeconds)) s).",
+            "time_factor = \(tomlNumber(evaluation.timeFactor))",
             "",
             "[sandbox]",
             "# Every build and run in bubblewrap: no network, a read-only system, the worktree writable only to the build,",

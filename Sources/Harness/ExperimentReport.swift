@@ -6,7 +6,7 @@ extension TagReports {
     /// `autoresearch show N`: one experiment's description, hypothesis, status and decision, metrics, what its
     /// researcher spent, its diff and its transcript. Throws a clear error for a number the tag does not have.
     public func show(number: Int, transcript: Bool = true) throws -> String {
-        let records = try ledger.experiments(tag: tag)
+        let records = try experiments()
         guard let r = records.first(where: { $0.number == number }) else {
             let range = records.isEmpty ? "none yet" : "0–\(records.map(\.number).max()!)"
             throw HarnessError.other("tag \(tag) has no experiment \(number) (experiments: \(range)); `autoresearch results` lists them.")

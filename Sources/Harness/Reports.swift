@@ -90,6 +90,17 @@ public struct TagReports: Sendable {
     public let workspace: Workspace
     public let ledger: Ledger
     public let tag: String
+    /// Whether the hidden test split's scores appear: true for the workspace's owner (the CLI, the report files);
+    /// false for every view a researcher can reach (MCP tools and resources, LLM tools), so no test_bpb, nor anything
+    /// computed from it, ever reaches a researcher (the red team's finding 6).
+    public var showsTest = true
+
+    /// The tag's experiments as this view may show them: without test_bpb when `showsTest` is false.
+    func experiments(of tag: String? = nil) throws -> [ExperimentRecord] {
+        let records = try ledger.experiments(tag: tag ?? self.tag)
+        guard !showsTest else { return records }
+        return records.map { var r = $0; r.testBPB = nil; return r }
+    }
 
     /// Opens the ledger and picks the tag: `tag` if given, else the most recently created one.
     public init(workspace: Workspace, tag: String?) throws {
@@ -110,7 +121,7 @@ public struct TagReports: Sendable {
 
     /// The tag's standing.
     public func status() throws -> TagStatus {
-        let records = try ledger.experiments(tag: tag)
+        let records = try experiments()
         let tagRecord = try ledger.tag(tag)
         let decided = records.filter { [.keep, .discard, .crash].contains($0.experimentStatus) }
         let baselineRecord = records.first { $0.experimentStatus == .baseline }
@@ -134,7 +145,7 @@ public struct TagReports: Sendable {
         status.milestones = milestones(records)
         status.selfReported = workspace.manifest.selfReported
         status.core = try tagRecord.flatMap { try workspace.core(for: $0, in: ledger) }?.summary
-        let history = try ledger.tags().filter { $0.manifestHash == tagRecord?.manifestHash }.flatMap { try ledger.experiments(tag: $0.tag) }
+        let history = try ledger.tags().filter { $0.manifestHash == tagRecord?.manifestHash }.flatMap { try experiments(of: $0.tag) }
         let lastKeep = records.filter { $0.experimentStatus == .keep }.max { ($0.finishedAt ?? .distantPast) < ($1.finishedAt ?? .distantPast) }
         if let best = lastKeep?.commit ?? tagRecord?.baselineCommit {
             let kind = records.last { $0.slotKind != nil }?.slotKind
@@ -155,7 +166,7 @@ public struct TagReports: Sendable {
     /// test_bpb by experiment number (the baseline and keeps).
     func testScores() throws -> [Int: Double] {
         var scores: [Int: Double] = [:]
-        for r in try ledger.experiments(tag: tag) { if let t = r.testBPB { scores[r.number] = t } }
+        for r in try experiments() { if let t = r.testBPB { scores[r.number] = t } }
         return scores
     }
 
@@ -208,7 +219,7 @@ public struct TagReports: Sendable {
     public func report() throws -> (markdown: String, chart: String) {
         let outcomes = try ledger.outcomes(tag: tag)
         let test = try testScores()
-        let records = try ledger.experiments(tag: tag)
+        let records = try experiments()
         let markdown = SubjectBridge.reportMarkdown(outcomes: outcomes, title: reportTitle, noiseSigma: try ledger.tag(tag)?.noiseSigma,
                                                     test: test, trust: trustLine(records), metric: metric, lowerIsBetter: lowerIsBetter)
             + milestoneSection(records)

@@ -64,7 +64,8 @@ extension ResearchLoop {
 
     /// Runs one phase's command through the executor of the experiment's slot; the child's pid is in the ledger
     /// while it runs.
-    func runPhase(_ command: PhaseCommand, for experiment: inout Experiment) async throws -> ProcessResult {
+    /// `log` is the experiment's log unless given (the evaluation phases' private log).
+    func runPhase(_ command: PhaseCommand, for experiment: inout Experiment, log: URL? = nil) async throws -> ProcessResult {
         let slot = slot(of: experiment)
         var command = command
         if let python = manifest.python { command.view.readOnly += PythonEnvironment.sandboxPaths(python, root: workspace.root) }
@@ -72,7 +73,7 @@ extension ResearchLoop {
         let executor: any Executor = slot.slurm != nil
             ? SlurmExecutor(sandbox: sandbox, jobName: "autoresearch-\(tag)-\(experiment.record.number)")
             : LocalExecutor(sandbox: sandbox, maxFileMB: manifest.sandbox.maxFileMB)
-        let result = try await executor.run(command, in: slot, log: experiment.log, onStart: { [ledger, record = experiment.record] pid in
+        let result = try await executor.run(command, in: slot, log: log ?? experiment.log, onStart: { [ledger, record = experiment.record] pid in
             var r = record; r.pid = Int(pid); try? ledger.save(r)
         })
         experiment.record.pid = nil
@@ -208,6 +209,8 @@ extension ResearchLoop {
             throw ExperimentStop(status: .crash, message: String(format: "%@ trained for %.1f s, past the time budget of %@ s + %@ s of grace (measured by the harness, whatever the run printed)",
                                                                  label, trained.seconds, clean(manifest.budget.seconds), clean(manifest.evaluation.trainingGraceSeconds)))
         }
+        try checkOutput(run.checkpoint, of: "\(label) (train phase)")
+        try checkRunFolder(run, after: "\(label) (train phase)")
         let report = TrainingReport.parse(LogFile.tail(experiment.log, from: offset, bytes: 64 * 1024) ?? "")
         experiment.record.trainingSeconds = trained.seconds
         experiment.record.peakMemoryMB = report?.peakMemoryMB; experiment.record.mfuPercent = report?.mfuPercent
@@ -218,9 +221,9 @@ extension ResearchLoop {
         // Evaluate: the validation windows, scored here; then the probe in a fresh process.
         let windows = try splitWindows(.validation)
         let probe = CausalityProbe(main: windows, count: manifest.evaluation.probeCuts, seed: UInt64.random(in: 0...UInt64.max))
-        let scored = try score(windows, logits: try await evaluate(windows, name: "val", label: label, run: run, for: &experiment),
+        let scored = try score(windows, logits: try await evaluate(windows, kind: "val", label: label, run: run, for: &experiment),
                                label: "\(label): evaluation of val", keep: probe.needs)
-        let probed = try await evaluate(probe.windows, name: "probe", label: label, run: run, for: &experiment)
+        let probed = try await evaluate(probe.windows, kind: "probe", label: label, run: run, for: &experiment)
         let violation: String?
         do {
             violation = try probe.violation(scored: scored.kept, probeLogits: probed, tolerance: Float(manifest.evaluation.probeTolerance))
@@ -270,78 +273,6 @@ extension ResearchLoop {
         if let probe = machine.probeMilliseconds { parts.append(String(format: "machine probe %.2f ms", probe)) }
         LogFile.append(log, "# throughput: " + parts.joined(separator: ", ") + "\n")
         return m
-    }
-
-    /// Which split the harness scores.
-    enum ScoredSplit { case validation, test }
-
-    /// The windows covering a split of the prepared corpus (read and verified by the harness, never by a run).
-    func splitWindows(_ split: ScoredSplit) throws -> EvaluationWindows {
-        if split == .validation, let cached = validationWindows { return cached }
-        guard let data = dataDirectory else { throw ExperimentStop(status: .crash, message: "the manifest has no data_dir") }
-        do {
-            let corpus = try Corpus.open(directory: URL(fileURLWithPath: data))
-            let bytes = try Corpus.readSplit(split == .validation ? corpus.validation : corpus.test, of: corpus)
-            let windows = EvaluationWindows.covering(bytes, batchSize: manifest.evaluation.batch)
-            if split == .validation { validationWindows = windows }
-            return windows
-        } catch {
-            throw ExperimentStop(status: .crash, message: "the harness cannot read the \(split == .validation ? "validation" : "test") split: \(error)")
-        }
-    }
-
-    /// One evaluation process: writes `windows`, runs the subject's evaluation phase on the run's checkpoint in a
-    /// fresh sandbox, and returns the URL of the logits it wrote.
-    func evaluate(_ windows: EvaluationWindows, name: String, label: String, run: RunFolder, for experiment: inout Experiment) async throws -> URL {
-        let folder = run.evaluation(name)
-        try? FileManager.default.removeItem(at: folder)
-        let output = folder.appendingPathComponent("out")
-        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-        let windowsFile = folder.appendingPathComponent("windows.bin")
-        try windows.write(to: windowsFile)
-        let worktree = experiment.worktree.path
-        let command = PhaseCommand(
-            command: manifest.run,
-            view: Sandbox.View(workingDirectory: worktree, readOnly: [worktree, run.checkpoint.path, windowsFile.path], writable: [output.path]),
-            environment: phaseEnvironment([EnvironmentKey.phase: "evaluate", EnvironmentKey.checkpoint: run.checkpoint.path,
-                                           EnvironmentKey.windows: windowsFile.path, EnvironmentKey.output: output.path], slot: slot(of: experiment)),
-            timeout: manifest.evaluation.timeoutSeconds)
-        LogFile.append(experiment.log, "# \(label), evaluation phase (\(name): \(windows.groups.count) groups, \(windows.positions) positions)\n")
-        let offset = LogFile.size(experiment.log)
-        let result = try await runPhase(command, for: &experiment)
-        experiment.record.runSeconds = (experiment.record.runSeconds ?? 0) + result.seconds
-        experiment.record.totalSeconds = (experiment.record.totalSeconds ?? 0) + result.seconds
-        if let stop = stop(for: result, label: "\(label) (evaluation of \(name))", limit: command.timeout, offset: offset, log: experiment.log) { throw stop }
-        return output.appendingPathComponent(EvaluationWindows.logitsFileName)
-    }
-
-    /// The harness's score of an evaluation's logits (and the rows `keep` asks for); malformed logits make the
-    /// experiment invalid. The logits file is removed once scored.
-    func score(_ windows: EvaluationWindows, logits: URL, label: String,
-               keep: (Int, Int) -> Bool = { _, _ in false }) throws -> (score: EvaluationScore, kept: [[Int]: [Float]]) {
-        defer { try? FileManager.default.removeItem(at: logits) }
-        do {
-            return try EvaluationScore.score(windows, logits: logits, keep: keep)
-        } catch let failure as EvaluationScore.Failure {
-            throw ExperimentStop(status: .invalid, message: "\(label): \(failure.description)")
-        }
-    }
-
-    /// The hidden test split, scored by the harness on the experiment's last checkpoint: for the baseline and for
-    /// every keep. The number goes to the ledger only; no researcher ever sees it.
-    func measureTest(_ experiment: inout Experiment) async throws {
-        guard manifest.evaluation.scoring == .harness, let run = experiment.run else { return }
-        do {
-            let windows = try splitWindows(.test)
-            let logits = try await evaluate(windows, name: "test", label: "test split", run: run, for: &experiment)
-            let score = try score(windows, logits: logits, label: "test split").score
-            experiment.record.testBPB = score.bitsPerByte
-            try ledger.save(experiment.record)
-            LogFile.append(experiment.log, String(format: "# test_bpb %.6f (hidden test split, computed by the harness)\n", score.bitsPerByte))
-        } catch let stop as ExperimentStop {
-            if stop.status == .interrupted { throw stop }
-            LogFile.append(experiment.log, "# the test split could not be measured: \(stop.message)\n")
-        }
     }
 
     /// The subject scores itself (`evaluation.scoring = "summary"`: benchmark subjects): its run prints a `---`

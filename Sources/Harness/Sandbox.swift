@@ -24,6 +24,8 @@ public struct Sandbox: Sendable {
         public var workingDirectory: String
         /// Training and evaluation get the memory limit; the build (the compiler) does not.
         public var limitMemory = true
+        /// CPU seconds each process may use (`prlimit --cpu`); nil for none.
+        public var cpuSeconds: Int?
         /// Device files the phase may use (a GPU slot's `/dev/nvidia*`); with any, `/sys` is visible read-only too
         /// (the CUDA runtime reads the PCI topology there).
         public var devices: [String] = []
@@ -113,6 +115,7 @@ public struct Sandbox: Sendable {
             let mb = settings.memoryMB > 0 ? settings.memoryMB : Self.machineMemoryMB * 3 / 4
             args.append("--as=\(mb * 1_048_576)")
         }
+        if let cpu = view.cpuSeconds { args.append("--cpu=\(max(1, cpu))") }
         args += ["--", bwrap, "--die-with-parent", "--new-session", "--unshare-all", "--clearenv"] + Self.confinement
         if SeccompFilter.program != nil { args += ["--seccomp", String(Self.seccompDescriptor)] }
         let tmpBytes = String(settings.tmpMB * 1_048_576)

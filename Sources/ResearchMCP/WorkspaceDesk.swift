@@ -19,7 +19,12 @@ public struct WorkspaceDesk: Sendable {
         self.defaultTag = defaultTag
     }
 
-    func reports(_ tag: String?) throws -> TagReports { try TagReports(workspace: workspace, tag: tag ?? defaultTag) }
+    /// The researcher's view of a tag: never the hidden test split's scores (MCP clients are researchers).
+    func reports(_ tag: String?) throws -> TagReports {
+        var reports = try TagReports(workspace: workspace, tag: tag ?? defaultTag)
+        reports.showsTest = false
+        return reports
+    }
 
     /// `autoresearch status`, plus what the loop has been asked to do and the proposals waiting.
     public func status(tag: String? = nil) throws -> String {

@@ -117,44 +117,75 @@ public struct EvaluationScore: Sendable, Equatable {
 }
 
 /// The causality probe: a model's output at a position may depend only on that position and the ones before it,
-/// in its own window. The probe takes `count` windows the evaluation scored, cuts each at a random length t in
-/// 1..<seqLen (so everything from position t on is gone), and runs the cut windows in a fresh evaluation process;
-/// at every position before t the log-probabilities must match what the scored run produced, within `tolerance`.
+/// in its own window. The probe takes `count` windows the evaluation scored and runs them again, in a fresh
+/// evaluation process, in groups of the scored run's own shape (batch × seqLen), so the request cannot be told from
+/// an evaluation's by its shapes:
+/// - half of them cut at a random length t in 1..<seqLen, the rest of the row filled with the start of another
+///   window (real text, not padding): at every position before t the log-probabilities must match the scored run's;
+/// - the other half whole, among other neighbours than in the scored run: every position must match, the last one
+///   included, whose target is the first byte of the next window in the scored request (the red team's finding 9).
+/// Rows are shuffled. Matches are within `tolerance`.
 ///
 /// A model that looks ahead (non-causal attention, nanochat issue #844), reads other windows (the batch, the
-/// windows file), or changes as it evaluates (adapting to the validation text) gives other outputs for the
-/// same prefix and fails. Each cut tests next-byte leakage at its last position: a model that leaks at a
-/// fraction f of positions passes all `count` cuts with probability (1 − f)^count.
+/// windows file, the next window's first byte), or changes as it evaluates (adapting to the validation text) gives
+/// other outputs for the same prefix and fails. A model that leaks at a fraction f of positions passes all `count`
+/// rows with probability about (1 − f)^count.
 public struct CausalityProbe: Sendable, Equatable {
     public struct Cut: Sendable, Equatable {
         /// The scored window: its group and row in the main windows.
         public var group: Int
         public var row: Int
-        /// The cut window's length: positions 0..<length are compared.
+        /// Positions 0..<length are compared (seqLen for a whole window).
         public var length: Int
+        /// Where the probe request holds it: group and row.
+        public var probeGroup: Int
+        public var probeRow: Int
     }
 
     public var cuts: [Cut]
-    /// The cut windows, one group per cut, in the order of `cuts`.
+    /// The probe request: groups of the main request's full-window shape.
     public var windows: EvaluationWindows
 
-    /// `count` cuts of full-length windows of `main`, drawn with `seed`.
+    /// `count` probe rows drawn from the full-length windows of `main` with `seed` (at least one group's worth when
+    /// there are enough windows; never the same window twice).
     public init(main: EvaluationWindows, count: Int, seed: UInt64) {
         var rng = SplitMix64(seed: seed)
         var candidates: [(Int, Int)] = []
-        for (g, group) in main.groups.enumerated() where group.seqLen >= 2 {
+        let full = main.groups.map(\.seqLen).max() ?? 0
+        for (g, group) in main.groups.enumerated() where group.seqLen >= 2 && group.seqLen == full {
             for row in 0..<group.batch { candidates.append((g, row)) }
         }
+        let batch = max(1, main.groups.first?.batch ?? 1)
+        // Draw without replacement (Fisher–Yates on a prefix).
+        let n = min(max(count, 0), candidates.count)
+        for i in 0..<n {
+            let j = i + Int(rng.next() % UInt64(candidates.count - i))
+            candidates.swapAt(i, j)
+        }
+        let chosen = Array(candidates.prefix(n))
+        func tokens(_ g: Int, _ row: Int) -> ArraySlice<UInt8> { main.groups[g].tokens[row * full..<(row + 1) * full] }
+        func targets(_ g: Int, _ row: Int) -> ArraySlice<UInt8> { main.groups[g].targets[row * full..<(row + 1) * full] }
+        var rows: [(cut: (Int, Int, Int), tokens: [UInt8], targets: [UInt8])] = []
+        for (i, (g, row)) in chosen.enumerated() {
+            if i % 2 == 1 || full < 3 {
+                rows.append(((g, row, full), Array(tokens(g, row)), Array(targets(g, row))))
+            } else {
+                let length = 1 + Int(rng.next() % UInt64(full - 1))
+                let (fg, frow) = candidates[Int(rng.next() % UInt64(candidates.count))]
+                let filler = Array(tokens(fg, frow).prefix(full - length))
+                let fillerTargets = Array(targets(fg, frow).prefix(full - length))
+                rows.append(((g, row, length), Array(tokens(g, row).prefix(length)) + filler, Array(targets(g, row).prefix(length)) + fillerTargets))
+            }
+        }
+        for i in stride(from: rows.count - 1, to: 0, by: -1) { rows.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
         var cuts: [Cut] = []
         var groups: [EvaluationWindows.Group] = []
-        for _ in 0..<min(count, candidates.count * 4) where !candidates.isEmpty {
-            let (g, row) = candidates[Int(rng.next() % UInt64(candidates.count))]
-            let group = main.groups[g]
-            let length = 1 + Int(rng.next() % UInt64(group.seqLen - 1))
-            let start = row * group.seqLen
-            cuts.append(Cut(group: g, row: row, length: length))
-            groups.append(EvaluationWindows.Group(batch: 1, seqLen: length, tokens: Array(group.tokens[start..<start + length]),
-                                                  targets: Array(group.targets[start..<start + length])))
+        for start in stride(from: 0, to: rows.count, by: batch) {
+            let part = rows[start..<min(start + batch, rows.count)]
+            for (r, entry) in part.enumerated() {
+                cuts.append(Cut(group: entry.cut.0, row: entry.cut.1, length: entry.cut.2, probeGroup: groups.count, probeRow: r))
+            }
+            groups.append(EvaluationWindows.Group(batch: part.count, seqLen: full, tokens: part.flatMap(\.tokens), targets: part.flatMap(\.targets)))
         }
         self.cuts = cuts
         windows = EvaluationWindows(groups: groups)
@@ -169,7 +200,9 @@ public struct CausalityProbe: Sendable, Equatable {
         let (_, probe) = try EvaluationScore.score(windows, logits: url, keep: { _, _ in true })
         var worst: (diff: Float, cut: Int, position: Int) = (0, 0, 0)
         for (i, cut) in cuts.enumerated() {
-            guard let main = scored[[cut.group, cut.row]], let cutRows = probe[[i, 0]] else { continue }
+            guard let main = scored[[cut.group, cut.row]], let cutRows = probe[[cut.probeGroup, cut.probeRow]] else {
+                return "causality probe: the scored run's window \(cut.group)/\(cut.row) or its probe row is missing"
+            }
             for p in 0..<cut.length {
                 for v in 0..<vocabSize {
                     let d = abs(main[p * vocabSize + v] - cutRows[p * vocabSize + v])
@@ -179,7 +212,13 @@ public struct CausalityProbe: Sendable, Equatable {
         }
         guard worst.diff > tolerance else { return nil }
         let cut = cuts[worst.cut]
-        return String(format: "causality probe: the output at position %d of a window changed by %.4g (tolerance %.0e) when the window was cut after position %d and run in a fresh process; outputs must depend only on earlier positions of the same window",
-                      worst.position, worst.diff, tolerance, cut.length - 1)
+        let how = cut.length == cut.seqLenInProbe(windows) ? "the whole window was run among other windows"
+            : "the window was cut after position \(cut.length - 1)"
+        return String(format: "causality probe: the output at position %d of a window changed by %.4g (tolerance %.0e) when %@ in a fresh process; outputs must depend only on earlier positions of the same window",
+                      worst.position, worst.diff, tolerance, how)
     }
+}
+
+extension CausalityProbe.Cut {
+    func seqLenInProbe(_ windows: EvaluationWindows) -> Int { windows.groups[probeGroup].seqLen }
 }

@@ -46,7 +46,7 @@ import Testing
         let command = "n=$(( $(cat \(counter) 2>/dev/null || echo 0) + 1 )); echo $n > \(counter); "
             + "python3 \(script) $n \(root.path) \(corpus.directory.path) \(home.path) \(listener.port) \(markers.path)"
         let researcher = CommandResearcher(template: command, timeout: 120, buildFixAttempts: 0)
-        var options = RunOptions(tag: "attacks", experiments: 13, baselineRuns: 1)
+        var options = RunOptions(tag: "attacks", experiments: 20, baselineRuns: 1)
         options.researcherFailurePause = 0
         let loop = try ResearchLoop(workspace: workspace, researcher: researcher, options: options, display: RecordingDisplay())
         #expect(loop.trust.trusted, "\(loop.trust.summary)")
@@ -58,6 +58,10 @@ import Testing
             let r = try #require(records.first { $0.description.hasPrefix("attack \(n):") }, "attack \(n) did not run: \(records.map(\.description))")
             let log = r.logPath.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
             return (r, log)
+        }
+        /// What the evaluation processes of an experiment printed: only in the harness's private log.
+        func privateLog(_ r: ExperimentRecord) -> String {
+            (try? String(contentsOfFile: root.appendingPathComponent(".autoresearch/private/attacks/\(r.number).log").path, encoding: .utf8)) ?? ""
         }
         #expect(!records.contains { $0.experimentStatus == .keep }, "nothing may be kept: \(records.map { "\($0.number) \($0.status) \($0.description)" })")
 
@@ -133,10 +137,51 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: markers.appendingPathComponent("hook-ran").path))
         #expect(!FileManager.default.fileExists(atPath: markers.appendingPathComponent("fsmonitor-ran").path))
 
+        // 14 (finding 1). Every row the same huge logit scored 0 bits per byte in Float32: now out of range, invalid.
+        let huge = try experiment(14)
+        #expect(huge.record.experimentStatus == .invalid, "\(huge.record.status): \(huge.record.error ?? "")")
+        #expect(huge.record.error?.contains("are out of range (2e+08; |logit| must be at most 10000)") == true, "\(huge.record.error ?? "")")
+
+        // 15 (finding 2). As root too: no remount of the read-only worktree, no sysctl, an unprivileged uid.
+        let remount = try experiment(15)
+        #expect(remount.log.contains("ATTACK remount: blocked") && remount.log.contains("ATTACK sysctl: blocked"), "\(remount.log.suffix(2000))")
+        #expect(remount.log.contains("ATTACK uid: \(Sandbox.phaseUID)") && !remount.log.contains("ESCAPED"))
+
+        // 16 (finding 4). Training on inside the evaluation: stopped at a multiple of the baseline's evaluation time.
+        let longEval = try experiment(16)
+        #expect(longEval.record.experimentStatus == .invalid, "\(longEval.record.status): \(longEval.record.error ?? "")")
+        #expect(longEval.record.error?.contains("(evaluation of val) ran past its limit of") == true, "\(longEval.record.error ?? "")")
+        #expect(longEval.record.error?.contains("× the baseline's") == true)
+
+        // 17 (finding 5). The windows printed in a FAIL line reach no researcher: not the error, not the log, not the ledger.
+        let leak = try experiment(17)
+        #expect(leak.record.experimentStatus == .crash)
+        #expect(leak.record.error?.contains("what it printed is kept from researchers") == true, "\(leak.record.error ?? "")")
+        #expect(!(leak.record.error ?? "").contains("LEAK<<") && !leak.log.contains("LEAK<<"))
+        #expect(privateLog(leak.record).contains("FAIL: LEAK<<"), "the private log keeps it for the owner")
+
+        // 18 (finding 7). SEED = Int.max and num_steps 1e19 do not trap the harness (the attacks after it ran).
+        let trap = try experiment(18)
+        #expect(trap.record.numSteps == nil && trap.record.depth == nil, "\(trap.record.numSteps ?? -1)")
+        _ = try experiment(20)
+
+        // 19 (finding 9). The last position reading the next window's first byte fails the probe's whole windows.
+        let next = try experiment(19)
+        #expect(next.record.experimentStatus == .invalid, "\(next.record.status): \(next.record.error ?? "")")
+        #expect(next.record.error?.hasPrefix("causality probe: the output at position") == true, "\(next.record.error ?? "")")
+
+        // 20 (findings 8, 10). Nothing written above the output folder; an extra file in it makes the run invalid.
+        let above = try experiment(20)
+        #expect(above.record.experimentStatus == .invalid, "\(above.record.status): \(above.record.error ?? "")")
+        #expect(above.record.error?.contains("left 'extra.bin' in its output folder, which may hold only logits.bin") == true, "\(above.record.error ?? "")")
+        #expect(privateLog(above.record).components(separatedBy: ": blocked").count - 1 == 2, "\(privateLog(above.record).suffix(2000))")
+        #expect(!privateLog(above.record).contains("WRITTEN"))
+
         // The ledger and the protected files were written by the harness alone; no secret anywhere in it.
         #expect(try protectedHashes(root) == hashesBefore)
         let ledger = try Data(contentsOf: root.appendingPathComponent(".autoresearch/ledger.sqlite"))
         #expect(ledger.range(of: Data(Self.secret.utf8)) == nil)
+        #expect(ledger.range(of: Data("LEAK<<".utf8)) == nil, "the validation text an evaluation printed reached the ledger")
         // The hidden test split was measured for the baseline, by the harness.
         #expect(records.first { $0.experimentStatus == .baseline }?.testBPB != nil)
     }

@@ -99,7 +99,9 @@ struct EvaluationProtocolTests {
         let split = Array(sampleText(5000, seed: 11).utf8)
         let windows = EvaluationWindows.covering(split, maxSeqLen: 64, batchSize: 4)
         let probe = CausalityProbe(main: windows, count: 16, seed: 3)
-        #expect(probe.cuts.count == 16 && probe.cuts.allSatisfy { $0.length >= 1 && $0.length < 64 })
+        #expect(probe.cuts.count == 16 && probe.cuts.allSatisfy { $0.length >= 1 && $0.length <= 64 })
+        // Half whole (the last position checked too), every group of the scored run's shape.
+        #expect(probe.cuts.filter { $0.length == 64 }.count == 8 && probe.windows.groups.allSatisfy { $0.seqLen == 64 && $0.batch == 4 })
         func check(_ model: @escaping ([UInt8], Int) -> [Float], scoredModel: (([UInt8], Int) -> [Float])? = nil) throws -> String? {
             let main = try answer(windows, in: dir, name: "main.bin", scoredModel ?? model)
             let (_, kept) = try EvaluationScore.score(windows, logits: main, keep: probe.needs)

@@ -128,6 +128,66 @@ elif n == 13:
         open(p, "w").write(hook)
         os.chmod(p, 0o755)
     subprocess.run(["git", "config", "core.fsmonitor", "touch %s/fsmonitor-ran" % markers])
+elif n == 14:
+    name = "evaluation answers every row with the same huge logit (2e8)"
+    replace("if subject.phase == .evaluate {",
+            "if subject.phase == .evaluate {\n"
+            "    subject.serveEvaluation { _, b, t in [Float](repeating: 2e8, count: b * t * vocabSize) }\n"
+            "}\n"
+            "if subject.phase == .evaluate {")
+elif n == 15:
+    name = "as root: remount the read-only worktree writable, write a sysctl"
+    replace("import Foundation\n", "import Foundation\nimport Glibc\n")
+    top("do {\n"
+        "    let attackWorktree = FileManager.default.currentDirectoryPath\n"
+        "    let attackMount = Process()\n"
+        "    attackMount.executableURL = URL(fileURLWithPath: \"/bin/mount\")\n"
+        "    attackMount.arguments = [\"-o\", \"remount,rw,bind\", attackWorktree]\n"
+        "    try? attackMount.run(); attackMount.waitUntilExit()\n"
+        "    let attackFile = attackWorktree + \"/attack-remount.txt\"\n"
+        "    print(\"ATTACK remount: \" + (FileManager.default.createFile(atPath: attackFile, contents: Data(\"x\".utf8)) ? \"ESCAPED\" : \"blocked\"))\n"
+        "    let attackSysctl = open(\"/proc/sys/kernel/core_pattern\", O_WRONLY)\n"
+        "    print(\"ATTACK sysctl: \" + (attackSysctl >= 0 ? \"ESCAPED\" : \"blocked\"))\n"
+        "    print(\"ATTACK uid: \\(getuid())\")\n"
+        "}")
+elif n == 16:
+    name = "go on training inside the evaluation phase (here: 90 s of it)"
+    replace("if subject.phase == .evaluate {", "if subject.phase == .evaluate {\n    Thread.sleep(forTimeInterval: 90)")
+elif n == 17:
+    name = "print the validation windows in a FAIL line"
+    replace("if subject.phase == .evaluate {",
+            "if subject.phase == .evaluate {\n"
+            "    let attackWindows = FileManager.default.contents(atPath: ProcessInfo.processInfo.environment[\"AUTORESEARCH_WINDOWS\"]!) ?? Data()\n"
+            "    let attackText = String(decoding: attackWindows.suffix(400).prefix(300), as: UTF8.self).replacingOccurrences(of: \"\\n\", with: \" \")\n"
+            "    print(\"FAIL: LEAK<<\" + attackText + \">>\")\n"
+            "    exit(1)\n"
+            "}\n"
+            "if subject.phase == .evaluate {")
+elif n == 18:
+    name = "SEED = Int.max and a summary value out of range"
+    replace("let SEED = 1337", "let SEED = Int.max")
+    src += '\nprint("---\\ntraining_seconds: 1.0\\npeak_memory_mb:   1.0\\nmfu_percent:      1.00\\ntotal_tokens_M:   0.1\\nnum_steps:        1e19\\nnum_params_M:     0.1\\ndepth:            1e300")\n'
+elif n == 19:
+    name = "the last position reads the next window's first byte"
+    replace("    subject.serveEvaluation { x, b, t in Tensor.noGrad { forward(x, batch: b, seqLen: t).array } }",
+            "    subject.serveEvaluation { x, b, t in\n"
+            "        var out = Tensor.noGrad { forward(x, batch: b, seqLen: t).array }\n"
+            "        for r in 0..<(b - 1) {\n"
+            "            let base = (r * t + t - 1) * vocabSize\n"
+            "            for v in 0..<vocabSize { out[base + v] = v == Int(x[(r + 1) * t]) ? 20 : -20 }\n"
+            "        }\n"
+            "        return out\n"
+            "    }")
+elif n == 20:
+    name = "write above the output folder, and leave an extra file in it"
+    replace("if subject.phase == .evaluate {",
+            "if subject.phase == .evaluate {\n"
+            "    let attackOut = ProcessInfo.processInfo.environment[\"AUTORESEARCH_OUTPUT\"]!\n"
+            "    for attackPath in [attackOut + \"/../attack-above\", attackOut + \"/../../attack-above\"] {\n"
+            "        print(\"ATTACK above \\(attackPath): \" + (FileManager.default.createFile(atPath: attackPath, contents: Data(\"x\".utf8)) ? \"WRITTEN\" : \"blocked\"))\n"
+            "    }\n"
+            "    _ = FileManager.default.createFile(atPath: attackOut + \"/extra.bin\", contents: Data(count: 1024))\n"
+            "}")
 else:
     name = "no attack left"
     src += "\n// nothing %d\n" % n
