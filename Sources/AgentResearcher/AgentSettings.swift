@@ -71,6 +71,8 @@ public struct AgentSettings: Sendable, Equatable {
     /// holding the prompt, `{prompt}` by the prompt itself (shell-quoted); without either it reads standard input.
     public var command = ""
     public var commandTimeout: Double = 1800
+    /// Command backend: what the confined agent may reach beyond its worktree.
+    public var access = AgentAccess()
 
     public init(backend: Backend) {
         self.backend = backend

@@ -14,12 +14,23 @@ public final class CommandResearcher: Researcher, @unchecked Sendable {
     public let timeout: Double
     public let buildFixAttempts: Int
     let secrets: [String]
+    /// What the agent may reach beyond its worktree when it runs confined.
+    public let access: AgentAccess
     /// The transcript of the current experiment: a repair appends to the proposal's.
     private let current = Mutex<TranscriptLog?>(nil)
+    private let confinementBox = Mutex<AgentConfinement?>(nil)
 
-    public init(template: String, timeout: Double, buildFixAttempts: Int = 2, secrets: [String] = []) {
+    /// How the agent runs confined (the harness sets it when it has a sandbox); nil: unconfined, which the harness
+    /// reports as untrusted.
+    public var confinement: AgentConfinement? {
+        get { confinementBox.withLock { $0 } }
+        set { confinementBox.withLock { $0 = newValue } }
+    }
+
+    public init(template: String, timeout: Double, buildFixAttempts: Int = 2, secrets: [String] = [], access: AgentAccess = AgentAccess()) {
         self.template = template; self.timeout = timeout; self.buildFixAttempts = buildFixAttempts
         self.secrets = secrets + TranscriptLog.environmentSecrets()
+        self.access = access
     }
 
     public func lastSession() -> ResearcherSession? {
@@ -89,8 +100,20 @@ public final class CommandResearcher: Researcher, @unchecked Sendable {
             before[path] = keepChanges ? nil : (try? String(contentsOf: context.worktree.appendingPathComponent(path), encoding: .utf8))
         }
 
-        let result = try await ProcessRunner.run(shell: command, in: context.worktree, removing: ["AUTORESEARCH_EVAL_TEST"],
+        var line = command
+        var environment: [String: String]?
+        if let confinement {
+            var access = self.access
+            access.readOnly.append(scratch.path)  // the prompt file
+            (line, environment) = try confinement.confine(command, context.worktree, access)
+            log.append("harness", "the agent runs confined: \(confinement.description)")
+        }
+        let result = try await ProcessRunner.run(shell: line, in: context.worktree, environment: environment ?? [:],
+                                                 removing: ["AUTORESEARCH_EVAL_TEST"], exactEnvironment: environment != nil,
                                                  input: stdin ? promptFile : nil, log: outputFile, timeout: timeout)
+        // Ignored files it left (a package manager's configuration, caches) take no part in the build; the build
+        // outputs it never saw stay.
+        _ = try? git(["clean", "-ffdqX", "-e", "!/.build"])
         let output = (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
         log.append("command", String(output.suffix(50_000)))
         switch result.termination {

@@ -293,6 +293,11 @@ public struct Manifest: Sendable, Equatable {
         }
         section.command = try r.optionalString("command")
         section.commandTimeout = try r.optionalNumber("command_timeout_seconds")
+        section.access = AgentAccess(readOnly: try r.optionalStrings("agent_read_only") ?? [], writable: try r.optionalStrings("agent_writable") ?? [],
+                                     environment: try r.optionalStrings("agent_environment") ?? [])
+        for path in section.access.readOnly + section.access.writable where !path.hasPrefix("/") {
+            throw HarnessError.manifestKey(key: "researcher.agent_read_only", problem: "names '\(path)'; the folders an agent may reach are absolute paths, e.g. \"/opt/agent\".")
+        }
         if r.table.contains(key: "limits") {
             let l = try r.section("limits")
             var limits = AgentLimits()
@@ -429,6 +434,9 @@ public struct Manifest: Sendable, Equatable {
         if let v = researcher.maxTokensField { lines.append("max_tokens_field = \(tomlString(v))") }
         if let v = researcher.command { lines.append("command = \(tomlString(v))") }
         if let v = researcher.commandTimeout { lines.append("command_timeout_seconds = \(tomlNumber(v))") }
+        if !researcher.access.readOnly.isEmpty { lines.append("agent_read_only = \(tomlArray(researcher.access.readOnly))") }
+        if !researcher.access.writable.isEmpty { lines.append("agent_writable = \(tomlArray(researcher.access.writable))") }
+        if !researcher.access.environment.isEmpty { lines.append("agent_environment = \(tomlArray(researcher.access.environment))") }
         lines.append("")
         let search = Self.searchTable(researcher)
         if !search.isEmpty { lines += search + [""] }

@@ -1,4 +1,5 @@
 import AutoResearchCore
+import AgentResearcher
 import Foundation
 import SearchResearcher
 import SubjectKit
@@ -170,6 +171,9 @@ public actor ResearchLoop {
         try workspace.validateEditable()
         (self.sandbox, self.trust) = try Trust.establish(manifest: workspace.manifest, researchers: researchers.map(\.name),
                                                           allowUntrusted: options.allowUntrusted)
+        // Agents that run commands run them confined too (the red team's finding 3); without a sandbox they run as
+        // they are, and the trust says so.
+        for case let agent as CommandResearcher in researchers { agent.confinement = sandbox?.agentConfinement() }
         self.workspace = workspace
         self.ledger = try Ledger(url: workspace.ledgerURL)
         self.options = options

@@ -15,6 +15,8 @@ public struct ResearcherSection: Sendable, Equatable {
     public var maxTokensField: String?
     public var command: String?
     public var commandTimeout: Double?
+    /// `agent_read_only`, `agent_writable`, `agent_environment`: what a confined agent command may reach.
+    public var access = AgentAccess()
     public var limits = AgentLimits()
     public var prices: Prices?
     public var retry = RetryPolicy()
@@ -36,6 +38,7 @@ public struct ResearcherSection: Sendable, Equatable {
         if let maxTokensField { s.maxTokensField = maxTokensField }
         if let command { s.command = command }
         if let commandTimeout { s.commandTimeout = commandTimeout }
+        s.access = access
         if let prices { s.prices = prices }
         s.limits = limits
         s.retry = retry

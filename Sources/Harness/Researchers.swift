@@ -81,7 +81,7 @@ public enum Researchers {
                 throw HarnessError.other("the command researcher needs a command: set [researcher] command = \"claude -p\" in autoresearch.toml or pass --agent-command.")
             }
             return CommandResearcher(template: settings.command, timeout: settings.commandTimeout,
-                                     buildFixAttempts: settings.limits.buildFixAttempts, secrets: secrets)
+                                     buildFixAttempts: settings.limits.buildFixAttempts, secrets: secrets, access: settings.access)
         case .anthropic, .openai:
             let (provider, key) = try chatProvider(settings, environment: environment, transport: transport)
             return LLMResearcher(provider: provider, limits: settings.limits, prices: settings.prices,

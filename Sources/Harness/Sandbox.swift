@@ -26,6 +26,12 @@ public struct Sandbox: Sendable {
         public var limitMemory = true
         /// CPU seconds each process may use (`prlimit --cpu`); nil for none.
         public var cpuSeconds: Int?
+        /// The host's network (agents call their APIs); phases never have it.
+        public var network = false
+        /// Paths hidden under an empty tmpfs (an agent's view of the worktree's build outputs).
+        public var masked: [String] = []
+        /// Whether the command keeps the caller's standard input (an agent reading its prompt there).
+        public var keepsInput = false
         /// Device files the phase may use (a GPU slot's `/dev/nvidia*`); with any, `/sys` is visible read-only too
         /// (the CUDA runtime reads the PCI topology there).
         public var devices: [String] = []
@@ -117,6 +123,7 @@ public struct Sandbox: Sendable {
         }
         if let cpu = view.cpuSeconds { args.append("--cpu=\(max(1, cpu))") }
         args += ["--", bwrap, "--die-with-parent", "--new-session", "--unshare-all", "--clearenv"] + Self.confinement
+        if view.network { args.append("--share-net") }
         if SeccompFilter.program != nil { args += ["--seccomp", String(Self.seccompDescriptor)] }
         let tmpBytes = String(settings.tmpMB * 1_048_576)
         args += ["--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys", "--dev", "/dev",
@@ -131,11 +138,12 @@ public struct Sandbox: Sendable {
                 args += ["--ro-bind", folder, folder]
             }
         }
-        for entry in Self.etcEntries { args += ["--ro-bind-try", entry, entry] }
+        for entry in Self.etcEntries + (view.network ? ["/etc/resolv.conf", "/etc/hosts", "/etc/gai.conf"] : []) { args += ["--ro-bind-try", entry, entry] }
         let home = FileManager.default.homeDirectoryForCurrentUser.path
         for path in settings.homeReadOnly { args += ["--ro-bind-try", home + "/" + path, Self.home + "/" + path] }
         for path in view.readOnly { args += ["--ro-bind", path, path] }
         for path in view.writable { args += ["--bind", path, path] }
+        for path in view.masked { args += ["--size", String(settings.tmpMB * 1_048_576), "--tmpfs", path] }
         // Everything else read-only, the folders bwrap made to mount on included (so nothing new can be created
         // at a path that looks like the workspace's); /tmp and the writable binds stay writable.
         args += ["--remount-ro", "/", "--remount-ro", "/dev"]
@@ -149,6 +157,9 @@ public struct Sandbox: Sendable {
     public func commandLine(_ command: String, view: View, environment: [String: String]) -> String {
         let line = arguments(command, view: view, environment: environment).map(shellQuote).joined(separator: " ")
         guard let program = SeccompFilter.program else { return line }
+        if view.keepsInput {
+            return "exec 8<&0; " + SeccompFilter.printfCommand(program) + " | { exec \(line) \(Self.seccompDescriptor)<&0 0<&8 8<&-; }"
+        }
         return SeccompFilter.printfCommand(program) + " | { exec \(line) \(Self.seccompDescriptor)<&0 </dev/null; }"
     }
 }

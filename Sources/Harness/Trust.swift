@@ -13,7 +13,7 @@ public struct Trust: Sendable, Equatable {
 
     /// One line for `status` and the report.
     public var summary: String {
-        trusted ? "trusted: the harness scores every run from its logits; builds and runs are sandboxed (bubblewrap)"
+        trusted ? "trusted: the harness scores every run from its logits; builds, runs and agent commands are sandboxed (bubblewrap)"
             : "NOT TRUSTED: " + gaps.joined(separator: "; ")
     }
 

@@ -20,7 +20,7 @@ import Testing
 
         let (sandbox, trust) = try Trust.establish(manifest: manifest(scoring: .harness), researchers: ["anthropic"], allowUntrusted: false, detect: available)
         #expect(sandbox != nil && trust.trusted)
-        #expect(trust.summary == "trusted: the harness scores every run from its logits; builds and runs are sandboxed (bubblewrap)")
+        #expect(trust.summary == "trusted: the harness scores every run from its logits; builds, runs and agent commands are sandboxed (bubblewrap)")
 
         // No sandbox: the search researcher runs (with a warning), an LLM researcher is refused, unless allowed.
         let (none, untrusted) = try Trust.establish(manifest: manifest(scoring: .harness), researchers: ["search"], allowUntrusted: false, detect: missing)

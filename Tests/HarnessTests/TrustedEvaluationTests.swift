@@ -42,11 +42,15 @@ import Testing
 
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("TestSupport/Fixtures/gpt_attacks.py").path
-        let counter = base.appendingPathComponent("attack-count").path
+        try FileManager.default.createDirectory(at: base.appendingPathComponent("agent"), withIntermediateDirectories: true)
+        let counter = base.appendingPathComponent("agent/attack-count").path
         let command = "n=$(( $(cat \(counter) 2>/dev/null || echo 0) + 1 )); echo $n > \(counter); "
-            + "python3 \(script) $n \(root.path) \(corpus.directory.path) \(home.path) \(listener.port) \(markers.path)"
-        let researcher = CommandResearcher(template: command, timeout: 120, buildFixAttempts: 0)
-        var options = RunOptions(tag: "attacks", experiments: 20, baselineRuns: 1)
+            + "/usr/bin/python3 \(script) $n \(root.path) \(corpus.directory.path) \(home.path) \(listener.port) \(markers.path)"
+        // The agent runs confined: it reads its script and writes its counter, and nothing else of the host.
+        let fixtures = URL(fileURLWithPath: script).deletingLastPathComponent().path
+        let researcher = CommandResearcher(template: command, timeout: 120, buildFixAttempts: 0,
+                                           access: AgentAccess(readOnly: [fixtures], writable: [base.path + "/agent"]))
+        var options = RunOptions(tag: "attacks", experiments: 21, baselineRuns: 1)
         options.researcherFailurePause = 0
         let loop = try ResearchLoop(workspace: workspace, researcher: researcher, options: options, display: RecordingDisplay())
         #expect(loop.trust.trusted, "\(loop.trust.summary)")
@@ -176,6 +180,16 @@ import Testing
         #expect(above.record.error?.contains("left 'extra.bin' in its output folder, which may hold only logits.bin") == true, "\(above.record.error ?? "")")
         #expect(privateLog(above.record).components(separatedBy: ": blocked").count - 1 == 2, "\(privateLog(above.record).suffix(2000))")
         #expect(!privateLog(above.record).contains("WRITTEN"))
+
+        // 21 (finding 3). The agent itself is confined: no data cache, no ledger, no build outputs, no survivor.
+        let agent = try experiment(21)
+        let diff = agent.record.diff ?? ""
+        for file in ["val.txt", "test.txt"] { #expect(diff.contains("AGENT read \(corpus.directory.path)/\(file): blocked"), "\(diff)") }
+        #expect(diff.contains("AGENT read \(root.path)/.autoresearch/ledger.sqlite: blocked") && diff.contains("AGENT write ledger: blocked"), "\(diff)")
+        #expect(diff.contains("AGENT .build: absent") && !diff.contains(": READ") && !diff.contains("VISIBLE"), "\(diff)")
+        #expect(try ProcessRunner.capture(["pgrep", "-f", "sleep 876512"], in: base).stdout.isEmpty, "the agent's setsid process outlived it")
+        // 13, seen from the agent: the repository's hooks folder is read-only to it.
+        #expect(try experiment(13).record.diff?.contains("AGENT hook pre-commit: blocked") == true)
 
         // The ledger and the protected files were written by the harness alone; no secret anywhere in it.
         #expect(try protectedHashes(root) == hashesBefore)
