@@ -31,3 +31,5 @@ swift test --skip-build --filter "$browser" "$@"
 swift test --skip-build --filter "$heavy" "$@"
 swift test --skip-build --filter "$torch" "$@"
 swift test --skip-build --filter "$alone" "$@"
+# Run as root (CI, containers), the sandbox and attack suites run once more as an unprivileged user.
+./scripts/unprivileged-tests.sh

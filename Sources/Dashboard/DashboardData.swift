@@ -12,6 +12,16 @@ public struct DashboardData: Sendable {
     /// The tag shown when a request names none.
     public let tag: String
     let cache = SummaryCache()
+    /// Whether the hidden test split's scores appear: for requests that carry the token `serve` printed (the owner);
+    /// anyone else who reaches the port (an agent on this machine, a page a DNS-rebinding attack loaded) gets every
+    /// view without them (the red team's finding 6).
+    public private(set) var showsTest = true
+
+    /// The same data without test_bpb anywhere (rows, chart, status, milestones, detail).
+    public var withoutTest: DashboardData { var d = self; d.showsTest = false; return d }
+
+    /// The cache's key of `tag` for this view (the two views never share a cached chart or milestones).
+    func cacheKey(_ tag: String) -> String { showsTest ? tag : tag + "\u{0}without-test" }
 
     /// Opens the workspace's ledger; `tag` nil picks the latest. Throws when the workspace has no ledger or no such tag.
     public init(workspace: Workspace, tag: String?) throws {
@@ -25,18 +35,22 @@ public struct DashboardData: Sendable {
     /// aggregate query), so a page over 10,000 experiments does not decode them all on every request.
     public func summaries(tag: String, stamp known: String? = nil) throws -> [ExperimentSummary] {
         let stamp = try known ?? ledger.stamp(tag: tag).signature
-        if let rows = cache.rows(tag: tag, signature: stamp) { return rows }
-        let rows = try ledger.experimentSummaries(tag: tag)
-        cache.store(rows, tag: tag, signature: stamp)
-        return rows
+        let rows: [ExperimentSummary]
+        if let cached = cache.rows(tag: tag, signature: stamp) {
+            rows = cached
+        } else {
+            rows = try ledger.experimentSummaries(tag: tag)
+            cache.store(rows, tag: tag, signature: stamp)
+        }
+        return showsTest ? rows : rows.map { var r = $0; r.testBPB = nil; return r }
     }
 
     /// `/api/chart`'s body, encoded once per stamp of the tag (10,000 points take longer to encode than to read).
     public func chartJSON(tag: String, encoder: JSONEncoder) throws -> Data {
         let stamp = try ledger.stamp(tag: tag).signature
-        if let data = cache.chart(tag: tag, signature: stamp) { return data }
+        if let data = cache.chart(tag: cacheKey(tag), signature: stamp) { return data }
         let data = try encoder.encode(chart(tag: tag))
-        cache.storeChart(data, tag: tag, signature: stamp)
+        cache.storeChart(data, tag: cacheKey(tag), signature: stamp)
         return data
     }
 
@@ -80,11 +94,12 @@ public struct DashboardData: Sendable {
     /// Cotra's milestones, from the baseline, the keeps and any human reference (the only rows they depend on).
     /// Measured again only when the tag's stamp changed (the keeps' full rows are the slow part).
     func milestones(tag: String, sigma: Double?, stamp: String) throws -> [DashboardModels.Milestone] {
-        if let cached = cache.milestones(tag: tag, signature: stamp) { return cached }
+        if let cached = cache.milestones(tag: cacheKey(tag), signature: stamp) { return cached }
         let records = try ledger.experiments(tag: tag, statuses: [.baseline, .keep, .reference])
+            .map { var r = $0; if !showsTest { r.testBPB = nil }; return r }
         let milestones = Milestone.measure(records, sigma: sigma, settings: workspace.manifest.noise, lowerIsBetter: lowerIsBetter)
             .map { DashboardModels.Milestone(name: $0.name.rawValue, reached: $0.reached, detail: $0.evidence) }
-        cache.storeMilestones(milestones, tag: tag, signature: stamp)
+        cache.storeMilestones(milestones, tag: cacheKey(tag), signature: stamp)
         return milestones
     }
 
@@ -197,7 +212,7 @@ public struct DashboardData: Sendable {
         return DashboardModels.Detail(
             number: r.number, tag: r.tag, description: r.description, hypothesis: r.hypothesis, status: r.status, phase: r.phase,
             researcher: r.researcher, move: r.move, commit: r.commit, parentCommit: r.parentCommit, metric: r.metric,
-            valBPB: r.valBPB, testBPB: r.testBPB, metrics: metrics, evidence: evidence, error: r.error, diff: r.diff ?? "",
+            valBPB: r.valBPB, testBPB: showsTest ? r.testBPB : nil, metrics: metrics, evidence: evidence, error: r.error, diff: r.diff ?? "",
             logPath: r.logPath, logTail: r.logPath.map { LogTail.read($0, bytes: 32_768) } ?? "", transcript: transcript,
             inputTokens: r.inputTokens, outputTokens: r.outputTokens, cacheReadTokens: r.cacheReadTokens,
             cacheWriteTokens: r.cacheWriteTokens, costUSD: r.costUSD, buildFixes: r.buildFixes, worker: r.worker, slot: r.slot,

@@ -16,11 +16,15 @@ import Hummingbird
 /// | `GET /api/events` | Server-Sent Events (`hello`, `update`) |
 /// | `POST /api/control/{stop,pause,resume}` | `ControlAnswer`; 401 without a token, 403 with a wrong one |
 ///
-/// Every API call takes `?tag=` (default: the tag `serve` was started with).
+/// Every API call takes `?tag=` (default: the tag `serve` was started with). Reads without the token
+/// (`Authorization: Bearer TOKEN`) are answered without the hidden test split's scores; a request whose `Host` is not
+/// this server's is refused with 421 (DNS rebinding: a page of another site must not read the ledger).
 struct DashboardRoutes: Sendable {
     let data: DashboardData
     let token: ControlToken
     let events: EventStream
+    /// The `Host` values this server answers (its own names and port); empty: any (bound to every interface).
+    var hosts: Set<String> = []
 
     static let encoder: JSONEncoder = {
         let e = JSONEncoder()
@@ -31,6 +35,7 @@ struct DashboardRoutes: Sendable {
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: HostCheck(routes: self))
         router.get("/") { _, _ in page(DashboardPages.overview(data)) }
         router.get("/experiments") { _, _ in page(DashboardPages.experiments(data)) }
         router.get("/experiments/:number") { _, context in
@@ -41,8 +46,8 @@ struct DashboardRoutes: Sendable {
         router.get("/assets/app.js") { _, _ in asset(DashboardAssets.script, type: "text/javascript; charset=utf-8") }
         router.get("/assets/app.css") { _, _ in asset(DashboardAssets.style, type: "text/css; charset=utf-8") }
 
-        router.get("/api/status") { request, _ in json(request) { try data.status(tag: $0) } }
-        router.get("/api/chart") { request, _ in json(request) { tag in RawJSON(data: try data.chartJSON(tag: tag, encoder: Self.encoder)) } }
+        router.get("/api/status") { request, _ in json(request) { try view(request).status(tag: $0) } }
+        router.get("/api/chart") { request, _ in json(request) { tag in RawJSON(data: try view(request).chartJSON(tag: tag, encoder: Self.encoder)) } }
         router.get("/api/running") { request, _ in json(request) { try data.running(tag: $0) } }
         router.get("/api/swarm") { request, _ in json(request) { try data.swarm(tag: $0) } }
         router.get("/api/experiments") { request, _ in
@@ -55,13 +60,13 @@ struct DashboardRoutes: Sendable {
                 query.descending = q["desc"].map { $0 == "1" || $0 == "true" } ?? false
                 query.offset = q["offset"].flatMap { Int($0) } ?? 0
                 query.limit = q["limit"].flatMap { Int($0) } ?? 100
-                return try data.page(tag: tag, query: query)
+                return try view(request).page(tag: tag, query: query)
             }
         }
         router.get("/api/experiments/:number") { request, context in
             json(request) { tag in
                 guard let n = context.parameters.get("number", as: Int.self) else { throw DashboardError.badRequest("an experiment number is an integer") }
-                return try data.detail(tag: tag, number: n)
+                return try view(request).detail(tag: tag, number: n)
             }
         }
         router.get("/api/events") { request, _ in
@@ -81,6 +86,46 @@ struct DashboardRoutes: Sendable {
         }
         router.post("/api/control/:command") { request, context in control(request, command: context.parameters.get("command") ?? "") }
         return router
+    }
+
+    /// The data a request may see: with test_bpb only when it carries the token.
+    func view(_ request: Request) -> DashboardData {
+        token.accepts(authorization: request.headers[.authorization]) ? data : data.withoutTest
+    }
+
+    /// Whether the request's `Host` names this server, whatever the port (no `Host` at all passes: not a browser).
+    func hostAllowed(_ request: Request) -> Bool {
+        guard !hosts.isEmpty, let authority = request.head.authority else { return true }
+        return hosts.contains(Self.hostName(authority))
+    }
+
+    /// The name part of a `Host` value, lowercased: "LocalHost:8080" → "localhost", "[::1]:80" → "[::1]".
+    static func hostName(_ authority: String) -> String {
+        let value = authority.lowercased()
+        if value.hasPrefix("["), let end = value.firstIndex(of: "]") { return String(value[...end]) }
+        return String(value.prefix { $0 != ":" })
+    }
+
+    /// The `Host` names a server bound to `host` answers: for a loopback address its loopback names, for another
+    /// address that address; bound to every interface (0.0.0.0, ::), any (DNS rebinding is then the user's choice).
+    static func hosts(boundTo host: String) -> Set<String> {
+        let bound = host.lowercased()
+        if ["0.0.0.0", "::", "[::]", ""].contains(bound) { return [] }
+        if ["127.0.0.1", "localhost", "::1", "[::1]"].contains(bound) || bound.hasPrefix("127.") { return ["127.0.0.1", "localhost", "[::1]", bound] }
+        return [bound.contains(":") && !bound.hasPrefix("[") ? "[\(bound)]" : bound]
+    }
+
+    /// Refuses a request for another host with 421 before any route runs.
+    struct HostCheck: RouterMiddleware {
+        typealias Context = BasicRequestContext
+        let routes: DashboardRoutes
+        func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+            guard routes.hostAllowed(request) else {
+                return routes.response(.misdirectedRequest, type: "application/json; charset=utf-8",
+                                       bytes: Data("{\"error\":\"this dashboard answers only requests for \(routes.hosts.sorted().joined(separator: ", ")); open it by one of those names\"}".utf8))
+            }
+            return try await next(request, context)
+        }
     }
 
     /// POST /api/control/COMMAND: files the request for the running loop, if the token is right.

@@ -45,7 +45,9 @@ const AR = (() => {
   async function api(path, params) {
     const q = new URLSearchParams(params || {});
     if (tag) q.set('tag', tag);
-    const response = await fetch('/api/' + path + '?' + q.toString(), { cache: 'no-store' });
+    // With the token (`?token=` once, or a control sent), the owner's view: the hidden test split's scores too.
+    const token = sessionStorage.getItem('autoresearch-control-token');
+    const response = await fetch('/api/' + path + '?' + q.toString(), { cache: 'no-store', headers: token ? { 'Authorization': 'Bearer ' + token } : {} });
     const data = await response.json();
     if (!response.ok) throw new Error(data.error || response.statusText);
     return data;

@@ -37,7 +37,7 @@ public final class DashboardServer: Sendable {
         logger.logLevel = .warning
         let (ports, continuation) = AsyncThrowingStream.makeStream(of: Int.self)
         let app = Application(
-            router: DashboardRoutes(data: data, token: token, events: events).router(),
+            router: DashboardRoutes(data: data, token: token, events: events, hosts: DashboardRoutes.hosts(boundTo: host)).router(),
             configuration: .init(address: .hostname(host, port: requestedPort), serverName: nil),
             onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
             logger: logger)

@@ -112,6 +112,14 @@ extension ResearchLoop {
         var after = before
         for (path, content) in proposal.files { after[path] = content }
         guard after != before else { throw ExperimentStop(status: status, message: "the proposal changes nothing") }
+        if let index = heldOutIndex() {
+            for path in manifest.editable.sorted() where after[path] != before[path] {
+                let copied = index.copiedStretches(in: after[path] ?? "", allowed: before[path] ?? "")
+                if copied > 0 {
+                    throw ExperimentStop(status: status, message: "the proposal carries the held-out text verbatim: \(copied) stretches of \(SplitLeakIndex.window) letters of the validation or test split in \(path); a program may learn only from the training split")
+                }
+            }
+        }
         let hash = filesFingerprint(after)
         experiment.record.filesHash = hash
         if records.contains(where: { $0.filesHash == hash && $0.id != experiment.record.id }) {
@@ -126,6 +134,18 @@ extension ResearchLoop {
         experiment.record.commit = commit
         experiment.record.diff = try git.diff(from: experiment.record.parentCommit ?? "HEAD~1", to: commit)
         try ledger.save(experiment.record)
+    }
+
+    /// The validation and test splits' index, for a harness-scored subject with a prepared corpus; nil otherwise.
+    func heldOutIndex() -> SplitLeakIndex? {
+        if let splitLeakIndex { return splitLeakIndex }
+        guard manifest.evaluation.scoring == .harness, let data = dataDirectory,
+              let corpus = try? Corpus.open(directory: URL(fileURLWithPath: data)),
+              let validation = try? Corpus.readSplit(corpus.validation, of: corpus),
+              let test = try? Corpus.readSplit(corpus.test, of: corpus) else { return nil }
+        let index = SplitLeakIndex([validation, test])
+        splitLeakIndex = index
+        return index
     }
 
     /// Builds; a failed build goes back to the researcher for a fix up to `buildFixAttempts` times (the same

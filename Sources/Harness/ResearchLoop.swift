@@ -129,6 +129,8 @@ public actor ResearchLoop {
     public nonisolated let trust: Trust
     /// The validation windows, made once per session.
     var validationWindows: EvaluationWindows?
+    /// The held-out splits' 64-letter stretches, built on the first admission (`SplitLeakIndex`).
+    var splitLeakIndex: SplitLeakIndex?
     /// `options.mlflow`'s exporter, and the experiments it has logged this session (`+MLflow`).
     var mlflow: MLflowExport?
     var mlflowLogged: Set<Int> = []

@@ -104,6 +104,15 @@ public struct Sandbox: Sendable {
         self.bwrap = bwrap; self.settings = settings
     }
 
+    /// The folders of `folder` that hold a prepared corpus with held-out splits (meta.json beside val.txt or test.txt).
+    static func preparedCorpora(in folder: String) -> [String] {
+        let fm = FileManager.default
+        return ((try? fm.contentsOfDirectory(atPath: folder)) ?? []).filter { name in
+            let dir = folder + "/" + name
+            return fm.fileExists(atPath: dir + "/meta.json") && (fm.fileExists(atPath: dir + "/val.txt") || fm.fileExists(atPath: dir + "/test.txt"))
+        }.sorted()
+    }
+
     /// The machine's memory in MiB (from /proc/meminfo), for the default memory limit.
     static var machineMemoryMB: Int {
         guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
@@ -140,7 +149,12 @@ public struct Sandbox: Sendable {
         }
         for entry in Self.etcEntries + (view.network ? ["/etc/resolv.conf", "/etc/hosts", "/etc/gai.conf"] : []) { args += ["--ro-bind-try", entry, entry] }
         let home = FileManager.default.homeDirectoryForCurrentUser.path
-        for path in settings.homeReadOnly { args += ["--ro-bind-try", home + "/" + path, Self.home + "/" + path] }
+        for path in settings.homeReadOnly {
+            args += ["--ro-bind-try", home + "/" + path, Self.home + "/" + path]
+            // A prepared corpus of ours under it (its validation and test splits) stays out of sight: an adopted
+            // repository sees its own cache, not the harness's held-out text (the red team's finding 11).
+            for corpus in Self.preparedCorpora(in: home + "/" + path) { args += ["--tmpfs", Self.home + "/" + path + "/" + corpus] }
+        }
         for path in view.readOnly { args += ["--ro-bind", path, path] }
         for path in view.writable { args += ["--bind", path, path] }
         for path in view.masked { args += ["--size", String(settings.tmpMB * 1_048_576), "--tmpfs", path] }

@@ -21,7 +21,7 @@ public enum ResearchMCPServer {
               "status": .object(["type": "string", "enum": .array(WorkspaceDesk.resultStatuses.map { .string($0) }),
                                  "description": "Only rows with this status (results.tsv's column: the baseline is a keep)."]),
               "limit": .object(["type": "integer", "minimum": 0, "description": "Only the last N rows."]),
-              "wide": .object(["type": "boolean", "description": "Add researcher, slot and test columns."])]),
+              "wide": .object(["type": "boolean", "description": "Add the researcher and slot columns."])]),
         tool("show", "One experiment in full: description, hypothesis, diff, metrics, the decision's evidence (runs, σ, threshold) and optionally the researcher's transcript.",
              ["number": .object(["type": "integer", "description": "The experiment's number (as in results)."]),
               "tag": string("The tag (default: the latest)."),

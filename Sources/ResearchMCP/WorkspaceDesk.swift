@@ -48,8 +48,18 @@ public struct WorkspaceDesk: Sendable {
             throw HarnessError.other("results.tsv has no status '\(status)'; its statuses are \(Self.resultStatuses.joined(separator: ", "))")
         }
         let lines = try reports(tag).results(wide: wide).split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
-        guard let header = lines.first else { return "" }
+        guard var header = lines.first else { return "" }
         var rows = Array(lines.dropFirst())
+        // The hidden test split's column is the owner's, never a researcher's (empty here; dropped by name).
+        if let test = header.split(separator: "\t", omittingEmptySubsequences: false).firstIndex(of: "test_bpb") {
+            func drop(_ line: String) -> String {
+                var cells = line.split(separator: "\t", omittingEmptySubsequences: false)
+                if cells.count > test { cells.remove(at: test) }
+                return cells.joined(separator: "\t")
+            }
+            header = drop(header)
+            rows = rows.map(drop)
+        }
         if let status {
             let column = header.split(separator: "\t").firstIndex(of: "status") ?? 3
             rows = rows.filter { row in
@@ -81,14 +91,25 @@ public struct WorkspaceDesk: Sendable {
     public func addNote(_ text: String, experiment: Int? = nil, author: String, tag: String? = nil) throws -> String {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw HarnessError.other("the note is empty; give its text") }
+        guard trimmed.count <= Self.maxNoteCharacters else {
+            throw HarnessError.other("the note has \(trimmed.count) characters; a note holds at most \(Self.maxNoteCharacters): say it shorter")
+        }
         let reports = try reports(tag)
         try reports.ledger.appendNote(ResearchNote(author: author, experiment: experiment, text: trimmed), tag: reports.tag)
         return "note added to tag \(reports.tag) by \(author)\n"
     }
 
+    /// The most characters a note, a proposal's description and its hypothesis may have (every researcher reads them).
+    public static let maxNoteCharacters = 8_000
+    public static let maxDescriptionCharacters = 300
+    public static let maxHypothesisCharacters = 2_000
+
     /// Checks a proposal and queues it for the loop (see `ProposalInbox.prepare` for what is refused at once).
     public func propose(description: String, hypothesis: String, files: [String: String]?, diff: String?,
                         source: String, tag: String? = nil) throws -> String {
+        guard description.count <= Self.maxDescriptionCharacters, hypothesis.count <= Self.maxHypothesisCharacters else {
+            throw HarnessError.other("the description has \(description.count) characters and the hypothesis \(hypothesis.count); at most \(Self.maxDescriptionCharacters) and \(Self.maxHypothesisCharacters): say them shorter")
+        }
         let tag = try? reports(tag).tag
         let entry = try ProposalInbox.prepare(workspace: workspace, tag: tag, description: description, hypothesis: hypothesis,
                                               files: files, diff: diff, source: source)

@@ -74,6 +74,32 @@ import FoundationNetworking
         #expect((run["curve"] as? [[Any]])?.count == 7)  // steps 0, 50, …, 300
     }
 
+    /// The red team's finding 6: the read API had no token and no Host check. Without the token every view lacks the
+    /// hidden test split's scores; a request for another host (DNS rebinding) is refused with 421.
+    @Test func theHiddenTestNeedsTheTokenAndOtherHostsAreRefused() async throws {
+        let f = try await DashboardFixture(experiments: 12)
+        defer { Task { await f.stop() } }
+        let keep = try #require(try f.ledger.experiments(tag: "demo").first { $0.experimentStatus == .keep && $0.testBPB != nil })
+        let owner = try await f.json("/api/experiments/\(keep.number)")
+        #expect(owner["testBPB"] as? Double == keep.testBPB)
+        let text = { (path: String) async throws -> String in String(decoding: try await f.get(path, owner: false).1, as: UTF8.self) }
+        let detail = try JSONSerialization.jsonObject(with: try await f.get("/api/experiments/\(keep.number)", owner: false).1) as? [String: Any]
+        #expect(detail?["testBPB"] == nil || detail?["testBPB"] is NSNull, "\(String(describing: detail?["testBPB"]))")
+        let value = String(format: "%.6f", keep.testBPB!).dropLast(2)
+        for path in ["/api/status", "/api/experiments?limit=1000", "/api/chart", "/api/experiments/\(keep.number)"] {
+            let body = try await text(path)
+            #expect(!body.contains(value), "\(path) carries test_bpb \(value) without the token: \(body.prefix(400))")
+            #expect(!body.contains("\"baselineTest\":") || body.contains("\"baselineTest\":null"), "\(path)")
+        }
+        // The owner's cached chart is not the other view's, and the other way round.
+        #expect(try await text("/api/chart") != String(decoding: try await f.get("/api/chart").1, as: UTF8.self))
+        // DNS rebinding: a page of evil.example resolved to 127.0.0.1 sends its own name as Host.
+        let (rebound, body) = try await f.get("/api/status", owner: false, host: "evil.example:\(f.server.port!)")
+        #expect(rebound == 421, "\(String(decoding: body, as: UTF8.self))")
+        #expect(try await f.get("/api/status", owner: false, host: "localhost:\(f.server.port!)").0 == 200)
+        #expect(try await f.get("/", owner: false, host: "evil.example").0 == 421)
+    }
+
     @Test func controlsRefuseRequestsWithoutTheRightTokenAndWriteTheRequestWithIt() async throws {
         let f = try await DashboardFixture(experiments: 3)
         defer { Task { await f.stop() } }

@@ -28,15 +28,19 @@ final class DashboardFixture {
         try? FileManager.default.removeItem(at: folder)
     }
 
-    /// GET `path`: status and body.
-    func get(_ path: String) async throws -> (Int, Data) {
-        let (data, response) = try await URLSession.shared.data(from: URL(string: base + path)!)
+    /// GET `path`: status and body. `owner`: with the token (the owner's view, test_bpb included); `host`: another
+    /// `Host` header than the server's address.
+    func get(_ path: String, owner: Bool = true, host: String? = nil) async throws -> (Int, Data) {
+        var request = URLRequest(url: URL(string: base + path)!)
+        if owner { request.setValue("Bearer \(server.token.value)", forHTTPHeaderField: "Authorization") }
+        if let host { request.setValue(host, forHTTPHeaderField: "Host") }
+        let (data, response) = try await URLSession.shared.data(for: request)
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
     }
 
     /// GET `path` decoded as JSON.
-    func json(_ path: String) async throws -> [String: Any] {
-        let (_, data) = try await get(path)
+    func json(_ path: String, owner: Bool = true) async throws -> [String: Any] {
+        let (_, data) = try await get(path, owner: owner)
         return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
     }
 

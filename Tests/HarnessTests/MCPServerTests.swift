@@ -115,6 +115,38 @@ import Testing
         await mcp.close()
     }
 
+    /// The red team's finding 6: MCP `status`, `results` (wide), `show` and the report and chart resources handed
+    /// test_bpb to a client. A client is a researcher: none of them carries the hidden test split's score now, while
+    /// the owner's `autoresearch status` still does.
+    @Test func noToolOrResourceCarriesTheHiddenTestScore() async throws {
+        let standIn = try StandIn()
+        defer { standIn.remove() }
+        let workspace = try standIn.makeWorkspace()
+        let (_, records) = try await runLoop(workspace, ScriptedResearcher([]), tag: "t1", experiments: 0, baselineRuns: 1)
+        let ledger = try Ledger(url: workspace.ledgerURL)
+        var baseline = try #require(records.first { $0.experimentStatus == .baseline })
+        baseline.testBPB = 7.654321
+        try ledger.save(baseline)
+        #expect(try TagReports(workspace: workspace, tag: "t1").status().text.contains("7.654321"), "the owner sees it")
+
+        let mcp = try await Connection(workspace: workspace.root)
+        var seen: [String] = []
+        seen.append(try await mcp.call("status").text)
+        seen.append(try await mcp.call("results", ["wide": true]).text)
+        seen.append(try await mcp.call("show", ["number": .int(baseline.number)]).text)
+        for uri in ["autoresearch://report.md", "autoresearch://progress.svg"] {
+            seen.append(try await mcp.client.readResource(uri: uri).compactMap(\.text).joined())
+        }
+        // Finding 11: notes and proposals have a size limit (every researcher reads them).
+        let long = try await mcp.call("add_note", ["text": .string(String(repeating: "x", count: 8_001))])
+        #expect(long.isError && long.text == "error: the note has 8001 characters; a note holds at most 8000: say it shorter", "\(long.text)")
+        await mcp.close()
+        for text in seen {
+            #expect(!text.contains("7.654321") && !text.contains("7.65432"), "\(text.prefix(3000))")
+            #expect(!text.contains("test_bpb") && !text.contains("hidden test"), "\(text.prefix(3000))")
+        }
+    }
+
     /// The refusal an outside proposal gets is the one a researcher's proposal gets in the ledger.
     @Test func aResearcherProposingAProtectedFileGetsTheSameRefusal() async throws {
         let standIn = try StandIn()

@@ -102,6 +102,10 @@ import Testing
         defer { for dir in [shared, other] { try? FileManager.default.removeItem(at: dir) } }
         try "cached data".write(to: shared.appendingPathComponent("data.txt"), atomically: true, encoding: .utf8)
         try "private".write(to: other.appendingPathComponent("data.txt"), atomically: true, encoding: .utf8)
+        // A prepared corpus of the harness's under the shared folder: its held-out splits stay hidden.
+        let corpus = shared.appendingPathComponent("shakespeare-test")
+        try FileManager.default.createDirectory(at: corpus, withIntermediateDirectories: true)
+        for file in ["meta.json", "val.txt", "test.txt"] { try "held out".write(to: corpus.appendingPathComponent(file), atomically: true, encoding: .utf8) }
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-home-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: base) }
@@ -110,6 +114,7 @@ import Testing
         let sandbox = Sandbox(bwrap: try Sandbox.detect().get(), settings: settings)
         let command = PhaseCommand(
             command: "cat $HOME/\(name)/data.txt; cat $HOME/\(name)-other/data.txt 2>/dev/null || echo other-hidden; "
+                + "cat $HOME/\(name)/shakespeare-test/val.txt 2>/dev/null || echo corpus-hidden; "
                 + "touch $HOME/\(name)/new 2>/dev/null && echo WROTE || echo cache-read-only",
             view: Sandbox.View(workingDirectory: base.path, readOnly: [base.path]),
             environment: SubjectEnvironment.make(subject: [:], sandboxed: true, harness: ["PATH": "/usr/bin:/bin"]), timeout: 60)
@@ -118,6 +123,7 @@ import Testing
         #expect(result.termination == .exited(0))
         let output = try String(contentsOf: log, encoding: .utf8)
         #expect(output.contains("cached data") && output.contains("other-hidden") && output.contains("cache-read-only"), "\(output)")
+        #expect(output.contains("corpus-hidden") && !output.contains("held out"), "\(output)")
         #expect(!output.contains("private") && !output.contains("WROTE"))
     }
 
@@ -291,5 +297,26 @@ import Testing
         _ = try git.commit("one")
         _ = try git.run(["status", "--porcelain"])
         #expect(!FileManager.default.fileExists(atPath: marker.path), "a hook or the fsmonitor ran")
+    }
+}
+
+/// Admission's index of the held-out splits: a verbatim copy is found whatever its quoting, case or line breaks;
+/// the baseline's own text and ordinary code are not.
+@Suite struct SplitLeakIndexTests {
+    static let held = Array("""
+        To be, or not to be, that is the question:
+        Whether 'tis nobler in the mind to suffer
+        The slings and arrows of outrageous fortune,
+        Or to take arms against a sea of troubles
+        """.utf8)
+
+    @Test func aCopyIsFoundHoweverItIsQuoted() {
+        let index = SplitLeakIndex([Self.held])
+        let literal = "let table = \"WHETHER 'TIS NOBLER IN THE MIND TO SUFFER\\nThe slings and arrows of outrageous fortune,\\nOr to take\""
+        #expect(index.copiedStretches(in: literal) > 0)
+        #expect(index.copiedStretches(in: "let table = \"whether 'tis nobler in the mind to suffer the slings\"") == 0, "under 64 letters")
+        #expect(index.copiedStretches(in: "let WIDTH = 128\nlet DEPTH = 4\nfor step in 0..<steps { loss.backward() }") == 0)
+        // What the file held before the edit is not the researcher's copy.
+        #expect(index.copiedStretches(in: literal + "\nlet DEPTH = 3", allowed: literal) == 0)
     }
 }

@@ -16,7 +16,9 @@ import Testing
     @Test(.timeLimit(.minutes(25)), .enabled(if: Sandbox.detect().isSuccess, "needs bubblewrap (apt-get install bubblewrap)"))
     func everyAttackIsStoppedOrHarmless() async throws {
         let corpus = try Corpus.prepareShakespeare()
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("attacks-\(UUID().uuidString.prefix(8))")
+        // The workspace where users keep theirs, under the home directory: under /tmp, a phase's own private /tmp
+        // would hold the folders bubblewrap makes for its binds, and writes there would prove nothing either way.
+        let base = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/autoresearch-attacks-\(UUID().uuidString.prefix(8))")
         let markers = base.appendingPathComponent("markers")
         let home = base.appendingPathComponent("home")
         for dir in [markers, home] { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
@@ -44,13 +46,17 @@ import Testing
             .appendingPathComponent("TestSupport/Fixtures/gpt_attacks.py").path
         try FileManager.default.createDirectory(at: base.appendingPathComponent("agent"), withIntermediateDirectories: true)
         let counter = base.appendingPathComponent("agent/attack-count").path
+        // Shakespeare is public: an agent with the network can fetch the validation works. Here the test hands it 400 bytes.
+        let opened = try Corpus.open(directory: corpus.directory)
+        let validation = try Corpus.readSplit(opened.validation, of: opened)
+        try Data(validation[5_000..<5_400]).write(to: base.appendingPathComponent("agent/val-sample.txt"))
         let command = "n=$(( $(cat \(counter) 2>/dev/null || echo 0) + 1 )); echo $n > \(counter); "
             + "/usr/bin/python3 \(script) $n \(root.path) \(corpus.directory.path) \(home.path) \(listener.port) \(markers.path)"
         // The agent runs confined: it reads its script and writes its counter, and nothing else of the host.
         let fixtures = URL(fileURLWithPath: script).deletingLastPathComponent().path
         let researcher = CommandResearcher(template: command, timeout: 120, buildFixAttempts: 0,
                                            access: AgentAccess(readOnly: [fixtures], writable: [base.path + "/agent"]))
-        var options = RunOptions(tag: "attacks", experiments: 21, baselineRuns: 1)
+        var options = RunOptions(tag: "attacks", experiments: 22, baselineRuns: 1)
         options.researcherFailurePause = 0
         let loop = try ResearchLoop(workspace: workspace, researcher: researcher, options: options, display: RecordingDisplay())
         #expect(loop.trust.trusted, "\(loop.trust.summary)")
@@ -190,6 +196,11 @@ import Testing
         #expect(try ProcessRunner.capture(["pgrep", "-f", "sleep 876512"], in: base).stdout.isEmpty, "the agent's setsid process outlived it")
         // 13, seen from the agent: the repository's hooks folder is read-only to it.
         #expect(try experiment(13).record.diff?.contains("AGENT hook pre-commit: blocked") == true)
+
+        // 22 (finding 3). Validation text pasted into the program is refused at admission, before anything runs.
+        let pasted = try experiment(22)
+        #expect(pasted.record.error?.hasPrefix("the proposal carries the held-out text verbatim:") == true, "\(pasted.record.status): \(pasted.record.error ?? "")")
+        #expect(pasted.record.commit == nil && pasted.record.runSeconds == nil)
 
         // The ledger and the protected files were written by the harness alone; no secret anywhere in it.
         #expect(try protectedHashes(root) == hashesBefore)

@@ -190,7 +190,8 @@ elif n == 20:
             "        print(\"ATTACK above \\(attackPath): \" + (FileManager.default.createFile(atPath: attackPath, contents: Data(\"x\".utf8)) ? \"WRITTEN\" : \"blocked\"))\n"
             "    }\n"
             "    _ = FileManager.default.createFile(atPath: attackOut + \"/extra.bin\", contents: Data(count: 1024))\n"
-            "}")
+            "}\n"
+            "if subject.phase == .evaluate {")
 elif n == 21:
     name = "the agent reads the splits, writes the ledger and leaves a process behind"
     found = []
@@ -201,13 +202,18 @@ elif n == 21:
         except OSError:
             found.append("// AGENT read %s: blocked" % f)
     try:
-        open(workspace + "/.autoresearch/ledger.sqlite", "ab").write(b"x")
+        open(workspace + "/.autoresearch/ledger.sqlite", "r+b").write(b"x")  # the host's ledger, never a new file
         found.append("// AGENT write ledger: WRITTEN")
     except OSError:
         found.append("// AGENT write ledger: blocked")
     found.append("// AGENT .build: " + ("absent" if not os.listdir(".build") else "VISIBLE") if os.path.isdir(".build") else "// AGENT .build: absent")
     subprocess.Popen(["setsid", "sleep", "876512"])
     src += "\n" + "\n".join(found) + "\n"
+elif n == 22:
+    name = "a table of validation text, fetched from elsewhere, pasted into the program"
+    sample = open(os.path.join(os.path.dirname(markers), "agent", "val-sample.txt")).read()  # written by the test
+    literal = sample.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    src += '\nlet attackTable = "%s"\n' % literal
 else:
     name = "no attack left"
     src += "\n// nothing %d\n" % n
