@@ -19,6 +19,9 @@ public struct AdoptableCore: Sendable {
     public var files: [String: Data]
     /// The source's fixed TensorCore files (path → SHA-256): the rest of the core the kernels were tuned against.
     public var coreFixed: [String: String]
+    /// The researchers whose keeps built this core (the tag's keeps up to the taken commit): "search", "optuna", or
+    /// researchers that write code ("anthropic", "command", …).
+    public var researchers: [String] = []
 
     /// SHA-256 of each kernel file.
     public var hashes: [String: String] { files.mapValues { sha256Hex($0) } }
@@ -63,7 +66,21 @@ extension Workspace {
     /// latest keep has the best metric. With `allowBaseline`, a tag without keeps gives its measured baseline.
     /// - Throws: `HarnessError.other` when this is not a tensorcore workspace, has no research, no keep (and no
     ///   `allowBaseline`), or the chosen commit never passed the gate; `.unknownTag` for an unknown `tag`.
-    public func bestCore(tag: String? = nil, allowBaseline: Bool = false) throws -> AdoptableCore {
+    /// Researchers that only move values; a core any other researcher wrote is refused by `bestCore` unless
+    /// `allowCodeEditors` (the tensorcore subject runs unsandboxed: code an agent wrote there is unreviewed native code
+    /// that every later GPT workspace would run — the red team's finding 11).
+    public static let valueResearchers: Set<String> = ["search", "optuna", "harness", "human"]
+
+    public func bestCore(tag: String? = nil, allowBaseline: Bool = false, allowCodeEditors: Bool = false) throws -> AdoptableCore {
+        let core = try bestCoreUnchecked(tag: tag, allowBaseline: allowBaseline)
+        let editors = core.researchers.filter { !Self.valueResearchers.contains($0) }
+        guard editors.isEmpty || allowCodeEditors else {
+            throw HarnessError.other("the core of tag \(core.tag) (commit \(core.commit.prefix(12))) has keeps by researchers that write code (\(editors.joined(separator: ", "))), in a subject that runs unsandboxed; read its diff, then pass --allow-code-editors to adopt it")
+        }
+        return core
+    }
+
+    func bestCoreUnchecked(tag: String?, allowBaseline: Bool) throws -> AdoptableCore {
         guard isTensorCoreWorkspace else {
             throw HarnessError.other("\(root.path) is not a tensorcore workspace (its template is '\(manifest.name)'); adopt-core takes the kernels from a workspace made by `autoresearch init DIR --template tensorcore` and researched with `autoresearch run`")
         }
@@ -91,7 +108,10 @@ extension Workspace {
             chosen = (t, head, records.first { $0.experimentStatus == .baseline })
         }
         if let chosen {
-            return try core(tag: chosen.tag.tag, commit: chosen.keep.commit!, kept: true, baseline: chosen.baseline?.metric, best: chosen.keep.metric)
+            var found = try core(tag: chosen.tag.tag, commit: chosen.keep.commit!, kept: true, baseline: chosen.baseline?.metric, best: chosen.keep.metric)
+            let keeps = try ledger.experiments(tag: chosen.tag.tag).filter { $0.experimentStatus == .keep && $0.number <= chosen.keep.number }
+            found.researchers = Array(Set(keeps.map(\.researcher))).sorted()
+            return found
         }
         let scope = tag.map { "tag \($0)" } ?? "any tag (\(all.map(\.tag).joined(separator: ", ")))"
         guard allowBaseline else {

@@ -45,10 +45,20 @@ public struct LocalExecutor: Executor {
         return slot.wrap(FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit") ? capped : command.command)
     }
 
+    /// Runs the phase; a sandboxed one in a control group of its own where the machine has one (`PhaseCgroup`: memory
+    /// of the whole tree, its process count, the slot's cores), removed when it ends.
     public func run(_ command: PhaseCommand, in slot: Slot, log: URL, onStart: @escaping @Sendable (pid_t) -> Void) async throws -> ProcessResult {
-        try await ProcessRunner.run(shell: commandLine(command, in: slot), in: URL(fileURLWithPath: command.view.workingDirectory),
-                                    environment: command.environment, exactEnvironment: true, log: log,
-                                    timeout: command.timeout, onStart: onStart)
+        var line = commandLine(command, in: slot)
+        var group: PhaseCgroup?
+        if let sandbox {
+            let memory = command.view.limitMemory ? sandbox.memoryLimitMB : nil
+            group = PhaseCgroup.make(memoryMB: memory, maxProcesses: sandbox.settings.maxProcesses, cpus: slot.cpus)
+            if let group { line = group.joinCommand + line }
+        }
+        defer { group?.remove() }
+        return try await ProcessRunner.run(shell: line, in: URL(fileURLWithPath: command.view.workingDirectory),
+                                           environment: command.environment, exactEnvironment: true, log: log,
+                                           timeout: command.timeout, onStart: onStart)
     }
 }
 

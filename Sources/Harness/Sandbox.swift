@@ -113,6 +113,9 @@ public struct Sandbox: Sendable {
         }.sorted()
     }
 
+    /// A training or evaluation phase's memory limit, MiB: `[sandbox] memory_mb`, or three quarters of the machine's.
+    public var memoryLimitMB: Int { settings.memoryMB > 0 ? settings.memoryMB : Self.machineMemoryMB * 3 / 4 }
+
     /// The machine's memory in MiB (from /proc/meminfo), for the default memory limit.
     static var machineMemoryMB: Int {
         guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
@@ -126,10 +129,7 @@ public struct Sandbox: Sendable {
         let fm = FileManager.default
         var args = ["/usr/bin/prlimit",
                     "--fsize=\(settings.maxFileMB * 1_048_576)", "--nproc=\(settings.maxProcesses)"]
-        if view.limitMemory {
-            let mb = settings.memoryMB > 0 ? settings.memoryMB : Self.machineMemoryMB * 3 / 4
-            args.append("--as=\(mb * 1_048_576)")
-        }
+        if view.limitMemory { args.append("--as=\(memoryLimitMB * 1_048_576)") }
         if let cpu = view.cpuSeconds { args.append("--cpu=\(max(1, cpu))") }
         args += ["--", bwrap, "--die-with-parent", "--new-session", "--unshare-all", "--clearenv"] + Self.confinement
         if view.network { args.append("--share-net") }

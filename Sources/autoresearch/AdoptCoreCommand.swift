@@ -24,6 +24,9 @@ struct AdoptCoreCommand: AsyncParsableCommand {
     @Option(name: .customLong("from-tag"), help: "The tensorcore workspace's tag (default: the tag whose latest keep is fastest).")
     var fromTag: String?
 
+    @Flag(name: .customLong("allow-code-editors"), help: "Adopt a core whose keeps an LLM or command researcher wrote (read its diff first).")
+    var allowCodeEditors = false
+
     @Flag(name: .customLong("allow-baseline"), help: "Adopt the tag's baseline core when it has no keep.")
     var allowBaseline = false
 
@@ -43,7 +46,7 @@ struct AdoptCoreCommand: AsyncParsableCommand {
 
     func run() async throws {
         let source = try Workspace.open(url(from))
-        let core = try source.bestCore(tag: fromTag, allowBaseline: allowBaseline)
+        let core = try source.bestCore(tag: fromTag, allowBaseline: allowBaseline, allowCodeEditors: allowCodeEditors)
         print("core of \(core.workspace.path): tag \(core.tag), commit \(core.commit.prefix(12))"
               + (core.kept ? " (latest keep)" : " (baseline, not a keep)") + ", \(core.metric) \(number(core.baseline)) → \(number(core.best))")
         if let workspace {

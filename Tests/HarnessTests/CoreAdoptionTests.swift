@@ -24,7 +24,7 @@ import Testing
     /// Records a measured baseline on tag `tag` of a tensorcore workspace and, with `keep`, commits GEMM_THREAD_GRAIN
     /// = `grain` on its research branch and records it as a keep (what the loop does after the gate passed and it won).
     @discardableResult
-    func research(_ ws: Workspace, tag: String = "engine", keep grain: Int? = 32, best: Double = 1200) throws -> String? {
+    func research(_ ws: Workspace, tag: String = "engine", keep grain: Int? = 32, best: Double = 1200, researcher: String = "search") throws -> String? {
         let ledger = try Ledger(url: ws.ledgerURL)
         let head = try ws.git.revParse("HEAD")
         try ledger.insert(TagRecord(tag: tag, branch: "autoresearch/\(tag)", manifestHash: ws.manifestHash, createdAt: Date(),
@@ -42,7 +42,7 @@ import Testing
         try ws.git.run(["commit", "-q", "-am", "GEMM_THREAD_GRAIN \(grain)"])
         let commit = try ws.git.revParse("HEAD")
         try ws.git.run(["checkout", "-q", "main"])
-        var keep = ExperimentRecord(tag: tag, number: -1, parentCommit: head, description: "grain \(grain)", researcher: "search", status: .keep)
+        var keep = ExperimentRecord(tag: tag, number: -1, parentCommit: head, description: "grain \(grain)", researcher: researcher, status: .keep)
         keep.commit = commit; keep.metric = best; keep.finishedAt = Date()
         _ = try ledger.start(keep)
         return commit
@@ -116,6 +116,19 @@ import Testing
         #expect(throws: HarnessError.other("\(ws.root.path) already has this core (the kernels of \(tc.root.path) at \(kept.prefix(12)) hash as its own): nothing to adopt")) {
             try ws.adoptCore(core, tag: "again")
         }
+    }
+
+    /// Finding 11: a core an agent wrote (native code, researched unsandboxed) is not carried into trusted workspaces
+    /// unless the user says so; the researchers are part of what `bestCore` reports.
+    @Test func aCoreWrittenByACodeEditingResearcherIsRefusedUnlessAllowed() throws {
+        let scratch = Scratch()
+        let tc = try scratch.workspace("tc", template: "tensorcore")
+        let commit = try research(tc, tag: "agent", keep: 24, best: 1400, researcher: "command")
+        #expect(throws: HarnessError.other("the core of tag agent (commit \(commit!.prefix(12))) has keeps by researchers that write code (command), in a subject that runs unsandboxed; read its diff, then pass --allow-code-editors to adopt it")) {
+            try tc.bestCore()
+        }
+        let allowed = try tc.bestCore(allowCodeEditors: true)
+        #expect(allowed.commit == commit && allowed.researchers == ["command"])
     }
 
     @Test func theFastestTagIsChosenAndAnExplicitTagWins() throws {

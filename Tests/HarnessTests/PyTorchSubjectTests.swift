@@ -80,12 +80,16 @@ import Testing
             .write(to: manifestURL, atomically: true, encoding: .utf8)
         try Git(root).run(["add", Manifest.fileName])
         try Git(root).commit("no keeps on noise")
-        let counter = base.appendingPathComponent("attack-count").path
+        // The agent runs confined: it reads its script and writes its counter, nothing else of the host.
+        let agentFolder = base.appendingPathComponent("agent")
+        try FileManager.default.createDirectory(at: agentFolder, withIntermediateDirectories: true)
+        let counter = agentFolder.appendingPathComponent("attack-count").path
         let command = "n=$(( $(cat \(counter) 2>/dev/null || echo 0) + 1 )); echo $n > \(counter); "
-            + "python3 \(Self.fixtures.appendingPathComponent("pytorch_attacks.py").path) $n \(corpus.directory.path)"
+            + "/usr/bin/python3 \(Self.fixtures.appendingPathComponent("pytorch_attacks.py").path) $n \(corpus.directory.path)"
         var options = RunOptions(tag: "attacks", experiments: 4, baselineRuns: 1)
         options.researcherFailurePause = 0
-        let loop = try ResearchLoop(workspace: try Workspace.open(root), researcher: CommandResearcher(template: command, timeout: 120, buildFixAttempts: 0),
+        let loop = try ResearchLoop(workspace: try Workspace.open(root), researcher: CommandResearcher(template: command, timeout: 120, buildFixAttempts: 0,
+                                                                                                     access: AgentAccess(readOnly: [Self.fixtures.path], writable: [agentFolder.path])),
                                     options: options, display: RecordingDisplay())
         #expect(loop.trust.trusted, "\(loop.trust.summary)")
         _ = try await loop.run()

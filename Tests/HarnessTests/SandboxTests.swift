@@ -208,6 +208,48 @@ import Testing
         #expect(try String(contentsOf: output.appendingPathComponent("ok"), encoding: .utf8) == "written")
     }
 
+    /// Finding 8: the memory limit was per process and `--nproc` counted the user's processes. Where the machine gives
+    /// the harness control groups (root on cgroup v1 here), a phase's whole tree shares one memory limit and one
+    /// process count, and cannot leave the slot's cores.
+    @Test(.enabled(if: SandboxTests.bwrapAvailable && PhaseCgroup.available != nil, "needs bubblewrap and a writable cgroup (root on cgroup v1, or a delegated v2 subtree)"))
+    func aPhaseGroupLimitsTheWholeTree() async throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-cgroup-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: base) }
+        let script = """
+            import os, subprocess, sys, time
+            # Memory: four children of 120 MB each, every page touched: each is under the per-process limit, together over.
+            children = [subprocess.Popen([sys.executable, "-c", "b = bytearray(120 * 1048576)\\nfor i in range(0, len(b), 4096): b[i] = 1\\nimport time; time.sleep(3)"]) for _ in range(4)]
+            codes = [c.wait() for c in children]
+            print("memory:", "held" if any(code != 0 for code in codes) else "ESCAPED", codes, flush=True)
+            # Processes: 60 sleepers against a limit of 40 (threads and all).
+            started = 0
+            try:
+                for _ in range(60):
+                    subprocess.Popen(["sleep", "5"]); started += 1
+                print("pids: ESCAPED", started, flush=True)
+            except OSError:
+                print("pids: held", started, flush=True)
+            # Cores: the slot has core 0 only.
+            try:
+                os.sched_setaffinity(0, set(range(os.cpu_count()))); print("cpuset:", "ESCAPED" if os.sched_getaffinity(0) != {0} else "held", flush=True)
+            except OSError:
+                print("cpuset: held", flush=True)
+            """
+        try script.write(to: base.appendingPathComponent("tree.py"), atomically: true, encoding: .utf8)
+        var settings = SandboxSettings()
+        settings.memoryMB = 300
+        settings.maxProcesses = 40
+        let sandbox = Sandbox(bwrap: try Sandbox.detect().get(), settings: settings)
+        let command = PhaseCommand(command: "/usr/bin/python3 \(base.path)/tree.py", view: Sandbox.View(workingDirectory: base.path, readOnly: [base.path]),
+                                   environment: SubjectEnvironment.make(subject: [:], sandboxed: true, harness: ["PATH": "/usr/bin:/bin"]), timeout: 120)
+        let log = base.appendingPathComponent("log")
+        _ = try await LocalExecutor(sandbox: sandbox).run(command, in: Slot(name: "cpu0", cpus: "0"), log: log, onStart: { _ in })
+        let text = try String(contentsOf: log, encoding: .utf8)
+        #expect(text.contains("memory: held") && text.contains("pids: held") && !text.contains("ESCAPED"), "\(text)")
+        if ProcessInfo.processInfo.activeProcessorCount > 1 { #expect(text.contains("cpuset: held"), "\(text)") }
+    }
+
     @Test func theSeccompProgramRefusesWhatItNames() throws {
         let program = try #require(SeccompFilter.program)
         #expect(program.count % 8 == 0)

@@ -133,3 +133,33 @@ import Testing
         #expect(LiteralFormat.render(.string("gelu"), likeLiteral: "'relu2'") == "'gelu'")
     }
 }
+
+/// The red team's finding 7 on the editable side: hyperparameter values at the ends of their types never trap the
+/// parser or the move generator (SEED = Int.max aborted the harness once).
+@Suite struct HyperparameterBlockFuzzTests {
+    @Test func extremeValuesNeverTrap() throws {
+        let extremes = ["9223372036854775807", "-9223372036854775808", "9223372036854775808", "1e308", "-1e308", "5e-324",
+                        "0", "-0", "1", "-1", "64", "4096", "1e19", "0.0", "3"]
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 { state ^= state << 13; state ^= state >> 7; state ^= state << 17; return state }
+        var parsed = 0, moved = 0
+        for _ in 0..<400 {
+            var lines = ["// MARK: - Hyperparameters (the search researcher moves these)", ""]
+            for name in ["SEED", "DEPTH", "WIDTH", "HEADS", "LEARNING_RATE", "SEQ_LEN", "BATCH_SIZE", "WARMUP_STEPS"] {
+                let value = extremes[Int(next() % UInt64(extremes.count))]
+                lines.append("let \(name) = \(value)")
+            }
+            lines.append("")
+            let source = lines.joined(separator: "\n")
+            guard let block = try? HyperparameterBlock.parse(source, path: "train.swift") else { continue }
+            parsed += 1
+            for move in MoveGenerator.moves(in: block).prefix(20) {
+                // Every move is written and reads back as the value it names.
+                let changed = block.replacing(move.parameter, with: move.to, in: source)
+                #expect(try HyperparameterBlock.parse(changed, path: "train.swift").parameter(named: move.parameter)?.value == move.to)
+                moved += 1
+            }
+        }
+        #expect(parsed > 100 && moved > 100, "\(parsed) blocks, \(moved) moves")
+    }
+}
