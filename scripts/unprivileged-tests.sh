@@ -15,7 +15,7 @@ home=$(getent passwd "$user" | cut -d: -f6)
 # The user reads this checkout (the tests find their fixtures and templates by their source paths): every folder
 # above it must let others through.
 dir=$PWD
-while [ "$dir" != "/" ]; do chmod o+rx "$dir"; dir=$(dirname "$dir"); done
+while [ "$dir" != "/" ]; do chmod o+x "$dir"; dir=$(dirname "$dir"); done
 chmod -R o+rX .
 bin=$(swift build --show-bin-path)/AutoResearchPackageTests.xctest
 # The corpus root prepared (pip would be refused Debian's system Python for this user): a copy the user owns.

@@ -46,6 +46,9 @@ struct Template {
     var pythonRequirements: String?
     /// `sigma_prior`: a prior guess of one run's σ of the metric, measured for the template (see `NoiseSettings`).
     var sigmaPrior: Double?
+    /// `sandbox`: the workspace's `[sandbox] mode` when not the default ("bwrap": a self-scored subject whose runs
+    /// execute researched native code, the tensorcore subject, is confined all the same).
+    var sandbox: SandboxSettings.Mode?
     /// `reference_module = [FROM, TO]` and `reference_copies = [[source path, workspace path], ...]`: copies made
     /// at init from the source tree with every whole word FROM renamed TO (the tensorcore template's second copy of
     /// the shipped core, which its benchmark times beside the candidate in one process).
@@ -82,6 +85,12 @@ struct Template {
                                 run: try string("run"), metric: table["metric"]?.string ?? "val_bpb", direction: dir,
                                 ideas: table["ideas"]?.string, scoring: score, pythonRequirements: table["python"]?.string,
                                 sigmaPrior: table["sigma_prior"]?.double ?? table["sigma_prior"]?.int.map(Double.init))
+        if let mode = table["sandbox"]?.string {
+            guard let parsed = SandboxSettings.Mode(rawValue: mode) else {
+                throw HarnessError.other("\(url.path): 'sandbox' is '\(mode)'; use \"auto\", \"bwrap\" or \"none\"")
+            }
+            template.sandbox = parsed
+        }
         if let rename = strings("reference_module") {
             guard rename.count == 2, rename.allSatisfy({ !$0.isEmpty }) else {
                 throw HarnessError.other("\(url.path): 'reference_module' must be [\"FROM\", \"TO\"], two module names")
@@ -167,6 +176,7 @@ extension Workspace {
                                     direction: template.direction)
             manifest.notes = template.notes
             manifest.evaluation.scoring = template.scoring
+            if let mode = template.sandbox { manifest.sandbox.mode = mode }
             manifest.noise.sigmaPrior = template.sigmaPrior
             if let tokens = options.tokenBudget, tokens > 0 {
                 manifest.budget.mode = .tokens
