@@ -104,12 +104,11 @@ public struct Sandbox: Sendable {
         self.bwrap = bwrap; self.settings = settings
     }
 
-    /// The folders of `folder` that hold a prepared corpus with held-out splits (meta.json beside val.txt or test.txt).
+    /// The folders of `folder` that hold a prepared corpus with a hidden test split (meta.json beside test.txt).
     static func preparedCorpora(in folder: String) -> [String] {
         let fm = FileManager.default
         return ((try? fm.contentsOfDirectory(atPath: folder)) ?? []).filter { name in
-            let dir = folder + "/" + name
-            return fm.fileExists(atPath: dir + "/meta.json") && (fm.fileExists(atPath: dir + "/val.txt") || fm.fileExists(atPath: dir + "/test.txt"))
+            fm.fileExists(atPath: folder + "/" + name + "/meta.json") && fm.fileExists(atPath: folder + "/" + name + "/test.txt")
         }.sorted()
     }
 
@@ -151,9 +150,11 @@ public struct Sandbox: Sendable {
         let home = FileManager.default.homeDirectoryForCurrentUser.path
         for path in settings.homeReadOnly {
             args += ["--ro-bind-try", home + "/" + path, Self.home + "/" + path]
-            // A prepared corpus of ours under it (its validation and test splits) stays out of sight: an adopted
-            // repository sees its own cache, not the harness's held-out text (the red team's finding 11).
-            for corpus in Self.preparedCorpora(in: home + "/" + path) { args += ["--tmpfs", Self.home + "/" + path + "/" + corpus] }
+            // The hidden test split of a prepared corpus of ours under it reads as empty: an adopted repository may
+            // train and self-score on the corpus, never see the held-out test text (the red team's finding 11).
+            for corpus in Self.preparedCorpora(in: home + "/" + path) {
+                args += ["--ro-bind", "/dev/null", Self.home + "/" + path + "/" + corpus + "/test.txt"]
+            }
         }
         for path in view.readOnly { args += ["--ro-bind", path, path] }
         for path in view.writable { args += ["--bind", path, path] }

@@ -102,10 +102,11 @@ import Testing
         defer { for dir in [shared, other] { try? FileManager.default.removeItem(at: dir) } }
         try "cached data".write(to: shared.appendingPathComponent("data.txt"), atomically: true, encoding: .utf8)
         try "private".write(to: other.appendingPathComponent("data.txt"), atomically: true, encoding: .utf8)
-        // A prepared corpus of the harness's under the shared folder: its held-out splits stay hidden.
+        // A prepared corpus of the harness's under the shared folder: its training and validation text is the
+        // adopted repository's to use, its hidden test split reads as empty.
         let corpus = shared.appendingPathComponent("shakespeare-test")
         try FileManager.default.createDirectory(at: corpus, withIntermediateDirectories: true)
-        for file in ["meta.json", "val.txt", "test.txt"] { try "held out".write(to: corpus.appendingPathComponent(file), atomically: true, encoding: .utf8) }
+        for file in ["meta.json", "val.txt", "test.txt"] { try "\(file) text".write(to: corpus.appendingPathComponent(file), atomically: true, encoding: .utf8) }
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-home-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: base) }
@@ -114,7 +115,7 @@ import Testing
         let sandbox = Sandbox(bwrap: try Sandbox.detect().get(), settings: settings)
         let command = PhaseCommand(
             command: "cat $HOME/\(name)/data.txt; cat $HOME/\(name)-other/data.txt 2>/dev/null || echo other-hidden; "
-                + "cat $HOME/\(name)/shakespeare-test/val.txt 2>/dev/null || echo corpus-hidden; "
+                + "cat $HOME/\(name)/shakespeare-test/val.txt; echo \"[$(cat $HOME/\(name)/shakespeare-test/test.txt)]\"; "
                 + "touch $HOME/\(name)/new 2>/dev/null && echo WROTE || echo cache-read-only",
             view: Sandbox.View(workingDirectory: base.path, readOnly: [base.path]),
             environment: SubjectEnvironment.make(subject: [:], sandboxed: true, harness: ["PATH": "/usr/bin:/bin"]), timeout: 60)
@@ -123,7 +124,7 @@ import Testing
         #expect(result.termination == .exited(0))
         let output = try String(contentsOf: log, encoding: .utf8)
         #expect(output.contains("cached data") && output.contains("other-hidden") && output.contains("cache-read-only"), "\(output)")
-        #expect(output.contains("corpus-hidden") && !output.contains("held out"), "\(output)")
+        #expect(output.contains("val.txt text") && output.contains("[]") && !output.contains("test.txt text"), "\(output)")
         #expect(!output.contains("private") && !output.contains("WROTE"))
     }
 
