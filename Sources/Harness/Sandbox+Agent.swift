@@ -9,7 +9,8 @@ import Foundation
 ///   `git diff` work; commits fail, and the harness commits;
 /// - the folders `AgentAccess` names; nothing else of the host: not the data cache, not `.autoresearch` (ledger,
 ///   logs, other worktrees), not the home directory;
-/// - only PATH, LANG and the variables `AgentAccess.environment` names;
+/// - only the phases' allowlisted variables (PATH, LANG, BLAS and thread settings), TERM, and the variables
+///   `AgentAccess.environment` names;
 /// - its own PID namespace: when the command ends, every process it started ends with it (no setsid survivor).
 extension Sandbox {
     public func agentConfinement() -> AgentConfinement {
@@ -21,9 +22,10 @@ extension Sandbox {
             view.network = true
             view.keepsInput = true
             view.masked = [worktree.appendingPathComponent(".build").path]
+            // The phases' allowlist (PATH, LANG, …; the private HOME and TMPDIR), the terminal, and what the agent's settings name.
             let harness = ProcessInfo.processInfo.environment
-            var environment: [String: String] = ["HOME": Sandbox.home, "TMPDIR": "/tmp", "PATH": harness["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"]
-            for key in ["LANG", "LC_ALL", "LC_CTYPE", "TERM", "TZ"] + access.environment { if let value = harness[key] { environment[key] = value } }
+            let named = Dictionary((["TERM"] + access.environment).compactMap { key in harness[key].map { (key, $0) } }, uniquingKeysWith: { a, _ in a })
+            let environment = SubjectEnvironment.make(subject: named, sandboxed: true, harness: harness)
             return (sandbox.commandLine(command, view: view, environment: environment), environment)
         }
     }

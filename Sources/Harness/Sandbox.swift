@@ -158,7 +158,7 @@ public struct Sandbox: Sendable {
         }
         for path in view.readOnly { args += ["--ro-bind", path, path] }
         for path in view.writable { args += ["--bind", path, path] }
-        for path in view.masked { args += ["--size", String(settings.tmpMB * 1_048_576), "--tmpfs", path] }
+        for path in view.masked { args += ["--size", tmpBytes, "--tmpfs", path] }
         // Everything else read-only, the folders bwrap made to mount on included (so nothing new can be created
         // at a path that looks like the workspace's); /tmp and the writable binds stay writable.
         args += ["--remount-ro", "/", "--remount-ro", "/dev"]

@@ -24,18 +24,18 @@ public enum SeccompFilter {
     /// The names of the refused calls, for the docs and the tests.
     public static var refusedNames: [String] { refused.map(\.name) }
 
-    /// The program for this machine's architecture, as the bytes bubblewrap reads (8 bytes an instruction).
-    public static var program: [UInt8]? {
+    /// The program for this machine's architecture, as the bytes bubblewrap reads (8 bytes an instruction); built once.
+    public static let program: [UInt8]? = {
         #if arch(x86_64)
-        return program(audit: 0xC000_003E, numbers: refused.map(\.x86_64), foreignBit: 0x4000_0000)
+        return makeProgram(audit: 0xC000_003E, numbers: refused.map(\.x86_64), foreignBit: 0x4000_0000)
         #elseif arch(arm64)
-        return program(audit: 0xC000_00B7, numbers: refused.map(\.arm64), foreignBit: nil)
+        return makeProgram(audit: 0xC000_00B7, numbers: refused.map(\.arm64), foreignBit: nil)
         #else
         return nil
         #endif
-    }
+    }()
 
-    static func program(audit: UInt32, numbers: [UInt32], foreignBit: UInt32?) -> [UInt8] {
+    static func makeProgram(audit: UInt32, numbers: [UInt32], foreignBit: UInt32?) -> [UInt8] {
         // BPF opcodes (linux/bpf_common.h) and seccomp return values (linux/seccomp.h).
         let loadWord: UInt16 = 0x20, jumpEqual: UInt16 = 0x15, jumpSet: UInt16 = 0x45, ret: UInt16 = 0x06
         let allow: UInt32 = 0x7fff_0000, deny: UInt32 = 0x0005_0000 | 1  // ERRNO(EPERM)

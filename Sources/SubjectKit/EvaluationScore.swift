@@ -212,13 +212,9 @@ public struct CausalityProbe: Sendable, Equatable {
         }
         guard worst.diff > tolerance else { return nil }
         let cut = cuts[worst.cut]
-        let how = cut.length == cut.seqLenInProbe(windows) ? "the whole window was run among other windows"
+        let how = cut.length == windows.groups[cut.probeGroup].seqLen ? "the whole window was run among other windows"
             : "the window was cut after position \(cut.length - 1)"
         return String(format: "causality probe: the output at position %d of a window changed by %.4g (tolerance %.0e) when %@ in a fresh process; outputs must depend only on earlier positions of the same window",
                       worst.position, worst.diff, tolerance, how)
     }
-}
-
-extension CausalityProbe.Cut {
-    func seqLenInProbe(_ windows: EvaluationWindows) -> Int { windows.groups[probeGroup].seqLen }
 }
