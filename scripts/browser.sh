@@ -10,9 +10,8 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 venv="${AUTORESEARCH_CACHE:-$HOME/.cache/autoresearch}/browser/venv"
-version=4.51.0
 . "$(dirname "$0")/lib/pinned-venv.sh"
-pinned_venv browser "$venv" "selenium==$version"
+pinned_venv browser "$venv" --require-hashes -r "$(dirname "$0")/locks/browser.txt"
 echo "export AUTORESEARCH_BROWSER_PYTHON='$venv/bin/python'"
 echo "export AUTORESEARCH_CHROMIUM='$(command -v chromium)'"
 echo "export AUTORESEARCH_CHROMEDRIVER='$(command -v chromedriver)'"

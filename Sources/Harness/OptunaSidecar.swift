@@ -8,7 +8,8 @@ import Darwin
 
 /// The Optuna researcher's Python environment, managed by the harness like the MLflow test's: a virtual environment
 /// under `~/.cache/autoresearch/optuna/venv` (`$AUTORESEARCH_CACHE` instead of `~/.cache/autoresearch`) with the
-/// versions pinned in `Templates/optuna/requirements.txt`, made on first use. `$AUTORESEARCH_OPTUNA_PYTHON` names
+/// versions pinned in `Templates/optuna/requirements.in`, installed from its hashed lock `requirements.txt` (made by
+/// scripts/lock-requirements.sh) on first use. `$AUTORESEARCH_OPTUNA_PYTHON` names
 /// another interpreter that has them.
 public enum OptunaEnvironment {
     /// The sidecar script and the pinned requirements, found like the templates are.
@@ -27,14 +28,16 @@ public enum OptunaEnvironment {
         return URL(fileURLWithPath: cache).appendingPathComponent("optuna/venv")
     }
 
-    /// `name==version` pins of the requirements file.
+    /// The `name==version` pins of a requirements file (the direct pins of the `.in` file; a lock's continuation
+    /// lines, hashes and environment markers are skipped).
     static func pins(_ requirements: URL) throws -> [(name: String, version: String)] {
         guard let text = try? String(contentsOf: requirements, encoding: .utf8) else {
             throw HarnessError.other("the Optuna researcher's requirements are missing: \(requirements.path)")
         }
         return text.split(separator: "\n").compactMap { line in
-            let parts = line.split(separator: "#").first?.trimmingCharacters(in: .whitespaces).components(separatedBy: "==") ?? []
-            return parts.count == 2 ? (parts[0], parts[1]) : nil
+            let requirement = line.split(separator: "#").first?.split(separator: ";").first?.split(separator: " ").first ?? ""
+            let parts = requirement.components(separatedBy: "==")
+            return parts.count == 2 && !parts[0].isEmpty ? (parts[0], parts[1]) : nil
         }
     }
 
@@ -44,10 +47,11 @@ public enum OptunaEnvironment {
     /// have the pinned versions (which needs PyPI once).
     /// - Throws: `HarnessError.other` with pip's last lines when the install fails.
     public static func python(sourceRoot: URL? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
+                              installer: InstallSandbox = .detect(),
                               log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws -> String {
         if let explicit = environment["AUTORESEARCH_OPTUNA_PYTHON"], !explicit.isEmpty { return explicit }
         let requirements = try script(sourceRoot: sourceRoot).deletingLastPathComponent().appendingPathComponent("requirements.txt")
-        let pins = try pins(requirements)
+        let pins = try pins(requirements.deletingPathExtension().appendingPathExtension("in"))
         let venv = venv(environment: environment)
         let python = venv.appendingPathComponent("bin/python").path
         let check = "import importlib.metadata as m, sys; sys.exit(any(m.version(n) != v for n, v in "
@@ -56,14 +60,16 @@ public enum OptunaEnvironment {
             if let r = try? ProcessRunner.capture([python, "-c", check], in: URL(fileURLWithPath: "/")), r.status == 0 { return python }
             log("optuna: installing \(pins.map { "\($0.name)==\($0.version)" }.joined(separator: ", ")) into \(venv.path) (once)")
             try? FileManager.default.createDirectory(at: venv.deletingLastPathComponent(), withIntermediateDirectories: true)
-            let base = environment["AUTORESEARCH_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
-            for step in [[base, "-m", "venv", "--clear", venv.path],
-                         [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", requirements.path]] {
-                let result = try ProcessRunner.capture(step, in: URL(fileURLWithPath: "/"))
-                guard result.status == 0 else {
-                    let tail = (result.stderr + result.stdout).split(separator: "\n").suffix(8).joined(separator: "\n")
-                    throw HarnessError.other("making the Optuna environment failed at `\(step.joined(separator: " "))`:\n\(tail)")
-                }
+            let base = try PythonEnvironment.baseInterpreter(environment["AUTORESEARCH_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }, environment: environment)
+            try? FileManager.default.removeItem(at: venv)
+            // The lock's hashes are checked (--require-hashes), and pip runs in an installer's sandbox.
+            let steps = [[base.executable, "-m", "venv", venv.path],
+                         [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--require-hashes", "-r", requirements.path]]
+            if let (step, result) = try installer.run(steps, in: requirements.deletingLastPathComponent(),
+                                                       readOnly: [requirements.deletingLastPathComponent().path, base.home, base.executable],
+                                                       writable: [venv.path], harness: environment, log: log) {
+                let tail = (result.stderr + result.stdout).split(separator: "\n").suffix(8).joined(separator: "\n")
+                throw HarnessError.other("making the Optuna environment failed at `\(step.joined(separator: " "))`:\n\(tail)")
             }
             return python
         }

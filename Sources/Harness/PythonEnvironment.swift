@@ -111,9 +111,14 @@ public enum PythonEnvironment {
 
     /// Makes the environment at `root/settings.venv` from the requirements file (replacing a broken one), with uv
     /// when it is on `PATH`, else `python -m venv` and pip, and records the interpreter and installed versions.
+    /// A requirements file with hashes (a lock made by scripts/lock-requirements.sh, as the templates' are) is
+    /// installed in hash-checking mode (`--require-hashes`: every file's SHA-256 must be the recorded one); the
+    /// installer runs in `installer`'s sandbox (the network, the workspace writable, its git folder and
+    /// `.autoresearch` hidden, nothing else of the host's home).
     /// Prints what it does (the install can take minutes the first time).
     /// - Throws: `HarnessError.other` with the installer's last lines when it fails.
     public static func create(in root: URL, settings: PythonSettings, python: String? = nil,
+                              installer: InstallSandbox = .detect(),
                               log: (String) -> Void = { print($0) }) throws -> PythonSettings {
         var s = settings
         let base = try baseInterpreter(python)
@@ -127,29 +132,44 @@ public enum PythonEnvironment {
         s.installer = uv == nil ? "pip" : "uv"
         s.interpreter = base.executable
         s.home = base.home
-        log("making the Python environment \(s.venv) (Python \(base.version), \(s.installer)) from \(s.requirements); the first install takes a few minutes")
+        let hashed = isHashed(text)
+        log("making the Python environment \(s.venv) (Python \(base.version), \(s.installer)\(hashed ? ", hashes required" : ", not hash-pinned")) from \(s.requirements); the first install takes a few minutes")
         let python = venv.appendingPathComponent("bin/python").path
+        let hashMode = hashed ? ["--require-hashes"] : []
         let steps: [[String]] = uv.map { uv in
-            [[uv, "venv", "--quiet", "--python", base.executable, venv.path],
-             [uv, "pip", "install", "--quiet", "--python", python, "-r", requirements.path]]
+            [[uv, "venv", "--quiet", "--allow-existing", "--python", base.executable, venv.path],
+             [uv, "pip", "install", "--quiet", "--python", python] + hashMode + ["-r", requirements.path]]
         } ?? [[base.executable, "-m", "venv", venv.path],
-              [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", requirements.path]]
-        for step in steps {
-            let result = try ProcessRunner.capture(step, in: root)
-            guard result.status == 0 else {
-                let tail = (result.stderr + result.stdout).split(separator: "\n").suffix(8).joined(separator: "\n")
-                throw HarnessError.other("making the Python environment failed at `\(step.map(shellQuote).joined(separator: " "))`:\n\(tail)")
-            }
+              [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"] + hashMode + ["-r", requirements.path]]
+        if let (step, result) = try installer.run(steps, in: root, readOnly: [base.home, base.executable], writable: [root.path, venv.path],
+                                                   hidden: hiddenFromInstalls(root), executables: uv.map { [$0] } ?? [], log: log) {
+            throw installFailure(step, result)
         }
         s.versions = try installedVersions(python: python, names: requirementNames(text), root: root)
         log("Python environment ready: " + s.versions.keys.sorted().map { "\($0) \(s.versions[$0]!)" }.joined(separator: ", "))
         return s
     }
 
+    /// The workspace's folders an install must not see: git's (a planted hook would run as the harness) and the ledger's.
+    static func hiddenFromInstalls(_ root: URL) -> [String] { [".git", ".autoresearch"].map { root.appendingPathComponent($0).path } }
+
+    /// Whether a requirements file records hashes (`--hash=sha256:…`), so pip installs it in hash-checking mode.
+    static func isHashed(_ text: String) -> Bool { text.contains("--hash=") }
+
+    /// The error of a failed install step: the command and the installer's last lines.
+    static func installFailure(_ step: [String], _ result: ProcessRunner.Captured) -> HarnessError {
+        let tail = (result.stderr + result.stdout).split(separator: "\n").suffix(8).joined(separator: "\n")
+        let hint = tail.contains("hash") || tail.contains("Hash")
+            ? "\n(the requirements are a hashed lock: a file whose SHA-256 differs, or a package without a hash, is refused; on Linux put torch's CPU wheel in PIP_FIND_LINKS, or make the lock again with scripts/lock-requirements.sh)" : ""
+        return HarnessError.other("making the Python environment failed at `\(step.map(shellQuote).joined(separator: " "))`:\n\(tail)\(hint)")
+    }
+
     /// Makes the environment of a uv project (an adopted repository with pyproject.toml / uv.lock): `uv sync` into
-    /// `settings.venv` (`--frozen` when there is a lock), then records every installed package's version.
+    /// `settings.venv` (`--frozen` when there is a lock), then records every installed package's version. uv runs in
+    /// `installer`'s sandbox, the project folder writable (uv writes its lock there).
     /// - Throws: `HarnessError.other` with uv's last lines when it fails.
     static func createUVProject(in root: URL, settings: PythonSettings, uv: String, python: String?,
+                                installer: InstallSandbox = .detect(),
                                 log: (String) -> Void = { print($0) }) throws -> PythonSettings {
         var s = settings
         let base = try baseInterpreter(python)
@@ -158,11 +178,10 @@ public enum PythonEnvironment {
         try? FileManager.default.removeItem(at: venv)
         log("making the Python environment \(s.venv) with `uv sync` (Python \(base.version)); the first sync takes a few minutes")
         let locked = FileManager.default.fileExists(atPath: root.appendingPathComponent("uv.lock").path)
-        let step = [uv, "sync", "--quiet", "--python", base.executable] + (locked ? ["--frozen"] : [])
-        let result = try ProcessRunner.capture(step, in: root, environment: ["UV_PROJECT_ENVIRONMENT": venv.path])
-        guard result.status == 0 else {
-            let tail = (result.stderr + result.stdout).split(separator: "\n").suffix(8).joined(separator: "\n")
-            throw HarnessError.other("making the Python environment failed at `\(step.map(shellQuote).joined(separator: " "))`:\n\(tail)")
+        let step = ["/usr/bin/env", "UV_PROJECT_ENVIRONMENT=" + venv.path, uv, "sync", "--quiet", "--python", base.executable] + (locked ? ["--frozen"] : [])
+        if let (step, result) = try installer.run([step], in: root, readOnly: [base.home, base.executable], writable: [root.path],
+                                                   hidden: hiddenFromInstalls(root), executables: [uv], log: log) {
+            throw installFailure(step, result)
         }
         s.versions = try installedVersions(python: venv.appendingPathComponent("bin/python").path, names: nil, root: root)
         return s

@@ -151,7 +151,7 @@ extension Workspace {
 
         try fm.createDirectory(at: root, withIntermediateDirectories: true)
         do {
-            try copyTree(from: templateDir, to: root, skipping: ["template.toml"])
+            try copyTree(from: templateDir, to: root, skipping: ["template.toml", "requirements.in"])
             for dir in template.vendor {
                 guard Manifest.isSafeRelativePath(dir) else { throw HarnessError.other("template.toml: vendor entry '\(dir)' is not a relative path") }
                 let from = source.appendingPathComponent(dir)

