@@ -46,11 +46,16 @@ def read(path):
 linux, macos = read(sys.argv[1]), read(sys.argv[2])
 assert linux.keys() == macos.keys(), "the two platforms' locks name different packages: %s" % (linux.keys() ^ macos.keys())
 for name in sorted(linux):
-    version = linux[name][0].split("+")[0]
-    assert version == macos[name][0].split("+")[0], "%s: %s on Linux, %s on macOS" % (name, linux[name][0], macos[name][0])
-    hashes = sorted(set(linux[name][1]) | set(macos[name][1]))
-    print(" \\\n    ".join(["%s==%s" % (name, version)] + ["--hash=" + h for h in hashes]))
+    lv, mv = linux[name][0], macos[name][0]
+    assert lv.split("+")[0] == mv.split("+")[0], "%s: %s on Linux, %s on macOS" % (name, lv, mv)
+    if lv == mv:
+        lines = [["%s==%s" % (name, lv), sorted(set(linux[name][1]) | set(macos[name][1]))]]
+    else:  # torch: the CPU wheel (a local version, 2.13.0+cpu) on Linux, PyPI's on macOS; a marker picks one
+        lines = [["%s==%s ; sys_platform == 'linux'" % (name, lv), linux[name][1]],
+                 ["%s==%s ; sys_platform == 'darwin'" % (name, mv), macos[name][1]]]
+    for requirement, hashes in lines:
+        print(" \\\n    ".join([requirement] + ["--hash=" + h for h in hashes]))
 PY
-{ header "$in" "# On Linux, torch's CPU wheel is the one pinned: put it in PIP_FIND_LINKS (or use PyTorch's CPU index); PyPI's
-# Linux wheel needs CUDA packages this lock does not hold, and pip refuses it."; cat "$tmp/merged.txt"; } > "${in%.in}.txt"
+{ header "$in" "# On Linux, torch's CPU wheel (2.13.0+cpu) is the one pinned: put it in PIP_FIND_LINKS, or use PyTorch's CPU index
+# (--extra-index-url https://download.pytorch.org/whl/cpu); PyPI's Linux wheel pulls CUDA and is refused."; cat "$tmp/merged.txt"; } > "${in%.in}.txt"
 echo "locked ${in%.in}.txt" >&2

@@ -105,10 +105,11 @@ import Testing
         var runs = [run(1440, load: 0.02), run(1232, load: 0.05)]
         Disturbance.mark(&runs, history: [], settings: settings)
         #expect(runs.allSatisfy { $0.disturbed == nil })
-        // Where the machine cannot be seen (Slurm, macOS) the throughput rule alone decides.
-        var remote = [run(1440, load: nil), run(1232, load: nil)]
+        // Where the machine cannot be seen (Slurm, macOS) the trainer's reported steps are the only evidence, and they
+        // never drop a run alone: a trainer that reports few steps on its unlucky runs gets no rerun.
+        var remote = [run(1440, load: nil), run(1232, load: nil), run(10, load: nil)]
         Disturbance.mark(&remote, history: [], settings: settings)
-        #expect(remote[1].disturbed != nil)
+        #expect(remote.allSatisfy { $0.disturbed == nil })
     }
 
     @Test func aSlowMachineSeenByTheProbeIsDisturbanceToo() throws {
