@@ -29,8 +29,8 @@ run() {
   su -s /bin/sh "$user" -c "cd '$PWD' && HOME='$home' PATH='$PATH' OPENBLAS_CORETYPE='${OPENBLAS_CORETYPE:-}' OPENBLAS_L2_SIZE='${OPENBLAS_L2_SIZE:-}' \
     AUTORESEARCH_ATTACKS='${2:-}' PIP_FIND_LINKS='${PIP_FIND_LINKS:-}' '$bin' --testing-library swift-testing --filter '$1'"
 }
-echo "unprivileged-tests: the sandbox suite as $user (uid $(id -u "$user"))"
-run 'SandboxTests|SplitLeakIndexTests'
+echo "unprivileged-tests: the sandbox and install suites as $user (uid $(id -u "$user"))"
+run 'SandboxTests|SplitLeakIndexTests|InstallSandboxTests'
 # The attacks whose outcome could depend on who runs the harness: file permissions (2, 8, 9–10, 20), the environment
 # (6), the network (7), processes and limits (11, 16), git (13), privilege (15) and the agent's sandbox (21). The
 # others (the score, the probe, parsing, admission) are the same computation whoever runs them; the root run has them.

@@ -211,6 +211,7 @@ public actor ResearchLoop {
             guard try await runBaseline() else { return try await summary(.interrupted, started: 0) }
         }
         guard try await runReferenceIfNeeded() else { return try await summary(.interrupted, started: 0) }
+        await noteIdeasThatDoNotApply()
         await logToMLflow()
         if deadline == nil { deadline = options.hours.map { Date().addingTimeInterval($0 * 3600) } }
         if options.meta != nil {

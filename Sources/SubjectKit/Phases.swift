@@ -182,18 +182,38 @@ extension Subject {
             guard let folder = environmentValue(EnvironmentKey.checkpoint) else {
                 throw SubjectError.invalidEnvironment(name: EnvironmentKey.checkpoint, value: "", expected: "the training phase's output folder")
             }
-            let url = URL(fileURLWithPath: folder).appendingPathComponent(Checkpoint.fileName)
-            let saved = Dictionary(try Checkpoint.read(from: url).entries.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-            for p in parameters {
-                guard let entry = saved[p.name] else {
-                    throw SubjectError.badCheckpoint(path: url.path, problem: "it has no parameter named '\(p.name)'")
-                }
-                guard entry.shape == p.shape else {
-                    throw SubjectError.badCheckpoint(path: url.path, problem: "'\(p.name)' has shape \(entry.shape), the model \(p.shape)")
-                }
-                entry.values.withUnsafeBufferPointer { p.pointer.update(from: $0.baseAddress!, count: $0.count) }
-            }
+            try Self.restore(from: URL(fileURLWithPath: folder).appendingPathComponent(Checkpoint.fileName), into: parameters)
         } catch { exitWithFailure(error) }
+    }
+
+    /// The throwing core of `restore`: copies the checkpoint at `url` into `parameters`.
+    /// - Throws: `SubjectError.badCheckpoint` when a parameter is missing or has another shape, or the checkpoint
+    ///   holds an entry the model does not restore.
+    public static func restore(from url: URL, into parameters: [(name: String, shape: [Int], pointer: UnsafeMutablePointer<Float>)]) throws {
+        let saved = Dictionary(try Checkpoint.read(from: url).entries.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for p in parameters {
+            guard let entry = saved[p.name] else {
+                throw SubjectError.badCheckpoint(path: url.path, problem: "it has no parameter named '\(p.name)'")
+            }
+            guard entry.shape == p.shape else {
+                throw SubjectError.badCheckpoint(path: url.path, problem: "'\(p.name)' has shape \(entry.shape), the model \(p.shape)")
+            }
+            entry.values.withUnsafeBufferPointer { p.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        }
+        let restored = Set(parameters.map(\.name))
+        if let extra = saved.keys.sorted().first(where: { !restored.contains($0) }) {
+            throw SubjectError.badCheckpoint(path: url.path, problem: "it holds '\(extra)', which the model does not restore "
+                                             + "(a checkpoint holds the model's parameters and nothing else)")
+        }
+    }
+
+    /// Stops the run (`FAIL:`) when the model made parameters (`made`, every name `param` gave out) that `listed`
+    /// (the names it checkpoints and restores) leaves out: such a parameter would train, never reach the checkpoint,
+    /// and be evaluated at its initial values.
+    public func requireListed(made: [String], listed: [String]) {
+        let listedSet = Set(listed)
+        let missing = made.filter { !listedSet.contains($0) }
+        if !missing.isEmpty { exitWithFailure(SubjectError.unlistedParameters(missing)) }
     }
 
     /// The evaluation phase: runs `forward` on every group of the harness's windows and writes its logits to

@@ -49,6 +49,10 @@ public enum SubjectError: Error, CustomStringConvertible, Equatable {
     case badCheckpoint(path: String, problem: String)
     /// The harness's windows file cannot be read, or the model's answer to it has the wrong size.
     case badWindows(path: String, problem: String)
+    /// A string hyperparameter (ACTIVATION, OPTIMIZER) is not one of its choices.
+    case unknownChoice(name: String, value: String, choices: [String])
+    /// Parameters the model made that its `parameters` list (what is checkpointed and restored) leaves out.
+    case unlistedParameters([String])
     /// No summary block in a run's output.
     case summaryNotFound
     /// The summary block lacks a required key.
@@ -58,6 +62,13 @@ public enum SubjectError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
+        case let .unknownChoice(name, value, choices):
+            return "\(name) is \"\(value)\", which is not one of its choices (\(choices.joined(separator: ", "))): "
+                + "set \(name) to one of them, or add the new choice to the code that reads it"
+        case let .unlistedParameters(names):
+            return "the model made \(names.map { "'\($0)'" }.joined(separator: ", ")) with param() but `parameters` leaves "
+                + "\(names.count == 1 ? "it" : "them") out, so the checkpoint would not hold \(names.count == 1 ? "it" : "them") and the "
+                + "evaluation would run with its initial values: add \(names.count == 1 ? "it" : "them") to `parameters`"
         case let .pipUnavailable(python, reason):
             return "cannot run pip with '\(python)': \(reason); install Python 3 with pip, or set "
                 + "\(EnvironmentKey.python) to a Python that has pip, then run `autoresearch prepare` again"

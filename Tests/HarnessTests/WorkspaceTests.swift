@@ -204,3 +204,25 @@ import SearchResearcher
         }
     }
 }
+
+/// Ideas match exact text: the harness says which no longer apply instead of retiring them in silence.
+@Suite struct IdeasCheckTests {
+    static let templates = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Templates")
+
+    @Test func everyTemplateIdeaAppliesToItsBaselineAndAReformattedLineIsReported() throws {
+        let ideas = try SearchResearcher.loadIdeas(from: Self.templates.appendingPathComponent("gpt/ideas.toml"))
+        let train = try String(contentsOf: Self.templates.appendingPathComponent("gpt/Sources/train/train.swift"), encoding: .utf8)
+        let path = "Sources/train/train.swift"
+        #expect(IdeasCheck.notApplying(ideas, to: [path: train]).isEmpty)
+        #expect(IdeasCheck.note(ideas, files: [path: train], ideasFile: "ideas.toml") == nil)
+        // One space more in the OPTIMIZER line: the muon idea's search text is gone, and the note says so.
+        let reformatted = train.replacingOccurrences(of: "let OPTIMIZER = \"adamw\"", with: "let OPTIMIZER =  \"adamw\"")
+        let missing = IdeasCheck.notApplying(ideas, to: [path: reformatted])
+        #expect(missing.map(\.name) == ["muon"], "\(missing)")
+        #expect(missing.first?.reason == "idea 'muon': the search text is in no editable file", "\(missing)")
+        let note = try #require(IdeasCheck.note(ideas, files: [path: reformatted], ideasFile: "ideas.toml"))
+        #expect(note.hasPrefix("ideas.toml: 1 of \(ideas.count) ideas do not apply to the best's files"))
+        #expect(note.hasSuffix("bring it back): idea 'muon': the search text is in no editable file"), "\(note)")
+    }
+}

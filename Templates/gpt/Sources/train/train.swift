@@ -3,9 +3,10 @@
 // One file holds the model, the optimiser setup and the training loop (like autoresearch's train.py).
 // The research loop edits it; everything it imports is fixed: TensorCore (the ops) and SubjectKit
 // (the training data, the time budget, MAX_SEQ_LEN, checkpoints and the evaluation protocol).
-// It reads top to bottom: hyperparameters, model, evaluation phase, optimiser, loop, checkpoint.
-// The harness runs it twice, each time in a sandbox: to train (it sees only the training split) and, in a
-// fresh process, to evaluate (it sees only the windows the harness sends); the harness scores val_bpb itself.
+// It reads top to bottom: hyperparameters, model, the evaluation phase, the training phase, and the last line
+// that runs one of the two. The harness runs it twice, each time in a sandbox: to train (it sees only the training
+// split) and, in a fresh process, to evaluate (it sees only the windows the harness sends); the harness scores
+// val_bpb itself.
 import Foundation
 import SubjectKit
 import TensorCore
@@ -30,6 +31,12 @@ let ACTIVATION = "relu2"        // choices: relu2|gelu|silu|relu
 let OPTIMIZER = "adamw"         // choices: adamw|muon
 let SEED = 1337                 // range: 0..1000000
 
+// The choices of ACTIVATION and OPTIMIZER: another value stops the run with an error that names these.
+enum Activation: String, CaseIterable { case relu2, gelu, silu, relu }
+enum OptimizerKind: String, CaseIterable { case adamw, muon }
+let activationKind = choice(ACTIVATION, of: Activation.self, name: "ACTIVATION")
+let optimizerKind = choice(OPTIMIZER, of: OptimizerKind.self, name: "OPTIMIZER")
+
 // Architecture details that ideas (named edits in ideas.toml) switch in code.
 let SOFTCAP: Float = 15
 let ROPE_BASE: Float = 10000
@@ -40,20 +47,24 @@ let ROPE_BASE: Float = 10000
 let subject = Subject.load()
 var rng = RNG(seed: UInt64(SEED))
 
+/// Every parameter `param` made, so that one missing from `parameters` (never checkpointed) is an error.
+var made: [Tensor] = []
+
 func param(_ shape: [Int], std: Double, _ name: String) -> Tensor {
     let t = Tensor.randn(shape, std: Float(std), rng: &rng, requiresGrad: true)
     t.name = name
+    made.append(t)
     return t
 }
 
 func norm(_ x: Tensor) -> Tensor { rmsNorm(x) }
 
 func activation(_ x: Tensor) -> Tensor {
-    switch ACTIVATION {
-    case "gelu": return gelu(x)
-    case "silu": return silu(x)
-    case "relu": return relu(x)
-    default: return reluSquared(x)
+    switch activationKind {
+    case .gelu: return gelu(x)
+    case .silu: return silu(x)
+    case .relu: return relu(x)
+    case .relu2: return reluSquared(x)
     }
 }
 
@@ -98,10 +109,13 @@ let embeddings = [wte, lmHead]
 let matrices = blocks.flatMap(\.matrices)
 let parameters = embeddings + matrices
 let numParams = parameters.reduce(0) { $0 + $1.count }
+subject.requireListed(made: made.map(\.name), listed: parameters.map(\.name))
 
-// MARK: - Evaluation phase: restore the checkpoint, answer the harness's windows with logits (never returns)
+// MARK: - Evaluation phase: restore the checkpoint, answer the harness's windows with logits
 
-if subject.phase == .evaluate {
+/// The evaluation phase, a fresh process: restores the checkpoint and writes one row of logits per position of
+/// the windows the harness sent. Never returns.
+func evaluate() -> Never {
     subject.restore(parameters.map { ($0.name, $0.shape, $0.pointer) })
     subject.serveEvaluation { x, b, t in Tensor.noGrad { forward(x, batch: b, seqLen: t).array } }
 }
@@ -111,10 +125,11 @@ if subject.phase == .evaluate {
 final class Optimizers {
     let parts: [Optimizer]
     init() {
-        if OPTIMIZER == "muon" {
+        switch optimizerKind {
+        case .muon:
             parts = [Muon([ParameterGroup(matrices, learningRate: Float(MUON_LEARNING_RATE), weightDecay: Float(WEIGHT_DECAY))]),
                      AdamW([ParameterGroup(embeddings, learningRate: Float(LEARNING_RATE))], beta2: Float(ADAM_BETA2))]
-        } else {
+        case .adamw:
             parts = [AdamW([ParameterGroup(matrices, learningRate: Float(LEARNING_RATE), weightDecay: Float(WEIGHT_DECAY)),
                             ParameterGroup(embeddings, learningRate: Float(LEARNING_RATE))], beta2: Float(ADAM_BETA2))]
         }
@@ -123,7 +138,6 @@ final class Optimizers {
         for p in parts { p.setLearningRateMultiplier(lrMultiplier); p.step(); p.zeroGrad() }
     }
 }
-let optimizers = Optimizers()
 
 /// Learning-rate multiplier as a function of progress = training seconds / TIME_BUDGET (or tokens):
 /// linear warmup, constant, then linear warmdown to zero.
@@ -133,38 +147,48 @@ func lrMultiplier(_ progress: Double) -> Float {
     return 1
 }
 
-// MARK: - Training loop: until the budget is spent
+// MARK: - Training phase: the loop until the budget is spent, then the checkpoint and the report
 
-let peakGFLOPS = BLAS.measurePeakGFLOPS()
-print(String(format: "%@, %d threads, SGEMM peak %.0f GFLOP/s, %d parameters", GemmKernel.path, Parallel.threads, peakGFLOPS, numParams))
-let flopsPerToken = 6.0 * Double(numParams) + 12.0 * Double(DEPTH * WIDTH * SEQ_LEN)
-var loader = BatchLoader(data: subject.train, batchSize: BATCH_SIZE, seqLen: SEQ_LEN, seed: UInt64(SEED))
-let budget = subject.budget
-var step = 0
-var smoothLoss = 0.0
-budget.start()
-while !budget.isExhausted {
-    let (x, y) = loader.next()
-    let loss = crossEntropy(forward(x, batch: BATCH_SIZE, seqLen: SEQ_LEN), y)
-    checkFinite(loss.item, step: step)
-    loss.backward()
-    if GRAD_CLIP > 0 { clipGradNorm(parameters, maxNorm: Float(GRAD_CLIP)) }
-    optimizers.step(lrMultiplier: lrMultiplier(budget.progress))
-    budget.record(tokens: BATCH_SIZE * SEQ_LEN)
-    step += 1
-    smoothLoss = step == 1 ? Double(loss.item) : 0.95 * smoothLoss + 0.05 * Double(loss.item)
-    if step % 100 == 0 {
-        print(String(format: "step %5d | loss %.4f | progress %5.1f%% | %.0f tok/s", step, smoothLoss,
-                     100 * budget.progress, Double(budget.tokens) / budget.trainingSeconds))
+/// The training phase: trains until the budget is spent, saves the checkpoint (the harness scores it itself) and
+/// prints the report (logged, never scored).
+func train() {
+    let optimizers = Optimizers()
+    let peakGFLOPS = BLAS.measurePeakGFLOPS()
+    print(String(format: "%@, %d threads, SGEMM peak %.0f GFLOP/s, %d parameters", GemmKernel.path, Parallel.threads, peakGFLOPS, numParams))
+    let flopsPerToken = 6.0 * Double(numParams) + 12.0 * Double(DEPTH * WIDTH * SEQ_LEN)
+    var loader = BatchLoader(data: subject.train, batchSize: BATCH_SIZE, seqLen: SEQ_LEN, seed: UInt64(SEED))
+    let budget = subject.budget
+    var step = 0
+    var smoothLoss = 0.0
+    budget.start()
+    while !budget.isExhausted {
+        let (x, y) = loader.next()
+        let loss = crossEntropy(forward(x, batch: BATCH_SIZE, seqLen: SEQ_LEN), y)
+        checkFinite(loss.item, step: step)
+        loss.backward()
+        if GRAD_CLIP > 0 { clipGradNorm(parameters, maxNorm: Float(GRAD_CLIP)) }
+        optimizers.step(lrMultiplier: lrMultiplier(budget.progress))
+        budget.record(tokens: BATCH_SIZE * SEQ_LEN)
+        step += 1
+        smoothLoss = step == 1 ? Double(loss.item) : 0.95 * smoothLoss + 0.05 * Double(loss.item)
+        if step % 100 == 0 {
+            print(String(format: "step %5d | loss %.4f | progress %5.1f%% | %.0f tok/s", step, smoothLoss,
+                         100 * budget.progress, Double(budget.tokens) / budget.trainingSeconds))
+        }
     }
+    budget.pause()
+    let trainingSeconds = budget.trainingSeconds
+
+    // The checkpoint and the report (the harness times the run and scores the checkpoint itself).
+
+    subject.saveCheckpoint(parameters.map { ($0.name, $0.shape, $0.array) })
+    print(TrainingReport(
+        trainingSeconds: trainingSeconds, peakMemoryMB: Memory.peakResidentMB,
+        mfuPercent: 100 * flopsPerToken * Double(budget.tokens) / trainingSeconds / (peakGFLOPS * 1e9),
+        totalTokensM: Double(budget.tokens) / 1e6, numSteps: step, numParamsM: Double(numParams) / 1e6, depth: DEPTH).render())
 }
-budget.pause()
-let trainingSeconds = budget.trainingSeconds
 
-// MARK: - Checkpoint and report (the harness times the run and scores the checkpoint itself)
-
-subject.saveCheckpoint(parameters.map { ($0.name, $0.shape, $0.array) })
-print(TrainingReport(
-    trainingSeconds: trainingSeconds, peakMemoryMB: Memory.peakResidentMB,
-    mfuPercent: 100 * flopsPerToken * Double(budget.tokens) / trainingSeconds / (peakGFLOPS * 1e9),
-    totalTokensM: Double(budget.tokens) / 1e6, numSteps: step, numParamsM: Double(numParams) / 1e6, depth: DEPTH).render())
+switch subject.phase {
+case .train: train()
+case .evaluate: evaluate()
+}
