@@ -69,7 +69,10 @@ let package = Package(
             name: "Dashboard",
             dependencies: ["Harness", "Reporting", "AutoResearchCore", .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "Logging", package: "swift-log"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            // The page's script and stylesheet: real files, compiled into the binary.
+            resources: [.embedInCode("Assets/core.js"), .embedInCode("Assets/charts.js"), .embedInCode("Assets/pages.js"),
+                        .embedInCode("Assets/app.css")]
         ),
         .executableTarget(
             name: "autoresearch",

@@ -105,7 +105,7 @@ public enum DemoLedger {
             let n = options.experiments + 1 + k
             var r = ExperimentRecord(tag: options.tag, number: n, parentCommit: "a1b2c3d", description: moves[(n * 5) % moves.count],
                                      researcher: "search", status: .running, startedAt: Date().addingTimeInterval(-Double(60 + 90 * k)))
-            r.phase = Phase.train.rawValue; r.worker = k % 4; r.slot = "s\(k % 4)"; r.move = r.description
+            r.phase = ExperimentStage.train.rawValue; r.worker = k % 4; r.slot = "s\(k % 4)"; r.move = r.description
             let log = logs.appendingPathComponent("\(n).log")
             try curveLog(steps: 300 + 300 * k, loss: 3.2, random: &random).write(to: log, atomically: true, encoding: .utf8)
             r.logPath = log.path

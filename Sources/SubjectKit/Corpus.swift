@@ -51,15 +51,15 @@ public enum Corpus {
     // MARK: - Cache internals
 
     /// meta.json of `directory`, nil when there is none (not prepared).
-    static func readManifest(in directory: URL) throws -> Manifest? {
-        let url = directory.appendingPathComponent(Manifest.fileName)
+    static func readManifest(in directory: URL) throws -> CorpusManifest? {
+        let url = directory.appendingPathComponent(CorpusManifest.fileName)
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         do {
-            let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: url))
-            guard manifest.formatVersion == Manifest.currentFormat else {
+            let manifest = try JSONDecoder().decode(CorpusManifest.self, from: Data(contentsOf: url))
+            guard manifest.formatVersion == CorpusManifest.currentFormat else {
                 throw SubjectError.corruptedCache(
                     directory: directory.path,
-                    problem: "meta.json has format_version \(manifest.formatVersion), expected \(Manifest.currentFormat)")
+                    problem: "meta.json has format_version \(manifest.formatVersion), expected \(CorpusManifest.currentFormat)")
             }
             return manifest
         } catch let error as SubjectError {
@@ -121,7 +121,7 @@ public enum Corpus {
     /// Writes the splits and then meta.json into `work/corpus`, and renames that to `directory`.
     /// If another process installed the same corpus meanwhile, returns theirs (`wasCached`).
     static func install(
-        _ splits: [(SplitInfo, [UInt8])], manifest: Manifest, work: URL, directory: URL
+        _ splits: [(SplitInfo, [UInt8])], manifest: CorpusManifest, work: URL, directory: URL
     ) throws -> PreparedCorpus {
         let fm = FileManager.default
         let staging = work.appendingPathComponent("corpus")
@@ -135,9 +135,9 @@ public enum Corpus {
             throw SubjectError.fileSystem(action: "create", path: staging.path, reason: error.localizedDescription)
         }
         for (info, bytes) in splits { try write(Data(bytes), info.file) }
-        try write(manifest.encoded(), Manifest.fileName)  // last: the staging copy is complete
+        try write(manifest.encoded(), CorpusManifest.fileName)  // last: the staging copy is complete
         if fm.fileExists(atPath: directory.path),
-            !fm.fileExists(atPath: directory.appendingPathComponent(Manifest.fileName).path)
+            !fm.fileExists(atPath: directory.appendingPathComponent(CorpusManifest.fileName).path)
         {
             try? fm.removeItem(at: directory)  // never committed: not ours to keep
         }

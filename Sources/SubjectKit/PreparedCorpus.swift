@@ -39,7 +39,7 @@ public struct PreparedCorpus: Equatable, Sendable {
     /// True when the corpus was already prepared and nothing was downloaded or written.
     public var wasCached: Bool
 
-    init(directory: URL, manifest: Manifest, wasCached: Bool) {
+    init(directory: URL, manifest: CorpusManifest, wasCached: Bool) {
         self.directory = URL(fileURLWithPath: directory.standardizedFileURL.path, isDirectory: true)
         name = manifest.name
         source = manifest.source
@@ -49,17 +49,17 @@ public struct PreparedCorpus: Equatable, Sendable {
         self.wasCached = wasCached
     }
 
-    var manifest: Manifest {
-        Manifest(name: name, source: source, train: train, validation: validation, test: test)
+    var manifest: CorpusManifest {
+        CorpusManifest(name: name, source: source, train: train, validation: validation, test: test)
     }
 }
 
 /// The content of meta.json.
-struct Manifest: Codable, Equatable {
+struct CorpusManifest: Codable, Equatable {
     static let fileName = "meta.json"
     static let currentFormat = 1
 
-    var formatVersion = Manifest.currentFormat
+    var formatVersion = CorpusManifest.currentFormat
     var name: String
     var source: String
     var train: SplitInfo

@@ -92,7 +92,7 @@ import Glibc
             let records = (try? ledger.experiments(tag: "k")) ?? []
             let decided = records.filter { $0.number > 0 && $0.experimentStatus != .running }
             if decided.count >= 2, let running = records.last, running.experimentStatus == .running,
-               running.phase == Phase.train.rawValue, running.pid != nil {
+               running.phase == ExperimentStage.train.rawValue, running.pid != nil {
                 killedDuring = running
                 break
             }

@@ -255,7 +255,7 @@ import Glibc
         let commit = try Git(wt).commit("WIDTH 128")
         var stale = ExperimentRecord(tag: "t1", number: -1, parentCommit: first[1].commit, description: "WIDTH 128", researcher: "scripted")
         stale.commit = commit
-        stale.phase = Phase.train.rawValue
+        stale.phase = ExperimentStage.train.rawValue
         stale = try ledger.start(stale)
 
         let (summary, records) = try await runLoop(ws, ScriptedResearcher([]), experiments: 1)

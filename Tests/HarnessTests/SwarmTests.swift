@@ -115,13 +115,13 @@ import Testing
         // Four experiments run at once, and each phase names its own: every experiment proposed, then trained.
         let events = try await #require(loop.display as? RecordingDisplay).events
         for r in records.dropFirst() {
-            let phases = events.compactMap { event -> Phase? in
-                if case .phase(let n, let phase, _) = event, n == r.number { return phase }
+            let phases = events.compactMap { event -> ExperimentStage? in
+                if case .stage(let n, let phase, _) = event, n == r.number { return phase }
                 return nil
             }
             #expect(phases.first == .propose && phases.contains(.train), "experiment \(r.number): \(phases)")
         }
-        #expect(LineDisplay.line(.phase(number: 7, .train, limit: 120)) == "experiment 7: train (limit 2:00)")
+        #expect(LineDisplay.line(.stage(number: 7, .train, limit: 120)) == "experiment 7: train (limit 2:00)")
 
         // status, results --wide and the report show the workers and the slots.
         let reports = try TagReports(workspace: workspace, tag: "s")

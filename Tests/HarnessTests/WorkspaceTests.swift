@@ -226,3 +226,20 @@ import SearchResearcher
         #expect(note.hasSuffix("bring it back): idea 'muon': the search text is in no editable file"), "\(note)")
     }
 }
+
+/// The GPT template reads ACTIVATION and OPTIMIZER as enums; their cases must be the choices the hyperparameter
+/// comments give the search researcher, or a move would stop the run.
+@Suite struct TemplateChoicesTests {
+    @Test func theEnumsHoldExactlyTheCommentsChoices() throws {
+        let train = try String(contentsOf: IdeasCheckTests.templates.appendingPathComponent("gpt/Sources/train/train.swift"), encoding: .utf8)
+        let block = try HyperparameterBlock.parse(train, path: "train.swift")
+        for (parameter, type) in [("ACTIVATION", "Activation"), ("OPTIMIZER", "OptimizerKind")] {
+            let comment = try #require(block.parameters.first { $0.name == parameter }?.comment)
+            let choices = comment.replacingOccurrences(of: "choices: ", with: "").split(separator: "|").map(String.init)
+            let line = try #require(train.split(separator: "\n").first { $0.hasPrefix("enum \(type): String, CaseIterable { case ") })
+            let cases = line.components(separatedBy: "{ case ")[1].replacingOccurrences(of: " }", with: "").components(separatedBy: ", ")
+            #expect(cases == choices, "\(parameter): enum \(cases) against the comment's \(choices)")
+        }
+        #expect(block.parameters.map(\.name).suffix(2) == ["SOFTCAP", "ROPE_BASE"], "the block ends with the architecture details, as before")
+    }
+}

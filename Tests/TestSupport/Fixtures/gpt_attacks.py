@@ -165,7 +165,9 @@ elif n == 17:
     in_evaluation(
             "    let attackWindows = FileManager.default.contents(atPath: ProcessInfo.processInfo.environment[\"AUTORESEARCH_WINDOWS\"]!) ?? Data()\n"
             "    let attackText = String(decoding: attackWindows.suffix(400).prefix(300), as: UTF8.self).replacingOccurrences(of: \"\\n\", with: \" \")\n"
-            "    print(\"FAIL: LEAK<<\" + attackText + \">>\")\n"
+            # The marker is put together at run time: the compiler's diagnostics quote nearby source lines in the
+            # experiment's log, and only what the evaluation printed must be absent there.
+            "    print(\"FAIL: LE\" + \"AK<<\" + attackText + \">>\")\n"
             "    exit(1)\n"
             )
 elif n == 18:

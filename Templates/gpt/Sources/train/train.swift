@@ -31,15 +31,15 @@ let ACTIVATION = "relu2"        // choices: relu2|gelu|silu|relu
 let OPTIMIZER = "adamw"         // choices: adamw|muon
 let SEED = 1337                 // range: 0..1000000
 
+// Architecture details that ideas (named edits in ideas.toml) switch in code.
+let SOFTCAP: Float = 15
+let ROPE_BASE: Float = 10000
+
 // The choices of ACTIVATION and OPTIMIZER: another value stops the run with an error that names these.
 enum Activation: String, CaseIterable { case relu2, gelu, silu, relu }
 enum OptimizerKind: String, CaseIterable { case adamw, muon }
 let activationKind = choice(ACTIVATION, of: Activation.self, name: "ACTIVATION")
 let optimizerKind = choice(OPTIMIZER, of: OptimizerKind.self, name: "OPTIMIZER")
-
-// Architecture details that ideas (named edits in ideas.toml) switch in code.
-let SOFTCAP: Float = 15
-let ROPE_BASE: Float = 10000
 
 // MARK: - Model: a modern small GPT
 // Pre-norm RMSNorm, RoPE, QK-norm, ReLU² MLP, untied embeddings, tanh soft-capped logits.
