@@ -68,86 +68,51 @@ public struct SandboxSettings: Sendable, Equatable {
     public init() {}
 }
 
+extension EvaluationSettings {
+    /// The `[evaluation]` table's keys (`ManifestSchema`).
+    static var keys: [ManifestKey<EvaluationSettings>] {
+        [.choice("scoring", \.scoring, "\"harness\": the subject trains, then answers the harness's windows with logits in a fresh sandboxed process; the harness computes the metric and runs the causality probe. \"summary\": the subject's printed summary (self-reported).",
+                 problem: { "is '\($0)'; use \"harness\" (the harness scores the model's logits) or \"summary\" (the subject's printed summary)." }),
+         .int("batch", \.batch, "Windows to a forward call in the evaluation phase.", check: { $0 >= 1 }, problem: "must be at least 1."),
+         .int("probe_cuts", \.probeCuts, "Rows the causality probe compares.", check: { $0 >= 1 }, problem: "must be at least 1: the causality probe cannot be turned off."),
+         .number("probe_tolerance", \.probeTolerance, "How far the probe's log-probabilities may differ, nats.",
+                 check: { $0 > 0 && $0 < 1 }, problem: "must be between 0 and 1 (nats), e.g. 0.001."),
+         .number("training_grace_seconds", \.trainingGraceSeconds, "The training phase may run this many seconds past the time budget; beyond it the run is a crash.",
+                 check: { $0 >= 0 }, problem: "must not be negative."),
+         .number("timeout_seconds", \.timeoutSeconds, "Each evaluation process of the baseline is killed after this many seconds.",
+                 check: { $0 > 0 }, problem: "must be positive."),
+         .number("time_factor", \.timeFactor, "Other runs' evaluation, probe and test processes get this multiple of the baseline's time (at least \(Int(minimumLimitSeconds)) s), wall and CPU time.",
+                 check: { $0 >= 1 }, problem: "must be at least 1 (a multiple of the baseline's evaluation time), e.g. 3.")]
+    }
+}
+
+extension SandboxSettings {
+    /// The `[sandbox]` table's keys (`ManifestSchema`).
+    static var keys: [ManifestKey<SandboxSettings>] {
+        [.choice("mode", \.mode, "Every build and run in bubblewrap (\"bwrap\", or \"auto\": where it works): no network, a read-only system, the worktree writable only to the build, a private /tmp, an allowlisted environment, and the limits below.",
+                 problem: { "is '\($0)'; use \"auto\", \"bwrap\" or \"none\"." }),
+         .int("memory_mb", \.memoryMB, "Address-space limit of a training or evaluation process, MiB; 0: three quarters of the machine's memory.",
+              check: { $0 >= 0 }, problem: "must be 0 (three quarters of the machine's memory) or more."),
+         .int("max_file_mb", \.maxFileMB, "The largest file a phase may write (its log included), MiB.", check: { $0 >= 1 }, problem: "must be at least 1."),
+         .int("max_processes", \.maxProcesses, "Processes (threads included) a phase may have at once.", check: { $0 >= 1 }, problem: "must be at least 1."),
+         .int("tmp_mb", \.tmpMB, "The size of a phase's /tmp (its home included) and, separately, of its /dev/shm, MiB.", check: { $0 >= 1 }, problem: "must be at least 1."),
+         .int("max_output_mb", \.maxOutputMB, "The most a phase may leave in its output folder, MiB.", check: { $0 >= 1 }, problem: "must be at least 1."),
+         .strings("home_read_only", \.homeReadOnly, "Folders of your home directory that runs see read-only (in the sandbox's private home).",
+                  problem: { Manifest.isSafeRelativePath($0) ? nil : "names '\($0)', which is not a path inside the home directory (write e.g. \".cache/autoresearch\")." })]
+    }
+}
+
 extension Manifest {
     static func parseEvaluation(_ table: TOMLTable, _ reader: TableReader) throws -> (EvaluationSettings, SandboxSettings) {
         var evaluation = EvaluationSettings()
         var sandbox = SandboxSettings()
-        if table.contains(key: "evaluation") {
-            let t = try reader.section("evaluation")
-            let scoring = try t.optionalString("scoring") ?? evaluation.scoring.rawValue
-            guard let mode = EvaluationSettings.Scoring(rawValue: scoring) else {
-                throw HarnessError.manifestKey(key: "evaluation.scoring", problem: "is '\(scoring)'; use \"harness\" (the harness scores the model's logits) or \"summary\" (the subject's printed summary).")
-            }
-            evaluation.scoring = mode
-            evaluation.batch = try t.optionalInt("batch") ?? evaluation.batch
-            evaluation.probeCuts = try t.optionalInt("probe_cuts") ?? evaluation.probeCuts
-            evaluation.probeTolerance = try t.optionalNumber("probe_tolerance") ?? evaluation.probeTolerance
-            evaluation.trainingGraceSeconds = try t.optionalNumber("training_grace_seconds") ?? evaluation.trainingGraceSeconds
-            evaluation.timeoutSeconds = try t.optionalNumber("timeout_seconds") ?? evaluation.timeoutSeconds
-            evaluation.timeFactor = try t.optionalNumber("time_factor") ?? evaluation.timeFactor
-            guard evaluation.timeFactor >= 1 else { throw HarnessError.manifestKey(key: "evaluation.time_factor", problem: "must be at least 1 (a multiple of the baseline's evaluation time), e.g. 3.") }
-            guard evaluation.batch >= 1 else { throw HarnessError.manifestKey(key: "evaluation.batch", problem: "must be at least 1.") }
-            guard evaluation.probeCuts >= 1 else {
-                throw HarnessError.manifestKey(key: "evaluation.probe_cuts", problem: "must be at least 1: the causality probe cannot be turned off.")
-            }
-            guard evaluation.probeTolerance > 0, evaluation.probeTolerance < 1 else {
-                throw HarnessError.manifestKey(key: "evaluation.probe_tolerance", problem: "must be between 0 and 1 (nats), e.g. 0.001.")
-            }
-            guard evaluation.trainingGraceSeconds >= 0 else { throw HarnessError.manifestKey(key: "evaluation.training_grace_seconds", problem: "must not be negative.") }
-            guard evaluation.timeoutSeconds > 0 else { throw HarnessError.manifestKey(key: "evaluation.timeout_seconds", problem: "must be positive.") }
-        }
-        if table.contains(key: "sandbox") {
-            let t = try reader.section("sandbox")
-            let mode = try t.optionalString("mode") ?? sandbox.mode.rawValue
-            guard let m = SandboxSettings.Mode(rawValue: mode) else {
-                throw HarnessError.manifestKey(key: "sandbox.mode", problem: "is '\(mode)'; use \"auto\", \"bwrap\" or \"none\".")
-            }
-            sandbox.mode = m
-            sandbox.memoryMB = try t.optionalInt("memory_mb") ?? sandbox.memoryMB
-            sandbox.maxFileMB = try t.optionalInt("max_file_mb") ?? sandbox.maxFileMB
-            sandbox.maxProcesses = try t.optionalInt("max_processes") ?? sandbox.maxProcesses
-            sandbox.tmpMB = try t.optionalInt("tmp_mb") ?? sandbox.tmpMB
-            sandbox.maxOutputMB = try t.optionalInt("max_output_mb") ?? sandbox.maxOutputMB
-            sandbox.homeReadOnly = try t.optionalStrings("home_read_only") ?? []
-            for path in sandbox.homeReadOnly where !Manifest.isSafeRelativePath(path) {
-                throw HarnessError.manifestKey(key: "sandbox.home_read_only", problem: "names '\(path)', which is not a path inside the home directory (write e.g. \".cache/autoresearch\").")
-            }
-            for (key, value) in [("memory_mb", sandbox.memoryMB + 1), ("max_file_mb", sandbox.maxFileMB), ("max_processes", sandbox.maxProcesses),
-                                 ("tmp_mb", sandbox.tmpMB), ("max_output_mb", sandbox.maxOutputMB)] where value < 1 {
-                throw HarnessError.manifestKey(key: "sandbox.\(key)", problem: "must be at least 1.")
-            }
-        }
+        if table.contains(key: "evaluation") { try ManifestSchema.read(EvaluationSettings.keys, from: try reader.section("evaluation"), into: &evaluation) }
+        if table.contains(key: "sandbox") { try ManifestSchema.read(SandboxSettings.keys, from: try reader.section("sandbox"), into: &sandbox) }
         return (evaluation, sandbox)
     }
 
     func renderEvaluation() -> [String] {
-        [
-            "[evaluation]",
-            "# \"harness\": the subject trains, then answers the harness's windows with logits in a fresh sandboxed process;",
-            "# the harness computes the metric and runs the causality probe. \"summary\": the subject's printed summary (self-reported).",
-            "scoring = \(tomlString(evaluation.scoring.rawValue))",
-            "batch = \(evaluation.batch)",
-            "probe_cuts = \(evaluation.probeCuts)",
-            "probe_tolerance = \(tomlNumber(evaluation.probeTolerance))",
-            "training_grace_seconds = \(tomlNumber(evaluation.trainingGraceSeconds))",
-            "timeout_seconds = \(tomlNumber(evaluation.timeoutSeconds))",
-            "# Other runs' evaluation, probe and test processes get this multiple of the baseline's time (at least \(Int(EvaluationSettings.minimumLimitSeconds)) s).",
-            "time_factor = \(tomlNumber(evaluation.timeFactor))",
-            "",
-            "[sandbox]",
-            "# Every build and run in bubblewrap: no network, a read-only system, the worktree writable only to the build,",
-            "# a private /tmp, an environment that is an allowlist, and limits below. \"auto\" | \"bwrap\" | \"none\".",
-            "mode = \(tomlString(sandbox.mode.rawValue))",
-            "memory_mb = \(sandbox.memoryMB)",
-            "max_file_mb = \(sandbox.maxFileMB)",
-            "max_processes = \(sandbox.maxProcesses)",
-            "tmp_mb = \(sandbox.tmpMB)",
-            "max_output_mb = \(sandbox.maxOutputMB)",
-        ] + (sandbox.homeReadOnly.isEmpty ? [] : [
-            "# Folders of your home directory that runs see read-only (in the sandbox's private home).",
-            "home_read_only = \(tomlArray(sandbox.homeReadOnly))",
-        ]) + [
-            "",
-        ]
+        ManifestSchema.render("evaluation", EvaluationSettings.keys, evaluation) + [""]
+            + ManifestSchema.render("sandbox", SandboxSettings.keys, sandbox) + [""]
     }
 }

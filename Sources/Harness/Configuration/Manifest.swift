@@ -123,21 +123,8 @@ public struct Manifest: Sendable, Equatable {
         }
         manifest.direction = dir
 
-        let budget = try reader.section("budget")
-        let mode = try budget.optionalString("mode") ?? "time"
-        guard let budgetMode = BudgetMode(rawValue: mode) else {
-            throw HarnessError.manifestKey(key: "budget.mode", problem: "is '\(mode)'; use \"time\" or \"tokens\".")
-        }
-        manifest.budget.mode = budgetMode
-        manifest.budget.seconds = try budget.optionalNumber("seconds") ?? manifest.budget.seconds
-        manifest.budget.tokens = try budget.optionalInt("tokens") ?? 0
-        manifest.budget.hardLimitFactor = try budget.optionalNumber("hard_limit_factor") ?? manifest.budget.hardLimitFactor
-        manifest.budget.hardLimitGraceSeconds = try budget.optionalNumber("hard_limit_grace_seconds") ?? manifest.budget.hardLimitGraceSeconds
-        manifest.budget.buildTimeoutSeconds = try budget.optionalNumber("build_timeout_seconds") ?? manifest.budget.buildTimeoutSeconds
-        guard manifest.budget.seconds > 0 else {
-            throw HarnessError.manifestKey(key: "budget.seconds", problem: "must be a positive number of seconds.")
-        }
-        if budgetMode == .tokens, manifest.budget.tokens <= 0 {
+        try ManifestSchema.read(Budget.keys, from: try reader.section("budget"), into: &manifest.budget)
+        if manifest.budget.mode == .tokens, manifest.budget.tokens <= 0 {
             throw HarnessError.manifestKey(key: "budget.tokens", problem: "must be a positive number of tokens when budget.mode is \"tokens\".")
         }
 
@@ -146,29 +133,12 @@ public struct Manifest: Sendable, Equatable {
         manifest.slots = try parseSlots(table, reader)
         (manifest.evaluation, manifest.sandbox) = try parseEvaluation(table, reader)
         if table.contains(key: "python") { manifest.python = try PythonSettings.parse(try reader.section("python")) }
-        if table.contains(key: "swarm") {
-            let t = try reader.section("swarm")
-            let base = try t.optionalString("base") ?? "best"
-            guard let mode = SwarmPolicy.Base(rawValue: base) else {
-                throw HarnessError.manifestKey(key: "swarm.base", problem: "is '\(base)'; use \"best\" (everyone builds on the global best) or \"islands\".")
-            }
-            manifest.swarm.base = mode
-            manifest.swarm.islands = try t.optionalInt("islands") ?? manifest.swarm.islands
-            manifest.swarm.exchangeEvery = try t.optionalInt("exchange_every") ?? manifest.swarm.exchangeEvery
-            guard manifest.swarm.islands >= 1 else { throw HarnessError.manifestKey(key: "swarm.islands", problem: "must be at least 1.") }
-            guard manifest.swarm.exchangeEvery >= 1 else { throw HarnessError.manifestKey(key: "swarm.exchange_every", problem: "must be at least 1.") }
-        }
+        if table.contains(key: "swarm") { try ManifestSchema.read(SwarmPolicy.keys, from: try reader.section("swarm"), into: &manifest.swarm) }
         if table.contains(key: "researcher") {
             manifest.researcher = try parseResearcher(try reader.section("researcher"))
         }
         if table.contains(key: "meta") {
-            let t = try reader.section("meta")
-            manifest.meta.window = try t.optionalInt("window") ?? manifest.meta.window
-            manifest.meta.minWindows = try t.optionalInt("min_windows") ?? manifest.meta.minWindows
-            manifest.meta.maxWindows = try t.optionalInt("max_windows") ?? manifest.meta.maxWindows
-            manifest.meta.population = try t.optionalInt("population") ?? manifest.meta.population
-            manifest.meta.exploration = try t.optionalNumber("exploration") ?? manifest.meta.exploration
-            manifest.meta.researcher = try t.optionalString("researcher")
+            try ManifestSchema.read(MetaSettings.keys, from: try reader.section("meta"), into: &manifest.meta)
             try manifest.meta.validate()
         }
 
@@ -298,26 +268,7 @@ public struct Manifest: Sendable, Equatable {
         for path in section.access.readOnly + section.access.writable where !path.hasPrefix("/") {
             throw HarnessError.manifestKey(key: "researcher.agent_read_only", problem: "names '\(path)'; the folders an agent may reach are absolute paths, e.g. \"/opt/agent\".")
         }
-        if r.table.contains(key: "limits") {
-            let l = try r.section("limits")
-            var limits = AgentLimits()
-            limits.maxTurns = try l.optionalInt("max_turns") ?? limits.maxTurns
-            limits.maxOutputTokens = try l.optionalInt("max_output_tokens") ?? limits.maxOutputTokens
-            limits.maxTokensPerReply = try l.optionalInt("max_tokens_per_reply") ?? limits.maxTokensPerReply
-            limits.maxSeconds = try l.optionalNumber("max_seconds") ?? limits.maxSeconds
-            limits.maxCostPerExperiment = try l.optionalNumber("max_cost_per_experiment") ?? limits.maxCostPerExperiment
-            limits.maxCostPerSession = try l.optionalNumber("max_cost_per_session") ?? limits.maxCostPerSession
-            limits.buildFixAttempts = try l.optionalInt("build_fix_attempts") ?? limits.buildFixAttempts
-            for (key, value) in [("max_turns", Double(limits.maxTurns)), ("max_output_tokens", Double(limits.maxOutputTokens)),
-                                 ("max_tokens_per_reply", Double(limits.maxTokensPerReply)), ("max_seconds", limits.maxSeconds)] where value <= 0 {
-                throw HarnessError.manifestKey(key: "researcher.limits.\(key)", problem: "must be positive.")
-            }
-            for (key, value) in [("max_cost_per_experiment", limits.maxCostPerExperiment), ("max_cost_per_session", limits.maxCostPerSession),
-                                 ("build_fix_attempts", Double(limits.buildFixAttempts))] where value < 0 {
-                throw HarnessError.manifestKey(key: "researcher.limits.\(key)", problem: "must not be negative.")
-            }
-            section.limits = limits
-        }
+        if r.table.contains(key: "limits") { try ManifestSchema.read(ResearcherSection.limitKeys, from: try r.section("limits"), into: &section.limits) }
         if r.table.contains(key: "prices") {
             let p = try r.section("prices")
             let prices = Prices(inputPerMillion: try p.optionalNumber("input_per_million") ?? 0,
@@ -332,15 +283,7 @@ public struct Manifest: Sendable, Equatable {
         if r.table.contains(key: "search") {
             section.search = try parseSearchSettings(try r.section("search"))
         }
-        if r.table.contains(key: "retry") {
-            let t = try r.section("retry")
-            section.retry.maxAttempts = try t.optionalInt("max_attempts") ?? section.retry.maxAttempts
-            section.retry.baseDelay = try t.optionalNumber("base_delay_seconds") ?? section.retry.baseDelay
-            section.retry.maxDelay = try t.optionalNumber("max_delay_seconds") ?? section.retry.maxDelay
-            guard section.retry.maxAttempts >= 1 else {
-                throw HarnessError.manifestKey(key: "researcher.retry.max_attempts", problem: "must be at least 1.")
-            }
-        }
+        if r.table.contains(key: "retry") { try ManifestSchema.read(ResearcherSection.retryKeys, from: try r.section("retry"), into: &section.retry) }
         return section
     }
 
@@ -367,16 +310,7 @@ public struct Manifest: Sendable, Equatable {
         lines.append("name = \(tomlString(metric))")
         lines.append("direction = \(tomlString(direction.rawValue))")
         lines.append("")
-        lines.append("[budget]")
-        lines.append("# \"time\": train for `seconds` of wall clock (AUTORESEARCH_TIME_BUDGET).")
-        lines.append("# \"tokens\": train on `tokens` tokens (AUTORESEARCH_TOKEN_BUDGET); `seconds` is then the expected time.")
-        lines.append("mode = \(tomlString(budget.mode.rawValue))")
-        lines.append("seconds = \(tomlNumber(budget.seconds))")
-        lines.append("tokens = \(budget.tokens)")
-        lines.append("# A run is killed (its whole process group) after hard_limit_factor × seconds + hard_limit_grace_seconds.")
-        lines.append("hard_limit_factor = \(tomlNumber(budget.hardLimitFactor))")
-        lines.append("hard_limit_grace_seconds = \(tomlNumber(budget.hardLimitGraceSeconds))")
-        lines.append("build_timeout_seconds = \(tomlNumber(budget.buildTimeoutSeconds))")
+        lines += ManifestSchema.render("budget", Budget.keys, budget)
         lines.append("")
         lines += renderNoise()
         lines.append("")
@@ -404,25 +338,8 @@ public struct Manifest: Sendable, Equatable {
                 lines.append("")
             }
         }
-        if meta != MetaSettings() {
-            lines.append("[meta]")
-            lines.append("# The meta-loop (run --meta): programs judged in windows of this many experiments per arm against a control.")
-            lines.append("window = \(meta.window)")
-            lines.append("min_windows = \(meta.minWindows)")
-            lines.append("max_windows = \(meta.maxWindows)")
-            lines.append("population = \(meta.population)")
-            lines.append("exploration = \(tomlNumber(meta.exploration))")
-            if let r = meta.researcher { lines.append("researcher = \(tomlString(r))") }
-            lines.append("")
-        }
-        if swarm != SwarmPolicy() {
-            lines.append("[swarm]")
-            lines.append("# What researchers build on: \"best\" (the global best) or \"islands\" exchanging their best every exchange_every experiments.")
-            lines.append("base = \(tomlString(swarm.base.rawValue))")
-            lines.append("islands = \(swarm.islands)")
-            lines.append("exchange_every = \(swarm.exchangeEvery)")
-            lines.append("")
-        }
+        if meta != MetaSettings() { lines += ManifestSchema.render("meta", MetaSettings.keys, meta) + [""] }
+        if swarm != SwarmPolicy() { lines += ManifestSchema.render("swarm", SwarmPolicy.keys, swarm) + [""] }
         lines.append("[researcher]")
         lines.append("# Who proposes the changes: \"search\" (built in, no LLM), \"anthropic\", \"openai\" (any OpenAI-compatible")
         lines.append("# server: set base_url, e.g. \"http://localhost:11434/v1\" for Ollama) or \"command\" (an external agent,")
@@ -440,16 +357,7 @@ public struct Manifest: Sendable, Equatable {
         lines.append("")
         let search = Self.searchTable(researcher)
         if !search.isEmpty { lines += search + [""] }
-        lines.append("[researcher.limits]")
-        lines.append("# Per experiment: model calls, output tokens, seconds, dollars; and dollars per `autoresearch run`.")
-        let l = researcher.limits
-        lines.append("max_turns = \(l.maxTurns)")
-        lines.append("max_output_tokens = \(l.maxOutputTokens)")
-        lines.append("max_tokens_per_reply = \(l.maxTokensPerReply)")
-        lines.append("max_seconds = \(tomlNumber(l.maxSeconds))")
-        lines.append("max_cost_per_experiment = \(tomlNumber(l.maxCostPerExperiment))")
-        lines.append("max_cost_per_session = \(tomlNumber(l.maxCostPerSession))")
-        lines.append("build_fix_attempts = \(l.buildFixAttempts)")
+        lines += ManifestSchema.render("researcher.limits", ResearcherSection.limitKeys, researcher.limits)
         if let p = researcher.prices {
             lines.append("")
             lines.append("[researcher.prices]")
@@ -473,6 +381,20 @@ public struct Manifest: Sendable, Equatable {
         guard !path.isEmpty, !path.hasPrefix("/") else { return false }
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
         return !parts.contains { $0 == ".." || $0 == "." || $0.isEmpty || $0 == ".git" }
+    }
+}
+
+extension Manifest.Budget {
+    /// The `[budget]` table's keys (`ManifestSchema`).
+    static var keys: [ManifestKey<Manifest.Budget>] {
+        [.choice("mode", \.mode, "\"time\": train for `seconds` of wall clock (AUTORESEARCH_TIME_BUDGET). \"tokens\": train on `tokens` tokens (AUTORESEARCH_TOKEN_BUDGET); `seconds` is then the expected time.",
+                 problem: { "is '\($0)'; use \"time\" or \"tokens\"." }),
+         .number("seconds", \.seconds, "Training seconds (time mode), or the expected training time (token mode).",
+                 check: { $0 > 0 }, problem: "must be a positive number of seconds."),
+         .int("tokens", \.tokens, "Training tokens (token mode)."),
+         .number("hard_limit_factor", \.hardLimitFactor, "A run is killed (its whole process group) after hard_limit_factor × seconds + hard_limit_grace_seconds."),
+         .number("hard_limit_grace_seconds", \.hardLimitGraceSeconds, "The grace of the hard limit, seconds (start-up, evaluation)."),
+         .number("build_timeout_seconds", \.buildTimeoutSeconds, "The build is killed after this many seconds.")]
     }
 }
 

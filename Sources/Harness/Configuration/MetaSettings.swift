@@ -42,3 +42,15 @@ public struct MetaSettings: Sendable, Equatable {
         }
     }
 }
+
+extension MetaSettings {
+    /// The `[meta]` table's keys (`ManifestSchema`); `validate` checks them together.
+    static var keys: [ManifestKey<MetaSettings>] {
+        [.int("window", \.window, "The meta-loop (run --meta): programs are judged in windows of this many experiments per arm against a control."),
+         .int("min_windows", \.minWindows, "A challenger is kept after at least this many windows, when a one-sided t-test says its mean score is above 0."),
+         .int("max_windows", \.maxWindows, "A challenger not kept after this many windows is retired."),
+         .int("population", \.population, "How many challengers are judged at once."),
+         .number("exploration", \.exploration, "UCB exploration constant c: a live challenger is chosen by mean score + c·√(2·ln N / n)."),
+         .optionalString("researcher", \.researcher, "Who proposes programs: \"mutation\", \"anthropic\" or \"openai\"; absent: from the researchers.")]
+    }
+}

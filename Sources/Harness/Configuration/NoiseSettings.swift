@@ -56,75 +56,50 @@ public struct NoiseSettings: Sendable, Equatable, Codable {
     }
 }
 
+extension NoiseSettings {
+    /// The `[noise]` table's keys (`ManifestSchema`).
+    static var keys: [ManifestKey<NoiseSettings>] {
+        [.int("baseline_runs", \.baselineRuns, "How often the baseline runs at the start of a tag, to estimate σ.",
+              check: { $0 >= 1 }, problem: "must be at least 1 (3 or more to estimate the noise)."),
+         .number("min_delta", \.minDelta, "The smallest improvement ever kept, whatever σ is.", check: { $0 >= 0 }, problem: "must be 0 or more."),
+         .number("z", \.z, "A change is kept only if the mean of its runs beats the best's mean by more than max(min_delta, z × σ × √(1/n + 1/m)), n and m the runs of each.",
+                 check: { $0 > 0 }, problem: "must be positive (3 keeps about 0.2 % of no-op changes)."),
+         .retired("sigma_multiplier", type: "number", "Accepted from older manifests and not used: the threshold is z standard errors of the difference of means."),
+         .int("confirmation_runs", \.confirmationRuns, "The fewest runs a keep rests on: a first run that beats the best by σ is confirmed on a new seed.",
+              check: { $0 >= 1 }, problem: "must be at least 1 (2 confirms every keep on a new seed)."),
+         .int("max_reruns", \.maxReruns, "Runs after the first a candidate may get in all (at most 1 + max_reruns runs)."),
+         .string("seed_parameter", \.seedParameter, "The hyperparameter that seeds the subject: run r of a commit sets it to its value + 1000·r."),
+         .bool("remeasure_best", \.remeasureBest, "Before a keep the best runs again beside the candidate; fresh runs that disagree with its recorded ones (by more than 2σ·√(1/k + 1/m)) replace them."),
+         .number("throughput_tolerance", \.throughputTolerance, "A keep whose configuration costs what the best's does per step, but whose runs trained more than this fraction faster, is refused: the machine made the difference.",
+                 check: { $0 >= 0 }, problem: "must be 0 or more (0.05: 5 % faster than the best)."),
+         .optionalNumber("sigma_prior", \.sigmaPrior, "A prior guess of one run's σ, worth prior_weight runs; absent: none.",
+                         check: { $0 > 0 }, problem: "must be positive (one run's σ of the metric)."),
+         .number("prior_weight", \.priorWeight, "The prior's weight in degrees of freedom. σ pools every repeated run of this manifest, robustly, weighted towards the best.",
+                 check: { $0 >= 0 }, problem: "must be 0 or more (degrees of freedom)."),
+         .number("sigma_floor", \.sigmaFloor, "σ never goes below this.", check: { $0 >= 0 }, problem: "must be 0 or more."),
+         .number("disturbed_ratio", \.disturbedRatio, "A run is disturbed (left out, run again) when its steps/s fall below disturbed_ratio × the norm of its configuration on its slot kind…",
+                 check: { $0 > 0 && $0 <= 1 }, problem: "must be in (0, 1]; 0.9 flags runs 10 % slower than their norm."),
+         .number("disturbed_load", \.disturbedLoad, "…while other processes kept at least this many cores busy (or the machine probe ran slow).",
+                 check: { $0 >= 0 }, problem: "must be 0 or more cores."),
+         .number("disturbed_min_seconds", \.disturbedMinSeconds, "Runs shorter than this are never judged disturbed (their throughput is mostly start-up).",
+                 check: { $0 >= 0 }, problem: "must be 0 or more seconds."),
+         .int("max_disturbed", \.maxDisturbed, "How many disturbed runs one experiment may replace.", check: { $0 >= 0 }, problem: "must be 0 or more.")]
+    }
+}
+
 extension Manifest {
-    /// Reads `[noise]`. An older manifest's `sigma_multiplier` (single-run σ units) is accepted and not used: the
-    /// threshold is now `z` standard errors of the difference of means.
+    /// Reads `[noise]` from its keys, then the check that spans two of them.
     static func parseNoise(_ reader: TableReader) throws -> NoiseSettings {
         var noise = NoiseSettings()
-        noise.baselineRuns = try reader.optionalInt("baseline_runs") ?? noise.baselineRuns
-        noise.minDelta = try reader.optionalNumber("min_delta") ?? noise.minDelta
-        noise.z = try reader.optionalNumber("z") ?? noise.z
-        _ = try reader.optionalNumber("sigma_multiplier")
-        noise.confirmationRuns = try reader.optionalInt("confirmation_runs") ?? noise.confirmationRuns
-        noise.maxReruns = try reader.optionalInt("max_reruns") ?? noise.maxReruns
-        noise.seedParameter = try reader.optionalString("seed_parameter") ?? noise.seedParameter
-        noise.remeasureBest = try reader.optionalBool("remeasure_best") ?? noise.remeasureBest
-        noise.throughputTolerance = try reader.optionalNumber("throughput_tolerance") ?? noise.throughputTolerance
-        noise.sigmaPrior = try reader.optionalNumber("sigma_prior")
-        noise.priorWeight = try reader.optionalNumber("prior_weight") ?? noise.priorWeight
-        noise.sigmaFloor = try reader.optionalNumber("sigma_floor") ?? noise.sigmaFloor
-        noise.disturbedRatio = try reader.optionalNumber("disturbed_ratio") ?? noise.disturbedRatio
-        noise.disturbedLoad = try reader.optionalNumber("disturbed_load") ?? noise.disturbedLoad
-        noise.disturbedMinSeconds = try reader.optionalNumber("disturbed_min_seconds") ?? noise.disturbedMinSeconds
-        noise.maxDisturbed = try reader.optionalInt("max_disturbed") ?? noise.maxDisturbed
-        func require(_ ok: Bool, _ key: String, _ problem: String) throws {
-            if !ok { throw HarnessError.manifestKey(key: "noise.\(key)", problem: problem) }
+        try ManifestSchema.read(NoiseSettings.keys, from: reader, into: &noise)
+        guard noise.maxReruns >= noise.confirmationRuns - 1 else {
+            throw HarnessError.manifestKey(key: "noise.max_reruns",
+                                           problem: "must allow the confirmation runs: at least confirmation_runs − 1 (\(noise.confirmationRuns - 1)).")
         }
-        try require(noise.baselineRuns >= 1, "baseline_runs", "must be at least 1 (3 or more to estimate the noise).")
-        try require(noise.minDelta >= 0, "min_delta", "must be 0 or more.")
-        try require(noise.z > 0, "z", "must be positive (3 keeps about 0.2 % of no-op changes).")
-        try require(noise.confirmationRuns >= 1, "confirmation_runs", "must be at least 1 (2 confirms every keep on a new seed).")
-        try require(noise.maxReruns >= noise.confirmationRuns - 1, "max_reruns",
-                    "must allow the confirmation runs: at least confirmation_runs − 1 (\(noise.confirmationRuns - 1)).")
-        try require(noise.sigmaPrior.map { $0 > 0 } ?? true, "sigma_prior", "must be positive (one run's σ of the metric).")
-        try require(noise.priorWeight >= 0, "prior_weight", "must be 0 or more (degrees of freedom).")
-        try require(noise.sigmaFloor >= 0, "sigma_floor", "must be 0 or more.")
-        try require(noise.throughputTolerance >= 0, "throughput_tolerance", "must be 0 or more (0.05: 5 % faster than the best).")
-        try require(noise.disturbedRatio > 0 && noise.disturbedRatio <= 1, "disturbed_ratio", "must be in (0, 1]; 0.9 flags runs 10 % slower than their norm.")
-        try require(noise.disturbedLoad >= 0, "disturbed_load", "must be 0 or more cores.")
-        try require(noise.disturbedMinSeconds >= 0, "disturbed_min_seconds", "must be 0 or more seconds.")
-        try require(noise.maxDisturbed >= 0, "max_disturbed", "must be 0 or more.")
         return noise
     }
 
     func renderNoise() -> [String] {
-        var lines = ["[noise]"]
-        lines.append("# A change is kept only if the mean of at least confirmation_runs runs beats the best's mean by more than")
-        lines.append("# max(min_delta, z × σ × √(1/n + 1/m)) (n, m: the runs of each); a first run that beats the best by σ is")
-        lines.append("# confirmed on a new seed, at most 1 + max_reruns runs in all. σ pools every repeated run of this manifest")
-        lines.append("# (robustly, weighted towards the best), with sigma_prior worth prior_weight runs. The baseline runs")
-        lines.append("# baseline_runs times; run r of a commit sets seed_parameter to its value + 1000·r.")
-        lines.append("baseline_runs = \(noise.baselineRuns)")
-        lines.append("min_delta = \(tomlNumber(noise.minDelta))")
-        lines.append("z = \(tomlNumber(noise.z))")
-        lines.append("confirmation_runs = \(noise.confirmationRuns)")
-        lines.append("max_reruns = \(noise.maxReruns)")
-        lines.append("seed_parameter = \(tomlString(noise.seedParameter))")
-        lines.append("# Before a keep the best runs again beside the candidate (as often as it ran); fresh runs that disagree")
-        lines.append("# with its recorded ones (by more than 2σ·√(1/k + 1/m)) replace them.")
-        lines.append("remeasure_best = \(noise.remeasureBest)")
-        lines.append("# A keep whose configuration costs what the best's does per step, but whose runs trained more than")
-        lines.append("# throughput_tolerance faster, is refused: the machine made the difference.")
-        lines.append("throughput_tolerance = \(tomlNumber(noise.throughputTolerance))")
-        if let prior = noise.sigmaPrior { lines.append("sigma_prior = \(tomlNumber(prior))") }
-        lines.append("prior_weight = \(tomlNumber(noise.priorWeight))")
-        lines.append("sigma_floor = \(tomlNumber(noise.sigmaFloor))")
-        lines.append("# A run is disturbed (left out, run again) when its steps/s fall below disturbed_ratio × the norm of its")
-        lines.append("# configuration on its slot kind while other processes kept at least disturbed_load cores busy.")
-        lines.append("disturbed_ratio = \(tomlNumber(noise.disturbedRatio))")
-        lines.append("disturbed_load = \(tomlNumber(noise.disturbedLoad))")
-        lines.append("disturbed_min_seconds = \(tomlNumber(noise.disturbedMinSeconds))")
-        lines.append("max_disturbed = \(noise.maxDisturbed)")
-        return lines
+        ManifestSchema.render("noise", comment: ["How a real improvement is told from noise (see README.md, \"How an experiment is decided\")."], NoiseSettings.keys, noise)
     }
 }

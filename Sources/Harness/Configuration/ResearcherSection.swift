@@ -59,3 +59,23 @@ public struct ResearcherSection: Sendable, Equatable {
         return out.joined(separator: "\n")
     }
 }
+
+extension ResearcherSection {
+    /// The `[researcher.limits]` table's keys (`ManifestSchema`).
+    static var limitKeys: [ManifestKey<AgentLimits>] {
+        [.int("max_turns", \.maxTurns, "Model calls per experiment, repairs included.", check: { $0 > 0 }, problem: "must be positive."),
+         .int("max_output_tokens", \.maxOutputTokens, "Output tokens per experiment, over all turns.", check: { $0 > 0 }, problem: "must be positive."),
+         .int("max_tokens_per_reply", \.maxTokensPerReply, "Output tokens one reply may have.", check: { $0 > 0 }, problem: "must be positive."),
+         .number("max_seconds", \.maxSeconds, "Seconds an experiment's researcher may take.", check: { $0 > 0 }, problem: "must be positive."),
+         .number("max_cost_per_experiment", \.maxCostPerExperiment, "USD per experiment, at the prices of [researcher.prices].", check: { $0 >= 0 }, problem: "must not be negative."),
+         .number("max_cost_per_session", \.maxCostPerSession, "USD per `autoresearch run` session.", check: { $0 >= 0 }, problem: "must not be negative."),
+         .int("build_fix_attempts", \.buildFixAttempts, "Times a failed build goes back to the researcher for a fix.", check: { $0 >= 0 }, problem: "must not be negative.")]
+    }
+
+    /// The `[researcher.retry]` table's keys (`ManifestSchema`).
+    static var retryKeys: [ManifestKey<RetryPolicy>] {
+        [.int("max_attempts", \.maxAttempts, "Attempts of an API call in all, the first included.", check: { $0 >= 1 }, problem: "must be at least 1."),
+         .number("base_delay_seconds", \.baseDelay, "The wait before the second attempt; it doubles each time (with ±50 % jitter)."),
+         .number("max_delay_seconds", \.maxDelay, "The longest wait between attempts.")]
+    }
+}

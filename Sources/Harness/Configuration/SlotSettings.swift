@@ -101,3 +101,14 @@ public struct SlurmResources: Sendable, Equatable {
         self.partition = partition; self.cpusPerTask = cpusPerTask; self.gpus = gpus; self.memoryMB = memoryMB; self.pollSeconds = pollSeconds
     }
 }
+
+extension SwarmPolicy {
+    /// The `[swarm]` table's keys (`ManifestSchema`).
+    static var keys: [ManifestKey<SwarmPolicy>] {
+        [.choice("base", \.base, "What researchers build on: \"best\" (the global best) or \"islands\" exchanging their best every exchange_every experiments.",
+                 problem: { "is '\($0)'; use \"best\" (everyone builds on the global best) or \"islands\"." }),
+         .int("islands", \.islands, "Workers are dealt round-robin onto this many islands.", check: { $0 >= 1 }, problem: "must be at least 1."),
+         .int("exchange_every", \.exchangeEvery, "Every this many decided experiments, an island whose best is worse than the global best adopts it.",
+              check: { $0 >= 1 }, problem: "must be at least 1.")]
+    }
+}
