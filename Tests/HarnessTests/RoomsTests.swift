@@ -24,6 +24,21 @@ import Testing
     static let harness = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Sources/Harness")
 
+    /// `line` without its comment and the text of its string literals (a message naming a type is not a use of it).
+    static func code<S: StringProtocol>(_ line: S) -> String {
+        var out = "", inString = false, escaped = false, previous: Character = " "
+        for c in line {
+            if inString {
+                if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inString = false; out.append(c) }
+                continue
+            }
+            if c == "/", previous == "/" { out.removeLast(); break }
+            if c == "\"" { inString = true }
+            out.append(c); previous = c
+        }
+        return out
+    }
+
     /// Room → file name → source without comments.
     static func sources() throws -> [String: [String: String]] {
         var rooms: [String: [String: String]] = [:]
@@ -33,8 +48,7 @@ import Testing
             guard fm.fileExists(atPath: harness.appendingPathComponent(entry).path, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
             for file in try fm.contentsOfDirectory(atPath: harness.appendingPathComponent(entry).path) where file.hasSuffix(".swift") {
                 let text = try String(contentsOf: harness.appendingPathComponent(entry).appendingPathComponent(file), encoding: .utf8)
-                rooms[entry, default: [:]][file] = text.split(separator: "\n", omittingEmptySubsequences: false)
-                    .map { line in line.range(of: "//").map { String(line[..<$0.lowerBound]) } ?? String(line) }.joined(separator: "\n")
+                rooms[entry, default: [:]][file] = text.split(separator: "\n", omittingEmptySubsequences: false).map { code($0) }.joined(separator: "\n")
             }
         }
         return rooms
@@ -92,6 +106,7 @@ import Testing
         }
         // The scanner finds declarations and uses: a Ledger file naming ResearchLoop would be caught.
         #expect(Self.declarations("public actor ResearchLoop {\n}\nstruct X: Y {}\n  struct Nested {}\n") == ["ResearchLoop", "X"])
-        #expect(Self.names("let loop: ResearchLoop = x // Comment") .contains("ResearchLoop"))
+        #expect(Self.names(Self.code("let loop: ResearchLoop = x // Comment")) == ["ResearchLoop"])
+        #expect(Self.code(#"throw E("the Decision \"quoted\" here") // Ledger"#) == #"throw E("") "#)
     }
 }
