@@ -15,11 +15,12 @@ eval "$(./scripts/mlflow-server.sh)"  # MLflow's tracking server (PyPI), which t
 eval "$(./scripts/browser.sh)"        # headless Chromium and chromedriver (Debian) with Selenium (PyPI), for the dashboard's browser test
 ./scripts/optuna-env.sh               # the Optuna researcher's environment (PyPI), which its tests use
 swift build --build-tests
-# The tests that build and train the real subjects or run a local LLM keep both cores busy for minutes; the swarm
+# The tests that build and train the real subjects, run a local LLM or install packages (pip, in the install sandbox)
+# keep both cores busy for minutes; the swarm
 # and timeout tests measure slot use and time limits (the Optuna researcher's real-sidecar suite takes about a minute). Run the heavy ones after the others, not beside them. Two suites
 # run alone: the PyTorch subject's (torch's two OpenMP threads crawl when other suites hold the cores: once its 40
 # steps ran past 120 s) and, last, the attack suite, whose runs must finish within 3 s of grace.
-heavy='GPTEndToEndTests|AdoptTests|LlamaCppServerTests|TensorCoreTemplateTests|OptunaResearcherTests'
+heavy='GPTEndToEndTests|AdoptTests|LlamaCppServerTests|TensorCoreTemplateTests|OptunaResearcherTests|InstallSandboxTests'
 torch='PyTorchSubjectTests'
 alone='TrustedEvaluationTests'
 # The dashboard's suites run together, apart from the rest: the browser test runs headless Chromium (a few seconds of

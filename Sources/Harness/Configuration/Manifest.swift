@@ -99,29 +99,9 @@ public struct Manifest: Sendable, Equatable {
             throw HarnessError.manifestUnreadable(path: path, reason: "\(error.description) at \(error.source.begin)")
         }
         let reader = TableReader(table: table, prefix: "")
-        var manifest = Manifest(
-            name: try reader.string("name"),
-            editable: try reader.strings("editable"),
-            build: try reader.string("build"),
-            run: try reader.string("run"),
-            ideas: try reader.optionalString("ideas"),
-            metric: "val_bpb")
-        guard !manifest.editable.isEmpty else {
-            throw HarnessError.manifestKey(key: "editable", problem: "is empty; list at least one file the researchers may change.")
-        }
-        for file in manifest.editable where !isSafeRelativePath(file) {
-            throw HarnessError.manifestKey(key: "editable", problem: "names '\(file)', which is not a path inside the workspace.")
-        }
-        manifest.notes = try reader.optionalStrings("notes") ?? manifest.notes
-        manifest.dataDir = try reader.optionalString("data_dir") ?? ""
-
-        let metric = try reader.section("metric")
-        manifest.metric = try metric.string("name")
-        let direction = try metric.optionalString("direction") ?? "lower"
-        guard let dir = Direction(rawValue: direction) else {
-            throw HarnessError.manifestKey(key: "metric.direction", problem: "is '\(direction)'; use \"lower\" or \"higher\".")
-        }
-        manifest.direction = dir
+        var manifest = Manifest.blank
+        try ManifestSchema.read(topLevelKeys, from: reader, into: &manifest)
+        try ManifestSchema.read(metricKeys, from: try reader.section("metric"), into: &manifest)
 
         try ManifestSchema.read(Budget.keys, from: try reader.section("budget"), into: &manifest.budget)
         if manifest.budget.mode == .tokens, manifest.budget.tokens <= 0 {
@@ -168,20 +148,10 @@ public struct Manifest: Sendable, Equatable {
         if table.contains(key: "slurm") {
             let t = try reader.section("slurm")
             var r = SlurmResources()
-            r.partition = try t.optionalString("partition")
-            r.cpusPerTask = try t.optionalInt("cpus_per_task") ?? 1
-            r.gpus = try t.optionalInt("gpus") ?? 0
-            r.memoryMB = try t.optionalInt("memory_mb")
-            r.pollSeconds = try t.optionalNumber("poll_seconds") ?? 2
+            try ManifestSchema.read(SlurmResources.keys, from: t, into: &r)
+            // `jobs` is how many Slurm slots there are, not a setting of each job.
             let jobs = try t.optionalInt("jobs") ?? 1
             guard jobs >= 1 else { throw HarnessError.manifestKey(key: "slurm.jobs", problem: "must be at least 1 (the Slurm jobs that may run at once).") }
-            guard r.cpusPerTask >= 1 else { throw HarnessError.manifestKey(key: "slurm.cpus_per_task", problem: "must be at least 1.") }
-            guard r.gpus >= 0 else { throw HarnessError.manifestKey(key: "slurm.gpus", problem: "must be 0 or more.") }
-            if let memory = r.memoryMB, memory < 1 { throw HarnessError.manifestKey(key: "slurm.memory_mb", problem: "must be at least 1.") }
-            guard r.pollSeconds > 0 else { throw HarnessError.manifestKey(key: "slurm.poll_seconds", problem: "must be positive.") }
-            if let partition = r.partition, partition.isEmpty || partition.contains(where: { $0.isWhitespace || $0 == "," }) {
-                throw HarnessError.manifestKey(key: "slurm.partition", problem: "is '\(partition)', not a partition name.")
-            }
             slots += (0..<jobs).map { Slot(name: "slurm\($0)", slurm: r) }
         }
         if let value = table["slot"] {
@@ -247,27 +217,7 @@ public struct Manifest: Sendable, Equatable {
 
     private static func parseResearcher(_ r: TableReader) throws -> ResearcherSection {
         var section = ResearcherSection()
-        section.kind = try r.optionalString("kind") ?? "search"
-        guard ResearcherSection.kinds.contains(section.kind) else {
-            throw HarnessError.manifestKey(key: "researcher.kind", problem: "is '\(section.kind)'; use one of \(ResearcherSection.kinds.joined(separator: ", ")).")
-        }
-        section.model = try r.optionalString("model")
-        section.baseURL = try r.optionalString("base_url")
-        if let url = section.baseURL, URL(string: url)?.scheme.map({ ["http", "https"].contains($0) }) != true {
-            throw HarnessError.manifestKey(key: "researcher.base_url", problem: "is '\(url)', which is not an http(s) URL; e.g. \"http://localhost:11434/v1\".")
-        }
-        section.apiKeyVariable = try r.optionalString("api_key_env")
-        section.maxTokensField = try r.optionalString("max_tokens_field")
-        if let field = section.maxTokensField, !["max_tokens", "max_completion_tokens"].contains(field) {
-            throw HarnessError.manifestKey(key: "researcher.max_tokens_field", problem: "is '\(field)'; use \"max_tokens\" or \"max_completion_tokens\".")
-        }
-        section.command = try r.optionalString("command")
-        section.commandTimeout = try r.optionalNumber("command_timeout_seconds")
-        section.access = AgentAccess(readOnly: try r.optionalStrings("agent_read_only") ?? [], writable: try r.optionalStrings("agent_writable") ?? [],
-                                     environment: try r.optionalStrings("agent_environment") ?? [])
-        for path in section.access.readOnly + section.access.writable where !path.hasPrefix("/") {
-            throw HarnessError.manifestKey(key: "researcher.agent_read_only", problem: "names '\(path)'; the folders an agent may reach are absolute paths, e.g. \"/opt/agent\".")
-        }
+        try ManifestSchema.read(ResearcherSection.keys, from: r, into: &section)
         if r.table.contains(key: "limits") { try ManifestSchema.read(ResearcherSection.limitKeys, from: try r.section("limits"), into: &section.limits) }
         if r.table.contains(key: "prices") {
             let p = try r.section("prices")
@@ -293,22 +243,9 @@ public struct Manifest: Sendable, Equatable {
         lines.append("# AutoResearch workspace manifest. The harness reads it; researchers never change it.")
         lines.append("# Editing it (and committing) starts a new comparison: a tag remembers the manifest it began with.")
         lines.append("")
-        lines.append("name = \(tomlString(name))")
-        lines.append("# The only files a proposal may change. Each must start with a hyperparameter block.")
-        lines.append("editable = \(tomlArray(editable))")
-        lines.append("# Files that are neither editable nor protected (the researchers' brief and notes).")
-        lines.append("notes = \(tomlArray(notes))")
-        lines.append("# Shell commands, run in the experiment's worktree.")
-        lines.append("build = \(tomlString(build))")
-        lines.append("run = \(tomlString(run))")
-        if let ideas { lines.append("ideas = \(tomlString(ideas))") }
-        lines.append("# The prepared corpus (`autoresearch prepare`), passed as AUTORESEARCH_DATA_DIR.")
-        lines.append("data_dir = \(tomlString(dataDir))")
+        lines += ManifestSchema.render(nil, Self.topLevelKeys, self)
         lines.append("")
-        lines.append("[metric]")
-        lines.append("# A key of the subject's `---` summary block, and which way is better.")
-        lines.append("name = \(tomlString(metric))")
-        lines.append("direction = \(tomlString(direction.rawValue))")
+        lines += ManifestSchema.render("metric", Self.metricKeys, self)
         lines.append("")
         lines += ManifestSchema.render("budget", Budget.keys, budget)
         lines.append("")
@@ -318,15 +255,9 @@ public struct Manifest: Sendable, Equatable {
         if let python { lines += python.render() }
         let slurmSlots = slots.filter { $0.slurm != nil }
         if let r = slurmSlots.first?.slurm {
-            lines.append("# Every build and run is a Slurm batch job; `jobs` of them run at once (the Slurm slots).")
-            lines.append("[slurm]")
-            if let partition = r.partition { lines.append("partition = \(tomlString(partition))") }
-            lines.append("jobs = \(slurmSlots.count)")
-            lines.append("cpus_per_task = \(r.cpusPerTask)")
-            lines.append("gpus = \(r.gpus)")
-            if let memory = r.memoryMB { lines.append("memory_mb = \(memory)") }
-            lines.append("poll_seconds = \(tomlNumber(r.pollSeconds))")
-            lines.append("")
+            lines += ["[slurm]", "# Every build and run is a Slurm batch job; `jobs` of them run at once (the Slurm slots).",
+                      "jobs = \(slurmSlots.count)"]
+            lines += ManifestSchema.render(nil, SlurmResources.keys, r) + [""]
         }
         if slots.contains(where: { $0.slurm == nil }) {
             lines.append("# Compute slots: each experiment builds and trains alone in one (CPU sets pinned with taskset, or GPUs).")
@@ -340,20 +271,8 @@ public struct Manifest: Sendable, Equatable {
         }
         if meta != MetaSettings() { lines += ManifestSchema.render("meta", MetaSettings.keys, meta) + [""] }
         if swarm != SwarmPolicy() { lines += ManifestSchema.render("swarm", SwarmPolicy.keys, swarm) + [""] }
-        lines.append("[researcher]")
-        lines.append("# Who proposes the changes: \"search\" (built in, no LLM), \"anthropic\", \"openai\" (any OpenAI-compatible")
-        lines.append("# server: set base_url, e.g. \"http://localhost:11434/v1\" for Ollama) or \"command\" (an external agent,")
-        lines.append("# e.g. command = \"claude -p\"). Not part of the evaluation: changing it resumes the same tag. See README.md.")
-        lines.append("kind = \(tomlString(researcher.kind))")
-        if let v = researcher.model { lines.append("model = \(tomlString(v))") }
-        if let v = researcher.baseURL { lines.append("base_url = \(tomlString(v))") }
-        if let v = researcher.apiKeyVariable { lines.append("api_key_env = \(tomlString(v))") }
-        if let v = researcher.maxTokensField { lines.append("max_tokens_field = \(tomlString(v))") }
-        if let v = researcher.command { lines.append("command = \(tomlString(v))") }
-        if let v = researcher.commandTimeout { lines.append("command_timeout_seconds = \(tomlNumber(v))") }
-        if !researcher.access.readOnly.isEmpty { lines.append("agent_read_only = \(tomlArray(researcher.access.readOnly))") }
-        if !researcher.access.writable.isEmpty { lines.append("agent_writable = \(tomlArray(researcher.access.writable))") }
-        if !researcher.access.environment.isEmpty { lines.append("agent_environment = \(tomlArray(researcher.access.environment))") }
+        lines += ManifestSchema.render("researcher", comment: ["Not part of the evaluation: changing it resumes the same tag. See README.md, \"LLM researchers\"."],
+                                       ResearcherSection.keys, researcher)
         lines.append("")
         let search = Self.searchTable(researcher)
         if !search.isEmpty { lines += search + [""] }
@@ -381,6 +300,31 @@ public struct Manifest: Sendable, Equatable {
         guard !path.isEmpty, !path.hasPrefix("/") else { return false }
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
         return !parts.contains { $0 == ".." || $0 == "." || $0.isEmpty || $0 == ".git" }
+    }
+}
+
+extension Manifest {
+    /// A manifest with nothing set yet, that parsing fills in (and the reference table's defaults).
+    static var blank: Manifest { Manifest(name: "", editable: [], build: "", run: "", metric: "") }
+
+    /// The top-level keys (`ManifestSchema`).
+    static var topLevelKeys: [ManifestKey<Manifest>] {
+        [.requiredString("name", \.name, "The workspace's name."),
+         .requiredStrings("editable", \.editable, "The only files a proposal may change. Each must start with a hyperparameter block.", problem: { files in
+             if files.isEmpty { return "is empty; list at least one file the researchers may change." }
+             return files.first { !isSafeRelativePath($0) }.map { "names '\($0)', which is not a path inside the workspace." }
+         }),
+         .strings("notes", \.notes, "Files that are neither editable nor protected (the researchers' brief and notes).", writeEmpty: true),
+         .requiredString("build", \.build, "Shell command that builds the subject, run in the experiment's worktree."),
+         .requiredString("run", \.run, "Shell command that runs the subject in the worktree (for a harness-scored subject, each phase)."),
+         .optionalString("ideas", \.ideas, "The search researcher's ideas file (named search-and-replace edits), relative to the workspace."),
+         .string("data_dir", \.dataDir, "The prepared corpus (`autoresearch prepare`), passed as AUTORESEARCH_DATA_DIR; empty for none.")]
+    }
+
+    /// The `[metric]` table's keys.
+    static var metricKeys: [ManifestKey<Manifest>] {
+        [.requiredString("name", \.metric, "A key of the subject's `---` summary block (val_bpb for the GPT subjects)."),
+         .choice("direction", \.direction, "Which way the metric improves.", problem: { "is '\($0)'; use \"lower\" or \"higher\"." })]
     }
 }
 

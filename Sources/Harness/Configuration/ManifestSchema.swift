@@ -68,10 +68,13 @@ extension ManifestKey {
         }, value: { String($0[keyPath: path]) })
     }
 
-    /// A string key.
-    static func string(_ name: String, _ path: WritableKeyPath<Section, String>, _ doc: String) -> ManifestKey {
+    /// A string key; `problem` gets the value and returns what is wrong with it, or nil.
+    static func string(_ name: String, _ path: WritableKeyPath<Section, String>, _ doc: String,
+                       problem: @escaping (String) -> String? = { _ in nil }) -> ManifestKey {
         ManifestKey(name: name, type: "string", doc: doc, read: { reader, section in
-            if let v = try reader.optionalString(name) { section[keyPath: path] = v }
+            guard let v = try reader.optionalString(name) else { return }
+            if let problem = problem(v) { throw HarnessError.manifestKey(key: reader.key(name), problem: problem) }
+            section[keyPath: path] = v
         }, value: { tomlString($0[keyPath: path]) })
     }
 
@@ -85,14 +88,15 @@ extension ManifestKey {
         }, value: { $0[keyPath: path].map(tomlString) })
     }
 
-    /// An array of strings, left out when empty; `problem` gets each item and returns what is wrong with it, or nil.
-    static func strings(_ name: String, _ path: WritableKeyPath<Section, [String]>, _ doc: String,
+    /// An array of strings, left out when empty (unless `writeEmpty`); `problem` gets each item and returns what is
+    /// wrong with it, or nil.
+    static func strings(_ name: String, _ path: WritableKeyPath<Section, [String]>, _ doc: String, writeEmpty: Bool = false,
                         problem: @escaping (String) -> String? = { _ in nil }) -> ManifestKey {
         ManifestKey(name: name, type: "array of strings", doc: doc, read: { reader, section in
             guard let v = try reader.optionalStrings(name) else { return }
             if let bad = v.lazy.compactMap(problem).first { throw HarnessError.manifestKey(key: reader.key(name), problem: bad) }
             section[keyPath: path] = v
-        }, value: { $0[keyPath: path].isEmpty ? nil : tomlArray($0[keyPath: path]) })
+        }, value: { $0[keyPath: path].isEmpty && !writeEmpty ? nil : tomlArray($0[keyPath: path]) })
     }
 
     /// One of an enumeration's raw values; `problem` gets the value read and says what to use instead.
@@ -103,6 +107,36 @@ extension ManifestKey {
             guard let chosen = E(rawValue: v) else { throw HarnessError.manifestKey(key: reader.key(name), problem: problem(v)) }
             section[keyPath: path] = chosen
         }, value: { tomlString($0[keyPath: path].rawValue) })
+    }
+
+    /// A string the table must have, not empty; `problem` gets the value and returns what is wrong with it, or nil.
+    static func requiredString(_ name: String, _ path: WritableKeyPath<Section, String>, _ doc: String,
+                               problem: @escaping (String) -> String? = { _ in nil }) -> ManifestKey {
+        ManifestKey(name: name, type: "string (required)", doc: doc, read: { reader, section in
+            let v = try reader.string(name)
+            if let problem = problem(v) { throw HarnessError.manifestKey(key: reader.key(name), problem: problem) }
+            section[keyPath: path] = v
+        }, value: { tomlString($0[keyPath: path]) })
+    }
+
+    /// An array of strings the table must have; `problem` gets the whole array and returns what is wrong, or nil.
+    static func requiredStrings(_ name: String, _ path: WritableKeyPath<Section, [String]>, _ doc: String,
+                                problem: @escaping ([String]) -> String? = { _ in nil }) -> ManifestKey {
+        ManifestKey(name: name, type: "array of strings (required)", doc: doc, read: { reader, section in
+            let v = try reader.strings(name)
+            if let problem = problem(v) { throw HarnessError.manifestKey(key: reader.key(name), problem: problem) }
+            section[keyPath: path] = v
+        }, value: { tomlArray($0[keyPath: path]) })
+    }
+
+    /// A string that must be one of `choices`; `problem` gets the value read and says what to use instead.
+    static func oneOf(_ name: String, _ path: WritableKeyPath<Section, String>, _ choices: [String], _ doc: String,
+                      problem: @escaping (String) -> String) -> ManifestKey {
+        ManifestKey(name: name, type: choices.map { "\"\($0)\"" }.joined(separator: " \\| "), doc: doc, read: { reader, section in
+            guard let v = try reader.optionalString(name) else { return }
+            guard choices.contains(v) else { throw HarnessError.manifestKey(key: reader.key(name), problem: problem(v)) }
+            section[keyPath: path] = v
+        }, value: { tomlString($0[keyPath: path]) })
     }
 
     /// A key the harness reads (type-checked) and no longer uses: accepted in older manifests, never written.
@@ -118,9 +152,10 @@ enum ManifestSchema {
         for key in keys { try key.read(reader, &section) }
     }
 
-    /// The section's lines: `[header]`, an optional comment, then each written key with its doc as a comment.
-    static func render<Section>(_ header: String, comment: [String] = [], _ keys: [ManifestKey<Section>], _ section: Section) -> [String] {
-        var lines = ["[\(header)]"] + comment.map { "# " + $0 }
+    /// The section's lines: `[header]` (none for the top level, nil), an optional comment, then each written key with
+    /// its doc as a comment.
+    static func render<Section>(_ header: String?, comment: [String] = [], _ keys: [ManifestKey<Section>], _ section: Section) -> [String] {
+        var lines = (header.map { ["[\($0)]"] } ?? []) + comment.map { "# " + $0 }
         for key in keys {
             guard let value = key.value(section) else { continue }
             lines += wrap(key.doc).map { "# " + $0 }
@@ -148,17 +183,21 @@ enum ManifestSchema {
     }
 
     static func table<Section>(_ name: String, _ about: String, _ keys: [ManifestKey<Section>], defaults: Section) -> Table {
-        Table(name: name, about: about, rows: keys.map { ($0.name, $0.type, $0.value(defaults) ?? "—", $0.doc) })
+        Table(name: name, about: about, rows: keys.map { ($0.name, $0.type, $0.type.hasSuffix("(required)") ? "—" : $0.value(defaults) ?? "—", $0.doc) })
     }
 
     /// Every section the schema declares, in the order a manifest has them.
     static var tables: [Table] {
-        [table("budget", "How long a training run may take.", Manifest.Budget.keys, defaults: .init()),
+        [table("metric", "The metric that decides.", Manifest.metricKeys, defaults: Manifest.blank),
+         table("budget", "How long a training run may take.", Manifest.Budget.keys, defaults: .init()),
          table("noise", "How a real improvement is told from noise (`Decision`).", NoiseSettings.keys, defaults: .init()),
          table("evaluation", "Who scores a run, and the limits of the evaluation processes.", EvaluationSettings.keys, defaults: .init()),
          table("sandbox", "How builds and runs are confined.", SandboxSettings.keys, defaults: .init()),
          table("swarm", "What a swarm's researchers build on (not part of the tag's hash).", SwarmPolicy.keys, defaults: .init()),
          table("meta", "The meta-loop, `run --meta` (not part of the tag's hash).", MetaSettings.keys, defaults: .init()),
+         table("python", "A Python subject's environment (written by `init`).", PythonSettings.keys, defaults: .init()),
+         table("slurm", "The Slurm slots' jobs (`jobs` of them run at once).", SlurmResources.keys, defaults: .init()),
+         table("researcher", "Who proposes the changes (not part of the tag's hash).", ResearcherSection.keys, defaults: .init()),
          table("researcher.limits", "An LLM or command researcher's limits per experiment and per session.", ResearcherSection.limitKeys, defaults: .init()),
          table("researcher.retry", "Retries of an LLM API call.", ResearcherSection.retryKeys, defaults: .init())]
     }
@@ -166,6 +205,9 @@ enum ManifestSchema {
     /// The README's table of keys, as Markdown: a row per key, `section.key`, its type, its default, its meaning.
     static var referenceTable: String {
         var lines = ["| key | type | default | meaning |", "|---|---|---|---|"]
+        for row in ManifestSchema.table("", "", Manifest.topLevelKeys, defaults: Manifest.blank).rows {
+            lines.append("| `\(row.key)` | \(row.type) | `\(row.value.replacingOccurrences(of: "|", with: "\\|"))` | \(row.doc.replacingOccurrences(of: "|", with: "\\|")) |")
+        }
         for table in tables {
             for row in table.rows {
                 let doc = row.doc.replacingOccurrences(of: "|", with: "\\|")

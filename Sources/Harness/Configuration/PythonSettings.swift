@@ -25,19 +25,21 @@ public struct PythonSettings: Sendable, Equatable {
 
     public init() {}
 
+    /// The `[python]` table's keys (`ManifestSchema`); `[python.versions]` is read on its own.
+    static var keys: [ManifestKey<PythonSettings>] {
+        let inside: (String) -> String? = { Manifest.isSafeRelativePath($0) ? nil : "is '\($0)', not a path inside the workspace." }
+        return [
+            .string("venv", \.venv, "The virtual environment, relative to the workspace (ignored by git).", problem: inside),
+            .string("requirements", \.requirements, "The pinned requirements (a hashed lock), relative to the workspace (a protected file).", problem: inside),
+            .string("interpreter", \.interpreter, "The interpreter the environment was made from."),
+            .string("home", \.home, "The interpreter's installation (sys.base_prefix), visible read-only to every phase."),
+            .oneOf("installer", \.installer, ["pip", "uv"], "What made the environment.", problem: { "is '\($0)'; use \"pip\" or \"uv\"." }),
+        ]
+    }
+
     static func parse(_ t: TableReader) throws -> PythonSettings {
         var s = PythonSettings()
-        s.venv = try t.optionalString("venv") ?? s.venv
-        s.requirements = try t.optionalString("requirements") ?? s.requirements
-        s.interpreter = try t.optionalString("interpreter") ?? ""
-        s.home = try t.optionalString("home") ?? ""
-        s.installer = try t.optionalString("installer") ?? s.installer
-        for (key, path) in [("venv", s.venv), ("requirements", s.requirements)] where !Manifest.isSafeRelativePath(path) {
-            throw HarnessError.manifestKey(key: "python.\(key)", problem: "is '\(path)', not a path inside the workspace.")
-        }
-        guard ["pip", "uv"].contains(s.installer) else {
-            throw HarnessError.manifestKey(key: "python.installer", problem: "is '\(s.installer)'; use \"pip\" or \"uv\".")
-        }
+        try ManifestSchema.read(keys, from: t, into: &s)
         if t.table.contains(key: "versions") {
             let versions = try t.section("versions")
             for key in versions.table.keys {
@@ -51,18 +53,10 @@ public struct PythonSettings: Sendable, Equatable {
     }
 
     func render() -> [String] {
-        var lines = [
-            "[python]",
-            "# The subject's Python environment: made once by `autoresearch init` from the pinned requirements, reused by",
-            "# every run (runs never download). Broken or missing: `autoresearch python-env` makes it again.",
-            "venv = \(tomlString(venv))",
-            "requirements = \(tomlString(requirements))",
-            "interpreter = \(tomlString(interpreter))",
-            "home = \(tomlString(home))",
-            "installer = \(tomlString(installer))",
-            "",
-            "[python.versions]",
-        ]
+        var lines = ManifestSchema.render("python", comment: ["The subject's Python environment: made once by `autoresearch init` from the pinned requirements, reused by",
+                                                             "every run (runs never download). Broken or missing: `autoresearch python-env` makes it again."],
+                                          Self.keys, self)
+        lines += ["", "[python.versions]"]
         for key in versions.keys.sorted() { lines.append("\(tomlKey(key)) = \(tomlString(versions[key]!))") }
         lines.append("")
         return lines

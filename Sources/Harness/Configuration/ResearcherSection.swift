@@ -61,6 +61,27 @@ public struct ResearcherSection: Sendable, Equatable {
 }
 
 extension ResearcherSection {
+    /// The `[researcher]` table's own keys (`ManifestSchema`); its sub-tables have theirs.
+    static var keys: [ManifestKey<ResearcherSection>] {
+        let absolute: (String) -> String? = { $0.hasPrefix("/") ? nil : "names '\($0)'; the folders an agent may reach are absolute paths, e.g. \"/opt/agent\"." }
+        return [
+            .oneOf("kind", \.kind, kinds, "Who proposes the changes: \"search\" (built in, no LLM), \"optuna\", \"anthropic\", \"openai\" (any OpenAI-compatible server: set base_url, e.g. \"http://localhost:11434/v1\" for Ollama) or \"command\" (an external agent, e.g. command = \"claude -p\").",
+                   problem: { "is '\($0)'; use one of \(kinds.joined(separator: ", "))." }),
+            .optionalString("model", \.model, "The LLM's model name."),
+            .optionalString("base_url", \.baseURL, "The API's base URL (an OpenAI-compatible server).", problem: { url in
+                URL(string: url)?.scheme.map({ ["http", "https"].contains($0) }) == true ? nil
+                    : "is '\(url)', which is not an http(s) URL; e.g. \"http://localhost:11434/v1\"." }),
+            .optionalString("api_key_env", \.apiKeyVariable, "The environment variable that holds the API key (never the key itself)."),
+            .optionalString("max_tokens_field", \.maxTokensField, "The request field that limits a reply: \"max_tokens\" or \"max_completion_tokens\".", problem: { field in
+                ["max_tokens", "max_completion_tokens"].contains(field) ? nil : "is '\(field)'; use \"max_tokens\" or \"max_completion_tokens\"." }),
+            .optionalString("command", \.command, "The command researcher's agent command; {prompt_file} or {prompt} is replaced, else it reads the prompt on standard input."),
+            .optionalNumber("command_timeout_seconds", \.commandTimeout, "Seconds the agent command may take."),
+            .strings("agent_read_only", \.access.readOnly, "Absolute folders the confined agent reads (its own installation).", problem: absolute),
+            .strings("agent_writable", \.access.writable, "Absolute folders the confined agent writes (its own state).", problem: absolute),
+            .strings("agent_environment", \.access.environment, "Variables of the harness's environment the agent gets (its API key's), beside PATH, LANG and TERM."),
+        ]
+    }
+
     /// The `[researcher.limits]` table's keys (`ManifestSchema`).
     static var limitKeys: [ManifestKey<AgentLimits>] {
         [.int("max_turns", \.maxTurns, "Model calls per experiment, repairs included.", check: { $0 > 0 }, problem: "must be positive."),

@@ -112,3 +112,15 @@ extension SwarmPolicy {
               check: { $0 >= 1 }, problem: "must be at least 1.")]
     }
 }
+
+extension SlurmResources {
+    /// The `[slurm]` table's keys (`ManifestSchema`), besides `jobs` (how many Slurm slots).
+    static var keys: [ManifestKey<SlurmResources>] {
+        [.optionalString("partition", \.partition, "The partition each job asks for; absent: the cluster's default.", problem: { partition in
+            partition.isEmpty || partition.contains(where: { $0.isWhitespace || $0 == "," }) ? "is '\(partition)', not a partition name." : nil }),
+         .int("cpus_per_task", \.cpusPerTask, "CPUs each job asks for.", check: { $0 >= 1 }, problem: "must be at least 1."),
+         .int("gpus", \.gpus, "GPUs each job asks for.", check: { $0 >= 0 }, problem: "must be 0 or more."),
+         .optionalInt("memory_mb", \.memoryMB, "Memory each job asks for, MiB; absent: the partition's default.", check: { $0 >= 1 }, problem: "must be at least 1."),
+         .number("poll_seconds", \.pollSeconds, "Seconds between squeue polls while a job runs.", check: { $0 > 0 }, problem: "must be positive.")]
+    }
+}
